@@ -1,0 +1,33 @@
+# The targets a newcomer types. Everything runs inside .venv, created on first use.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test test-long bench lint clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	./scripts/demo.sh
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+test-long: $(STAMP)
+	HYPOTHESIS_PROFILE=long $(BIN)/pytest -m slow tests
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
+
+lint: $(STAMP)
+	$(BIN)/ruff check edi parsers rules writers tests benchmarks
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .hypothesis

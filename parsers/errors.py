@@ -1,0 +1,59 @@
+"""The project's error and finding types.
+
+Every problem names where it is: the file, the segment's ordinal (1-based, counted from the start of the
+file), the byte offset of the segment, the segment id and, when known, the element (e.g. "CLP04").
+Messages never carry patient data: they name positions, ids of segments and rules, and amounts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    file: str
+    segment: int = 0  # ordinal of the segment in the file, 1-based; 0 = not at a segment
+    offset: int = 0  # byte offset of the segment's first byte
+    segment_id: str = ""
+    element: str = ""
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.segment:
+            where += f": segment {self.segment}"
+            if self.segment_id:
+                where += f" ({self.segment_id}"
+                where += f", {self.element})" if self.element else ")"
+            where += f" at byte {self.offset}"
+        return where
+
+
+class X12Error(Exception):
+    """Input that cannot be read as X12: the file stops here. Raised with a position and what was expected."""
+
+    def __init__(self, message: str, position: Position):
+        super().__init__(f"{position}: {message}")
+        self.message = message
+        self.position = position
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """Something wrong or notable in a readable file: an envelope count, a balancing rule, an odd quirk.
+
+    `rule` is a short stable id (e.g. "B1", "SE01", "no-envelope"); `severity` is "error" or "warning".
+    """
+
+    rule: str
+    message: str
+    position: Position
+    severity: str = "error"
+
+    def as_dict(self) -> dict:
+        out = asdict(self)
+        out["position"] = asdict(self.position)
+        return out
+
+    def __str__(self) -> str:
+        return f"{self.position}: [{self.rule}] {self.message}"
