@@ -108,6 +108,13 @@ class Tokenizer:
         return cls(open(path, "rb"), name or os.fspath(path))  # noqa: SIM115 - closed by the generator
 
     @classmethod
+    def open(cls, source: str | os.PathLike | bytes, name: str | None = None) -> Tokenizer:
+        """A tokenizer over a path or over bytes already in memory."""
+        if isinstance(source, bytes | bytearray):
+            return cls.from_bytes(bytes(source), name or "<bytes>")
+        return cls.from_path(source, name)
+
+    @classmethod
     def from_bytes(cls, data: bytes, name: str = "<bytes>") -> Tokenizer:
         return cls(io.BytesIO(data), name)
 
