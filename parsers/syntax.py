@@ -214,3 +214,17 @@ class Tokenizer:
             if i >= len(text):
                 return
             text, base = text[i:], base + i
+
+
+def format_decimal(value) -> str:
+    """Render an amount or quantity the X12 way: no '+', no exponent, no trailing zeros ('72', '21.04', '40.5').
+
+    Amounts are never rounded here: a value with more than two decimals is rendered as it is, and the
+    balancing rules catch it before anything is written.
+    """
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text in ("-0", ""):
+        text = "0"
+    return text

@@ -1,0 +1,69 @@
+"""CAS knowledge: grouping adjustments into CAS segments, and what each CARC/RARC means for routing.
+
+Reference §2.1 (CAS format), §2.4 (CARC categories), §3.8 (whole-claim denials).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from parsers.models import Adjustment
+from parsers.syntax import format_decimal
+
+from .outcome import NEEDS_REVIEW, Refusal
+
+MAX_TRIPLETS = 6
+MAX_CAS_SEGMENTS = 5  # per 2320 or 2430 loop in the 837
+EMITTED_GROUPS = ("CO", "OA", "PI", "PR")
+
+# Denials the provider must correct and send back to the primary (reference §3.8, §2.4 CORRECT / OTHER-PAYER).
+CORRECTABLE_CARCS = frozenset({
+    "4", "5", "6", "7", "8", "11", "16", "22", "31", "107", "109", "129", "146", "181", "182", "252",
+    "19", "20", "21", "227",
+})
+CORRECTABLE_RARCS = frozenset({"MA130", "MA04", "N4", "N479"})
+# Patient-responsibility denials the secondary may still cover (non-covered, benefit limits).
+PATIENT_NONCOVERED_CARCS = frozenset({"96", "204", "49", "35", "119", "26", "27", "55", "56", "50", "276"})
+CROSSOVER_RARCS = frozenset({"MA18", "MA07", "N89"})
+CROSSOVER_FAILED_RARCS = frozenset({"MA19", "MA08", "MA68"})
+CROSSOVER_STATUSES = frozenset({"19", "20", "21"})
+
+
+def group_cas(adjustments: list[Adjustment]) -> list[list[str]]:
+    """CAS segments for an 837 2320 or 2430 loop, mirroring the payer's 835 adjustments.
+
+    Zero amounts are dropped (RFI 2353); a CARC repeated within a group is merged by summing amount and
+    quantity (RFI 2563); groups keep the order the payer reported them in; at most six triplets a segment.
+    More than five segments cannot be reported and refuses the claim.
+    """
+    merged: dict[tuple[str, str], list] = {}
+    for adj in adjustments:
+        if adj.group not in EMITTED_GROUPS:
+            raise Refusal(NEEDS_REVIEW, f"adjustment group {adj.group!r} cannot be sent on a 5010 837")
+        key = (adj.group, adj.reason)
+        if key in merged:
+            entry = merged[key]
+            entry[1] += adj.amount
+            if adj.quantity is not None:
+                entry[2] = (entry[2] or Decimal(0)) + adj.quantity
+        else:
+            merged[key] = [adj.reason, adj.amount, adj.quantity]
+    by_group: dict[str, list[list]] = {}
+    for (group, _), entry in merged.items():
+        if entry[1] != 0:
+            by_group.setdefault(group, []).append(entry)
+    segments: list[list[str]] = []
+    for group, entries in by_group.items():
+        for start in range(0, len(entries), MAX_TRIPLETS):
+            seg = ["CAS", group]
+            for reason, amount, quantity in entries[start:start + MAX_TRIPLETS]:
+                seg += [reason, format_decimal(amount), "" if quantity is None else format_decimal(quantity)]
+            segments.append(seg)
+    if len(segments) > MAX_CAS_SEGMENTS:
+        raise Refusal(NEEDS_REVIEW, f"{len(segments)} CAS segments needed at one level; an 837 allows "
+                      f"{MAX_CAS_SEGMENTS}")
+    return segments
+
+
+def adjustment_label(adj: Adjustment) -> str:
+    return f"{adj.group}-{adj.reason}"

@@ -1,0 +1,246 @@
+"""Deriving the secondary claim: the original 837 with its COB parts rewritten (reference §3.2–§3.8).
+
+The secondary claim is the provider's original claim, segment for segment, except:
+* 2000B/2010BA/2010BB now describe the destination (secondary) payer's policy, taken from the original's
+  2320/2330A/2330B for that payer; a 2000C appears when the patient is not that policy's subscriber;
+* a new 2320/2330A/2330B describes the primary (taken from the original's 2000B/2010BA/2010BB) with the
+  primary's adjudication: claim-level CAS, AMT*D, AMT*EAF, OI, MOA, DTP*573, REF*F8;
+* every line the primary adjudicated gets a 2430 (SVD, CAS, DTP*573, AMT*EAF);
+* CLM05-3 becomes 1 (an original claim to this payer) and payer-specific 2300 references move with their payer.
+"""
+
+from __future__ import annotations
+
+from parsers.models import (
+    ZERO,
+    Adjustment,
+    Claim837,
+    ClaimPayment,
+    HierarchyLevel,
+    LineAdjudication,
+    OtherPayer,
+    Segment,
+    ServiceLine,
+    ServicePayment,
+    find,
+)
+from parsers.syntax import format_decimal
+
+from .cas import group_cas
+from .outcome import NEEDS_REVIEW, Refusal
+from .policy import Policy
+
+SVD03_QUALIFIERS = {"P": {"HC", "ER", "IV", "WK"}, "I": {"HC", "ER", "IV", "WK", "HP"}}
+PAYER_REFS = {"2U", "EI", "FY", "NF"}  # other-payer secondary ids: allowed in 2010BB and 2330B alike
+AUTH_REFS = ("9F", "G1")  # referral and prior authorisation: they belong to the payer that issued them
+REF_BLOCK_START = {"REF", "K3", "NTE", "CR1", "CR2", "CRC", "HI", "HCP", "CN1", "NM1", "PWK"}
+
+
+def _element(seg: Segment | None, n: int) -> str:
+    return seg[n] if seg is not None and len(seg) > n else ""
+
+
+def _set(seg: Segment, n: int, value: str) -> Segment:
+    out = list(seg)
+    out += [""] * (n + 1 - len(out))
+    out[n] = value
+    return out
+
+
+def _name_loops(segments: list[Segment]) -> tuple[list[Segment], dict[str, list[Segment]]]:
+    """Split a loop's segments into those before the first NM1 and the NM1 sub-loops by entity code."""
+    head: list[Segment] = []
+    loops: dict[str, list[Segment]] = {}
+    current: list[Segment] | None = None
+    for seg in segments:
+        if seg[0] == "NM1":
+            current = loops.setdefault(seg[1], [])
+        (head if current is None else current).append(seg)
+    return head, loops
+
+
+def _only(segments: list[Segment], tags: set[str]) -> list[Segment]:
+    return [list(s) for s in segments if s[0] in tags]
+
+
+def eaf_level(payment: ClaimPayment) -> str:
+    """Where AMT*EAF goes (rule L4): 'line' when all patient responsibility is on lines, else 'claim'."""
+    if not payment.services:
+        return "claim"
+    if any(a.group == "PR" for a in payment.adjustments):
+        return "claim"  # mixed claim- and line-level data: once, in 2320 (TR3 example; example C2)
+    return "line"
+
+
+def _pr_total(adjustments: list[Adjustment]) -> str:
+    return format_decimal(sum((a.amount for a in adjustments if a.group == "PR"), ZERO))
+
+
+def build_secondary(claim: Claim837, payment: ClaimPayment, line_matches: dict[int, list[ServicePayment]],
+                    destination: OtherPayer, policy: Policy) -> tuple[Claim837, list[str]]:
+    """The secondary claim for `destination`, and notes on what was rewritten. Raises Refusal."""
+    notes: list[str] = []
+    component = claim.delimiters.component
+    kind = claim.kind
+
+    # The primary's side, from the original 2000B/2010BA/2010BB (and 2000C when the patient is a dependent).
+    primary_head, primary_names = _name_loops(claim.subscriber.segments)
+    primary_sbr = find(primary_head, "SBR")
+    primary_subscriber = primary_names.get("IL", [])
+    primary_payer = primary_names.get("PR", [])
+    if not primary_sbr or not primary_subscriber or not primary_payer:
+        raise Refusal(NEEDS_REVIEW, "original claim's 2000B lacks SBR, 2010BA NM1*IL or 2010BB NM1*PR")
+    patient_is_primary_subscriber = _element(primary_sbr, 2) == "18"
+    if patient_is_primary_subscriber:
+        relationship_to_primary = "18"
+        patient_loop = primary_subscriber
+    else:
+        if claim.patient is None:
+            raise Refusal(NEEDS_REVIEW, "original 2000B says the patient is not the subscriber but has no 2000C")
+        relationship_to_primary = _element(find(claim.patient.segments, "PAT"), 1)
+        patient_loop = _name_loops(claim.patient.segments)[1].get("QC", [])
+    patient_name = patient_loop[0] if patient_loop else None
+    patient_details = _only(patient_loop, {"N3", "N4", "DMG"})
+
+    # The destination's side, from the original 2320/2330A/2330B.
+    dest_head, dest_names = _name_loops(destination.segments)
+    dest_sbr = destination.sbr
+    dest_subscriber = dest_names.get("IL", [])
+    dest_payer = dest_names.get("PR", [])
+    if not dest_subscriber or not dest_payer:
+        raise Refusal(NEEDS_REVIEW, "the secondary payer's 2320 lacks 2330A NM1*IL or 2330B NM1*PR")
+    for entity in dest_names.keys() - {"IL", "PR"}:
+        notes.append(f"2330 NM1*{entity} (the secondary's own provider ids) not carried: the secondary is now "
+                     "the destination payer")
+    patient_is_dest_subscriber = _element(dest_sbr, 2) == "18"
+
+    # 2000B + 2010BA + 2010BB: the destination policy.
+    subscriber_segments: list[Segment] = [["HL", "", "", "22", ""],
+                                          _set(dest_sbr, 2, "18" if patient_is_dest_subscriber else "")]
+    if patient_is_dest_subscriber and patient_is_primary_subscriber:
+        subscriber_segments += _only(primary_head, {"PAT"})  # 837P 2000B PAT: the patient's own data
+    subscriber_segments.append(list(dest_subscriber[0]))
+    given_address = _only(dest_subscriber, {"N3", "N4"})
+    if patient_is_dest_subscriber:
+        patient_address = [s for s in patient_details if s[0] in ("N3", "N4")]
+        subscriber_segments += given_address or patient_address
+        subscriber_segments += [s for s in patient_details if s[0] == "DMG"]
+    else:
+        subscriber_segments += given_address
+    subscriber_segments += _only(dest_subscriber, {"REF"})
+    subscriber_segments.append(list(dest_payer[0]))
+    subscriber_segments += _only(dest_payer, {"N3", "N4"})
+    subscriber_segments += [list(s) for s in dest_payer if s[0] == "REF" and _element(s, 1) in PAYER_REFS]
+    new_subscriber = HierarchyLevel(subscriber_segments, claim.subscriber.position, claim.billing_provider)
+
+    new_patient = None
+    if not patient_is_dest_subscriber:
+        if patient_name is None:
+            raise Refusal(NEEDS_REVIEW, "patient's name loop not found in the original claim")
+        old_pat = find(claim.patient.segments, "PAT") if claim.patient else None
+        pat = _set(old_pat or ["PAT"], 1, _element(dest_sbr, 2))
+        qc = ["NM1", "QC"] + [_element(patient_name, n) for n in range(2, 8)]
+        new_patient = HierarchyLevel([["HL", "", "", "23", "0"], pat, qc] + patient_details,
+                                     claim.patient.position if claim.patient else claim.subscriber.position,
+                                     new_subscriber)
+
+    # 2300: the claim itself, with CLM05-3 = 1 and payer-specific references moved to their payer.
+    segments = [list(s) for s in claim.segments]
+    clm = segments[0]
+    facility = _element(clm, 5).split(component)
+    if len(facility) > 2 and facility[2] != "1":
+        notes.append(f"claim frequency {facility[2]} -> 1: an original claim to the secondary payer")
+        facility[2] = "1"
+        segments[0] = _set(clm, 5, component.join(facility))
+    if find(segments, "REF", "F8"):
+        notes.append("2300 REF*F8 (the primary's claim number for a replacement) not sent to the secondary")
+    primary_auth = [s for s in segments if s[0] == "REF" and _element(s, 1) in AUTH_REFS]
+    segments = [s for s in segments if not (s[0] == "REF" and _element(s, 1) in (*AUTH_REFS, "F8"))]
+    dest_auth = [list(s) for s in dest_payer if s[0] == "REF" and _element(s, 1) in AUTH_REFS]
+    if dest_auth:
+        at = next((i for i, s in enumerate(segments) if i and s[0] in REF_BLOCK_START), len(segments))
+        segments[at:at] = dest_auth
+
+    # 2320 + 2330A + 2330B: the primary and what it did.
+    lines_adjudicated = bool(payment.services)
+    level = eaf_level(payment)
+    adjudication_date = payment.remittance.adjudication_date if payment.remittance else ""
+    if not adjudication_date:
+        raise Refusal(NEEDS_REVIEW, "the remittance gives no payment date (BPR16) or production date (DTM*405) "
+                      "for DTP*573")
+    other = [_set(primary_sbr, 2, relationship_to_primary)]
+    other += group_cas(payment.adjustments)
+    other.append(["AMT", "D", format_decimal(payment.paid)])
+    if level == "claim":
+        other.append(["AMT", "EAF", _pr_total(payment.all_adjustments())])
+    old_oi = find(destination.segments, "OI")
+    other.append(["OI", "", "", _element(clm, 8), _element(old_oi, 4) if kind == "P" else "", "", _element(clm, 9)])
+    if payment.outpatient:
+        other.append(["MOA"] + list(payment.outpatient[1:]))
+    if kind == "I" and payment.inpatient:
+        other.append(["MIA"] + list(payment.inpatient[1:]))
+    subscriber_nm1 = list(primary_subscriber[0])
+    corrected = payment.names.get("74")
+    if corrected and _element(corrected, 8) == "C" and _element(corrected, 9):
+        subscriber_nm1 = _set(_set(subscriber_nm1, 8, _element(subscriber_nm1, 8) or "MI"), 9, corrected[9])
+        notes.append("2330A member id taken from the primary's corrected insured id (NM1*74)")
+    other.append(subscriber_nm1)
+    if not (patient_is_primary_subscriber and patient_is_dest_subscriber):
+        other += _only(primary_subscriber, {"N3", "N4"})
+    other += [list(s) for s in primary_subscriber if s[0] == "REF" and _element(s, 1) == "SY"]
+    payer_nm1 = list(primary_payer[0])
+    primary_payer_id = _element(payer_nm1, 9)
+    if not primary_payer_id:
+        raise Refusal(NEEDS_REVIEW, "the primary payer's 2010BB NM1*PR has no id (NM109) to tie 2430 SVD01 to")
+    other.append(payer_nm1)
+    other += _only(primary_payer, {"N3", "N4"})
+    if not lines_adjudicated:
+        other.append(["DTP", "573", "D8", adjudication_date])
+    other += [list(s) for s in primary_payer if s[0] == "REF" and _element(s, 1) in PAYER_REFS]
+    other += sorted(primary_auth, key=lambda s: AUTH_REFS.index(s[1]))
+    if payment.reference("F8"):
+        other.append(["REF", "T4", "Y"])
+    if policy.other_payer_claim_number and payment.payer_claim_number:
+        other.append(["REF", "F8", payment.payer_claim_number])
+    dropped = [s[1] for s in primary_payer if s[0] == "REF" and _element(s, 1) not in PAYER_REFS]
+    if dropped:
+        notes.append(f"2010BB REF {', '.join(dropped)} of the primary has no place in 2330B and was not carried")
+    other_payers = [OtherPayer(other, destination.position)]
+    other_payers += [p for p in claim.other_payers if p is not destination]
+
+    # 2400 + 2430: every line, with the primary's adjudication of it.
+    lines: list[ServiceLine] = []
+    for index, line in enumerate(claim.lines):
+        services = line_matches.get(index, [])
+        if lines_adjudicated and not services:
+            raise Refusal(NEEDS_REVIEW, f"line {line.number} was not adjudicated by the primary: it cannot "
+                          "balance at line level")
+        adjudications = list(line.adjudications)
+        for svc in services:
+            adjudications.append(LineAdjudication(
+                _line_adjudication(svc, primary_payer_id, kind, component, adjudication_date, level),
+                svc.position))
+        lines.append(ServiceLine([list(s) for s in line.segments], line.position, adjudications,
+                                 [list(s) for s in line.trailing]))
+
+    secondary = Claim837(segments, claim.transaction, claim.billing_provider, new_subscriber, new_patient,
+                         claim.position, other_payers, lines)
+    return secondary, notes
+
+
+def _line_adjudication(svc: ServicePayment, payer_id: str, kind: str, component: str, date: str,
+                       level: str) -> list[Segment]:
+    procedure = svc.procedure
+    if procedure.qualifier not in SVD03_QUALIFIERS.get(kind, SVD03_QUALIFIERS["P"]) and kind == "P":
+        raise Refusal(NEEDS_REVIEW, f"adjudicated procedure qualifier {procedure.qualifier!r} cannot be "
+                      "reported in SVD03 of an 837P")
+    revenue = svc.revenue_code or (procedure.code if procedure.qualifier == "NU" else "")
+    svd03 = component.join(procedure.components()) if procedure.qualifier != "NU" else ""
+    svd = ["SVD", payer_id, format_decimal(svc.paid), svd03, revenue if kind == "I" else "",
+           format_decimal(svc.units_paid)]
+    segments = [svd]
+    segments += group_cas(svc.adjustments)
+    segments.append(["DTP", "573", "D8", date])
+    if level == "line":
+        segments.append(["AMT", "EAF", _pr_total(svc.adjustments)])
+    return segments

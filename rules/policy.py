@@ -1,0 +1,17 @@
+"""The switches a billing office sets: which claims go onward when the rules leave a choice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    # Send the secondary claim even when nothing is left for the patient or a later payer (some payers,
+    # Medicaid among them, want every claim). Per destination payer id, or for all with send_nothing_due.
+    send_nothing_due: bool = False
+    send_nothing_due_to: frozenset[str] = field(default_factory=frozenset)
+    # Send whole-claim provider-liability denials (CO-50 ...) to the secondary; default: appeal the primary.
+    send_provider_liability_denials: bool = False
+    # 2330B REF*F8 = the primary's claim control number (CLP07).
+    other_payer_claim_number: bool = True

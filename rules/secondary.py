@@ -1,0 +1,78 @@
+"""The rules stage, composed in one visible place: net → match → decide → derive → balance.
+
+Each step is a pure function of models (see its module); a step that cannot go on raises `Refusal`, which
+becomes the claim's disposition and reason. One claim's trouble never stops the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from parsers.models import Claim837, ClaimPayment
+
+from .balance import check_cob_balance
+from .cob import build_secondary
+from .disposition import decide, next_payer
+from .matching import match_claim, match_lines
+from .netting import group_by_claim, net_adjudications
+from .outcome import CONVERTED, NEEDS_REVIEW, Outcome, Refusal
+from .policy import Policy
+
+
+def index_claims(claims: Iterable[Claim837]) -> dict[str, list[Claim837]]:
+    """Original claims by CLM01 (several when the id repeats across files or payers)."""
+    index: dict[str, list[Claim837]] = {}
+    for claim in claims:
+        index.setdefault(claim.claim_id, []).append(claim)
+    return index
+
+
+def secondary_claims(payments: Iterable[ClaimPayment], originals: Mapping[str, list[Claim837]],
+                     policy: Policy | None = None) -> list[Outcome]:
+    """One Outcome per claim id of the remittance(s), in the order the claims first appear."""
+    policy = policy or Policy()
+    return [outcome_for(group, originals, policy) for group in group_by_claim(list(payments)).values()]
+
+
+def outcome_for(adjudications: list[ClaimPayment], originals: Mapping[str, list[Claim837]],
+                policy: Policy) -> Outcome:
+    outcome = Outcome(adjudications[0].claim_id, adjudications[-1])
+    try:
+        payment, notes = net_adjudications(adjudications)
+        outcome.payment = payment
+        outcome.notes += notes
+        original = match_claim(payment, originals.get(payment.claim_id, []))
+        outcome.original = original
+        disposition, reasons = decide(payment, original, policy)
+        if disposition is not None:
+            outcome.disposition, outcome.reasons = disposition, reasons
+            return outcome
+        _check_primary_balances(payment, original)
+        outcome.line_matches = match_lines(original, payment)
+        secondary, notes = build_secondary(original, payment, outcome.line_matches, next_payer(original), policy)
+        outcome.notes += notes
+        problems = check_cob_balance(secondary)
+        if problems:
+            raise Refusal(NEEDS_REVIEW, "secondary claim would not balance: " + "; ".join(problems))
+        outcome.secondary = secondary
+        outcome.disposition = CONVERTED
+        remaining = payment.patient_responsibility_total()
+        outcome.reasons = [f"primary paid {payment.paid}; {remaining} patient responsibility billed to the "
+                           f"secondary payer {secondary.payer_id}"]
+    except Refusal as refusal:
+        outcome.disposition = refusal.disposition
+        outcome.reasons = [refusal.reason]
+    return outcome
+
+
+def _check_primary_balances(payment: ClaimPayment, original: Claim837) -> None:
+    """The 835's own balancing (B1, B2) and CLP03 = CLM02: without them the 837 cannot balance (§3.7)."""
+    if payment.charge - payment.adjustment_total() != payment.paid:
+        raise Refusal(NEEDS_REVIEW, f"primary's claim does not balance (B2): CLP03 {payment.charge} - "
+                      f"adjustments {payment.adjustment_total()} != CLP04 {payment.paid}")
+    for svc in payment.services:
+        if svc.charge - svc.adjustment_total() != svc.paid:
+            raise Refusal(NEEDS_REVIEW, f"primary's service line {svc.procedure.code} does not balance (B1)")
+    if payment.charge != original.charge:
+        raise Refusal(NEEDS_REVIEW, f"primary adjudicated a charge of {payment.charge} but the claim billed "
+                      f"{original.charge} (CLP03 != CLM02)")
