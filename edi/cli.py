@@ -1,0 +1,120 @@
+"""The `edi` command line: thin click wrappers over the Python functions of the same power.
+
+Exit status everywhere: 0 clean, 1 done but something needs a person, 2 unreadable input or bad usage.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from parsers.errors import X12Error
+
+from .config import Settings
+from .log import configure
+
+EXIT_OK, EXIT_REVIEW, EXIT_UNREADABLE = 0, 1, 2
+
+
+def _fail(message: str) -> None:
+    click.echo(f"edi: {message}", err=True)
+    sys.exit(EXIT_UNREADABLE)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--log-level", default="WARNING", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+              help="Level of the JSON log events written to standard error.")
+def cli(log_level: str) -> None:
+    """X12 5010 coordination of benefits: a primary payer's 835 in, secondary 837 claims out."""
+    configure(log_level)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def inspect(file: Path, as_json: bool) -> None:
+    """Say what FILE holds: interchanges, transaction sets, claims, totals, balancing and envelope findings.
+
+    Exits 0 when the file is readable (findings or not), 2 when it is not X12 or is cut short.
+    """
+    from .inspect import inspect_file, render_text
+
+    summary = inspect_file(file)
+    click.echo(json.dumps(summary, indent=2) if as_json else render_text(summary))
+
+
+@cli.command()
+@click.argument("remit", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--claims", "claim_files", multiple=True, required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="An original 837 file the 835 answers (repeat for several).")
+@click.option("--out", required=True, help="Where to write the secondary 837 ('-' for standard output).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the JSON report here.")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="TOML settings (interchange ids, policy switches, state directory).")
+@click.option("--state", "state_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="State directory (control-number counter). Default: $EDI_STATE_DIR or ~/.local/state/edi-cob.")
+@click.option("--sender-id", help="ISA06/GS02 of the output (default: the original claim's).")
+@click.option("--receiver-id", help="ISA08/GS03 of the output (default: the original claim's).")
+@click.option("--usage", type=click.Choice(["P", "T"]), help="ISA15 of the output (default: the original's).")
+@click.option("--send-nothing-due/--no-send-nothing-due", default=None,
+              help="Send claims with nothing left for the secondary (some payers, e.g. Medicaid, want them).")
+@click.option("--send-provider-liability-denials/--no-send-provider-liability-denials", default=None,
+              help="Send whole-claim provider-liability denials (CO-50 ...) to the secondary.")
+def convert(remit: Path, claim_files: tuple[Path, ...], out: str, report_path: Path | None,
+            config_path: Path | None, state_dir: Path | None, sender_id: str | None, receiver_id: str | None,
+            usage: str | None, send_nothing_due: bool | None, send_provider_liability_denials: bool | None) -> None:
+    """Turn the primary payer's 835 REMIT and the original claims into secondary 837 claims.
+
+    Every claim in the 835 gets a disposition in the report: converted, crossover, no-secondary,
+    nothing-due, rebill-primary or needs-review, with reasons. Exits 0 when no claim needs review, 1 when
+    some do, 2 when an input cannot be read. Nothing is written when no claim converts.
+    """
+    from .pipeline import convert as run
+
+    try:
+        settings = Settings.load(
+            config_path, state_dir=state_dir, interchange__sender_id=sender_id,
+            interchange__receiver_id=receiver_id, interchange__usage=usage,
+            policy__send_nothing_due=send_nothing_due,
+            policy__send_provider_liability_denials=send_provider_liability_denials)
+    except (ValueError, OSError) as exc:
+        _fail(f"{config_path or 'settings'}: {exc}")
+    result = run(remit, claim_files, None if out == "-" else out, report_path, settings)
+    if out == "-" and result.text:
+        sys.stdout.write(result.text)
+    totals = result.report["totals"]
+    summary = ", ".join(f"{k} {v}" for k, v in sorted(totals["by_disposition"].items()))
+    click.echo(f"{totals['claims']} claim(s): {summary or 'none'}"
+               + (f"; written to {result.output}" if result.output and out != "-" else ""), err=True)
+    for entry in result.report["claims"]:
+        if entry["disposition"] not in ("converted",):
+            click.echo(f"  {entry['claim_id']}: {entry['disposition']}: {'; '.join(entry['reasons'])}", err=True)
+    sys.exit(result.exit_code)
+
+
+def main() -> None:
+    """Console entry point: X12 problems and unreadable files exit 2 with one line, never a traceback."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_UNREADABLE)
+    except click.exceptions.Abort:
+        sys.exit(EXIT_UNREADABLE)
+    except X12Error as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"{exc.filename or ''}: {exc.strerror or exc}")
+    except Exception as exc:  # a bug of ours: say so in one line; EDI_DEBUG=1 shows the traceback
+        if os.environ.get("EDI_DEBUG"):
+            raise
+        _fail(f"internal error ({type(exc).__name__}): {exc}; run with EDI_DEBUG=1 for details")

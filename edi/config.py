@@ -1,0 +1,88 @@
+"""Settings: a TOML file, overridden by command-line flags. Validated with pydantic at the edge.
+
+Example (`edi.toml`):
+
+    state_dir = "/var/lib/edi"          # control-number counter (and later the claim store)
+
+    [interchange]                       # ISA/GS of what we write; defaults: the original claim's own
+    sender_qualifier = "ZZ"
+    sender_id = "ACMECLINIC"
+    receiver_qualifier = "ZZ"
+    receiver_id = "CLEARINGHOUSE"
+    usage = "P"
+
+    [policy]
+    send_nothing_due = false
+    send_nothing_due_to = ["MEDICAID01"]
+    send_provider_liability_denials = false
+    other_payer_claim_number = true
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from rules.policy import Policy
+
+
+def default_state_dir() -> Path:
+    """$EDI_STATE_DIR, else $XDG_STATE_HOME/edi-cob, else ~/.local/state/edi-cob."""
+    if os.environ.get("EDI_STATE_DIR"):
+        return Path(os.environ["EDI_STATE_DIR"])
+    base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
+    return Path(base) / "edi-cob"
+
+
+class InterchangeSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sender_qualifier: str | None = Field(None, max_length=2)
+    sender_id: str | None = Field(None, max_length=15)
+    receiver_qualifier: str | None = Field(None, max_length=2)
+    receiver_id: str | None = Field(None, max_length=15)
+    group_sender: str | None = Field(None, max_length=15)
+    group_receiver: str | None = Field(None, max_length=15)
+    usage: str | None = Field(None, pattern="^[PT]$")
+
+
+class PolicySettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    send_nothing_due: bool = False
+    send_nothing_due_to: list[str] = []
+    send_provider_liability_denials: bool = False
+    other_payer_claim_number: bool = True
+
+    def policy(self) -> Policy:
+        return Policy(self.send_nothing_due, frozenset(self.send_nothing_due_to),
+                      self.send_provider_liability_denials, self.other_payer_claim_number)
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    state_dir: Path = Field(default_factory=default_state_dir)
+    interchange: InterchangeSettings = InterchangeSettings()
+    policy: PolicySettings = PolicySettings()
+
+    @field_validator("state_dir", mode="before")
+    @classmethod
+    def _expand(cls, value):
+        return Path(value).expanduser() if value else default_state_dir()
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, **overrides) -> Settings:
+        data: dict = {}
+        if path is not None:
+            with open(path, "rb") as handle:
+                data = tomllib.load(handle)
+        for key, value in overrides.items():
+            if value is None:
+                continue
+            section, _, name = key.partition("__")
+            if name:
+                data.setdefault(section, {})[name] = value
+            else:
+                data[key] = value
+        return cls.model_validate(data)

@@ -1,0 +1,131 @@
+"""A whole conversion, top to bottom: read the original claims and the primary's 835, run the rules,
+write the secondary claims and the report. `edi convert` is a thin wrapper over `convert`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from parsers.errors import Finding
+from parsers.models import ZERO
+from parsers.read835 import read_835
+from parsers.read837 import read_837
+from rules.outcome import CONVERTED, NEEDS_REVIEW, Outcome
+from rules.secondary import index_claims, secondary_claims
+from writers.claim837 import parties_from, write_837
+from writers.x12 import InterchangeParties
+
+from .config import Settings
+from .control import ControlNumbers
+from .files import write_atomic
+from .log import get_logger
+
+log = get_logger("edi.pipeline")
+
+
+@dataclass
+class ConvertResult:
+    outcomes: list[Outcome]
+    report: dict
+    output: str | None = None  # where the secondary claims went; None when nothing was converted
+    text: str = ""  # the 837 written, when any
+    findings: list[Finding] = field(default_factory=list)  # what the inputs' readers found
+
+    @property
+    def exit_code(self) -> int:
+        """0 clean, 1 when some claim needs a person."""
+        return 1 if any(o.disposition == NEEDS_REVIEW for o in self.outcomes) else 0
+
+
+def _parties(settings: Settings, default: InterchangeParties) -> InterchangeParties:
+    given = settings.interchange
+    return InterchangeParties(
+        given.sender_qualifier or default.sender_qualifier, given.sender_id or default.sender_id,
+        given.receiver_qualifier or default.receiver_qualifier, given.receiver_id or default.receiver_id,
+        given.group_sender or given.sender_id or default.group_sender,
+        given.group_receiver or given.receiver_id or default.group_receiver,
+        given.usage or default.usage, default.acknowledgment_requested)
+
+
+def convert(remit: str | Path, claims: Sequence[str | Path], out: str | Path | None = None,
+            report_path: str | Path | None = None, settings: Settings | None = None,
+            now: datetime | None = None) -> ConvertResult:
+    """Convert one primary 835 and its original 837 claims into secondary claims.
+
+    `out` is a path, "-" for standard output, or None to keep the text only in the result. Nothing is
+    written when no claim converts. Raises parsers.errors.X12Error when an input cannot be read.
+    """
+    settings = settings or Settings()
+    now = now or datetime.now()
+    started = time.perf_counter()
+    originals = []
+    findings: list[Finding] = []
+    for path in claims:
+        read, found = read_837(path)
+        originals += read
+        findings += found
+    remittances, found = read_835(remit)
+    findings += found
+    payments = [claim for remittance in remittances for claim in remittance.claims]
+    outcomes = secondary_claims(payments, index_claims(originals), settings.policy.policy())
+    converted = [o for o in outcomes if o.disposition == CONVERTED]
+    result = ConvertResult(outcomes, {}, findings=findings)
+    if converted:
+        parties = _parties(settings, parties_from(converted[0].original))
+        numbers = ControlNumbers(settings.state_dir)
+        numbers.reserve(2 + 2 * len(converted))
+        result.text = write_837([o.secondary for o in converted], parties, numbers, now)
+        if out is not None:
+            if str(out) == "-":
+                sys.stdout.write(result.text)
+                sys.stdout.flush()
+            else:
+                write_atomic(out, result.text)
+            result.output = str(out)
+    result.report = build_report(remit, claims, outcomes, findings, result.output)
+    if report_path is not None:
+        write_atomic(report_path, json.dumps(result.report, indent=2) + "\n")
+    log.info("convert.done", remittance=str(remit), claims=len(outcomes), converted=len(converted),
+             dispositions=dict(Counter(o.disposition for o in outcomes)), output=result.output,
+             seconds=round(time.perf_counter() - started, 3))
+    return result
+
+
+def build_report(remit, claims, outcomes: list[Outcome], findings: list[Finding], output: str | None) -> dict:
+    def total(values) -> str:
+        return str(sum(values, ZERO))
+
+    entries = []
+    for outcome in outcomes:
+        entry = {"claim_id": outcome.claim_id, "disposition": outcome.disposition, "reasons": outcome.reasons}
+        entry.update(outcome.figures())
+        if outcome.notes:
+            entry["notes"] = outcome.notes
+        if outcome.secondary is not None:
+            entry["secondary_payer_id"] = outcome.secondary.payer_id
+        entries.append(entry)
+    pays = [o.payment for o in outcomes]
+    return {
+        "remittance": str(remit),
+        "original_claims": [str(c) for c in claims],
+        "output": output,
+        "claims": entries,
+        "totals": {
+            "claims": len(outcomes),
+            "by_disposition": dict(Counter(o.disposition for o in outcomes)),
+            "charge": total(p.charge for p in pays),
+            "primary_paid": total(p.paid for p in pays),
+            "patient_responsibility": total(p.patient_responsibility_total() for p in pays),
+            "converted_charge": total(o.payment.charge for o in outcomes if o.disposition == CONVERTED),
+        },
+        "input_findings": [f.as_dict() for f in findings],
+    }
+
+
