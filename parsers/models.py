@@ -139,6 +139,7 @@ class ClaimPayment:
     amounts: dict[str, Decimal] = field(default_factory=dict)  # AMT (AU, D8, I, F5 ...)
     quantities: dict[str, Decimal] = field(default_factory=dict)
     services: list[ServicePayment] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # balancing findings of this claim (B1, B2, CLP05)
 
     @property
     def filing_indicator(self) -> str:
@@ -215,6 +216,8 @@ class Remittance:
     claims: list[ClaimPayment] = field(default_factory=list)  # empty when the reader streams
     claim_count: int = 0
     claim_paid_total: Decimal = ZERO
+    currency: Segment | None = None  # CUR, as read
+    provider_summaries: dict[str, list[Segment]] = field(default_factory=dict)  # LX01 -> [TS3, TS2] as read
 
     @property
     def findings(self) -> list[Finding]:
