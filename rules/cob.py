@@ -198,8 +198,6 @@ def build_secondary(claim: Claim837, payment: ClaimPayment, line_matches: dict[i
         other.append(["DTP", "573", "D8", adjudication_date])
     other += [list(s) for s in primary_payer if s[0] == "REF" and _element(s, 1) in PAYER_REFS]
     other += sorted(primary_auth, key=lambda s: AUTH_REFS.index(s[1]))
-    if payment.reference("F8"):
-        other.append(["REF", "T4", "Y"])
     if policy.other_payer_claim_number and payment.payer_claim_number:
         other.append(["REF", "F8", payment.payer_claim_number])
     dropped = [s[1] for s in primary_payer if s[0] == "REF" and _element(s, 1) not in PAYER_REFS]
