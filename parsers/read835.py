@@ -384,7 +384,9 @@ class Reader835:
                 if tag == "CLP" or tag == "LX" or tag == "PLB" or tag == "SE":
                     if svc is not None and svc.charge - line_cas != svc.paid:
                         self._check_line(svc, line_cas, rem, claim)
-                    if claim.charge - claim_cas != claim.paid or has_pr or claim.patient_responsibility:
+                    patient = claim.patient_responsibility
+                    if claim.charge - claim_cas != claim.paid or (
+                            (has_pr or patient) and (patient or ZERO) != pr_total and claim.status != "22"):
                         self._check_claim(claim, claim_cas, pr_total, has_pr, rem)
                     done = claim
                     claim = svc = None
