@@ -118,3 +118,8 @@ def main() -> None:
         if os.environ.get("EDI_DEBUG"):
             raise
         _fail(f"internal error ({type(exc).__name__}): {exc}; run with EDI_DEBUG=1 for details")
+
+
+from .validate import validate as _validate_command  # noqa: E402  (edi validate, issue 7)
+
+cli.add_command(_validate_command)
