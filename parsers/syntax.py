@@ -44,6 +44,8 @@ def _isa_delimiters(text: str, start: int, name: str) -> tuple[Delimiters, int]:
     The ISA is fixed-width (106 characters) in a well-formed file; we locate ISA16 by counting element
     separators instead, so an unpadded ISA still reads.
     """
+    if len(text) < start + 4:
+        raise X12Error("interchange header ISA is cut short (expected 16 elements)", Position(name, 1, start, "ISA"))
     element = text[start + 3]
     pos = start + 3
     for _ in range(ISA_ELEMENTS - 1):
