@@ -99,6 +99,76 @@ def convert(remit: Path, claim_files: tuple[Path, ...], out: str, report_path: P
     sys.exit(result.exit_code)
 
 
+@cli.command()
+@click.argument("drop", type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder the secondary 837 files are published to (atomically).")
+@click.option("--state", "state_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="State directory (claim store). Default: $EDI_STATE_DIR or ~/.local/state/edi-cob.")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="TOML settings (interchange ids, policy switches, state directory).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the run report (JSON) here.")
+@click.option("--quiet", is_flag=True, help="No progress bar and no summary.")
+def batch(drop: Path, out: Path, state_dir: Path | None, config_path: Path | None, report_path: Path | None,
+          quiet: bool) -> None:
+    """Process a clearinghouse DROP (a folder, or a .zip) of mixed 837 and 835 files on the claim store.
+
+    Original claims (837) are stored first, then remittances (835) are decided; an 835 claim whose original
+    has not arrived waits (pending-original) and converts when its 837 comes in a later drop. Converted claims
+    go out as one interchange per destination (receiver and secondary payer). Inputs move to processed/ or
+    rejected/ (with NAME.report.json); a file seen before (same SHA-256) is a duplicate and is not read again.
+    Exits 0 when clean, 1 when a file was rejected or a claim needs review, 2 when DROP cannot be read.
+    """
+    from .batch import DropError, run_batch, summary
+
+    try:
+        settings = Settings.load(config_path, state_dir=state_dir)
+    except (ValueError, OSError) as exc:
+        _fail(f"{config_path or 'settings'}: {exc}")
+    try:
+        report = run_batch(drop, out, settings, quiet=quiet, report_path=report_path)
+    except DropError as exc:
+        _fail(str(exc))
+    if not quiet:
+        click.echo(summary(report), err=True)
+    sys.exit(report["exit_code"])
+
+
+@cli.command()
+@click.argument("inbox", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder the secondary 837 files are published to (atomically).")
+@click.option("--state", "state_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="State directory (claim store). Default: $EDI_STATE_DIR or ~/.local/state/edi-cob.")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="TOML settings (interchange ids, policy switches, state directory).")
+@click.option("--stable-seconds", default=2.0, show_default=True, type=click.FloatRange(min=0),
+              help="A file is taken once unchanged (size and mtime) for this long; files renamed into place "
+                   "with an older mtime are taken at once. Names starting with '.' or ending .part/.tmp are "
+                   "never taken.")
+@click.option("--poll-interval", default=1.0, show_default=True, type=click.FloatRange(min=0.05),
+              help="Seconds between looks at the folder when no event arrives.")
+@click.option("--force-polling", is_flag=True, help="Poll instead of inotify (network file systems).")
+def watch(inbox: Path, out: Path, state_dir: Path | None, config_path: Path | None, stable_seconds: float,
+          poll_interval: float, force_polling: bool) -> None:
+    """Watch INBOX and process each complete file as a one-file batch, until SIGTERM or SIGINT.
+
+    Files move to INBOX/processed/ or INBOX/rejected/ (with NAME.report.json). After a crash, a restart
+    publishes what was committed, loses no input, bills no claim twice and reuses no control number.
+    Exits 0 on SIGTERM/SIGINT once the current file is done.
+    """
+    from .watch import watch as run_watch
+
+    try:
+        settings = Settings.load(config_path, state_dir=state_dir)
+    except (ValueError, OSError) as exc:
+        _fail(f"{config_path or 'settings'}: {exc}")
+    run_watch(inbox, out, settings, stable_seconds=stable_seconds, poll_interval=poll_interval,
+              force_polling=force_polling)
+    sys.exit(EXIT_OK)
+
+
 def main() -> None:
     """Console entry point: X12 problems and unreadable files exit 2 with one line, never a traceback."""
     try:
@@ -123,3 +193,7 @@ def main() -> None:
 from .validate import validate as _validate_command  # noqa: E402  (edi validate, issue 7)
 
 cli.add_command(_validate_command)
+
+
+if __name__ == "__main__":
+    main()

@@ -26,6 +26,7 @@ from .config import Settings
 from .control import ControlNumbers
 from .files import write_atomic
 from .log import get_logger
+from .store import open_store
 
 log = get_logger("edi.pipeline")
 
@@ -79,9 +80,13 @@ def convert(remit: str | Path, claims: Sequence[str | Path], out: str | Path | N
     result = ConvertResult(outcomes, {}, findings=findings)
     if converted:
         parties = _parties(settings, parties_from(converted[0].original))
-        numbers = ControlNumbers(settings.state_dir)
-        numbers.reserve(2 + 2 * len(converted))
-        result.text = write_837([o.secondary for o in converted], parties, numbers, now)
+        store = open_store(settings.state_dir)  # the counter `edi batch` and `edi watch` share
+        try:
+            numbers = ControlNumbers(settings.state_dir, store=store)
+            numbers.reserve(2 + 2 * len(converted))
+            result.text = write_837([o.secondary for o in converted], parties, numbers, now)
+        finally:
+            store.close()
         if out is not None:
             if str(out) == "-":
                 sys.stdout.write(result.text)

@@ -1,0 +1,656 @@
+"""`edi batch`: a clearinghouse drop (a folder or a .zip of mixed 837 and 835 files) on the claim store.
+
+A run, in the order that makes every output appear exactly once whatever stops the process (kill -9
+included), in the shape of achgateway (audit trail by hash, processing apart from publishing and cleanup):
+
+1. recover: publish every outbox row a previous run committed but did not publish (same name, same text);
+2. per input file (837s first, then 835s), in ONE store transaction: hash it (a hash already taken is a
+   duplicate, not read again), read it, store its original claims or its adjudications (rules run here; a
+   claim converted is ``ready``, one without its original yet ``pending-original``), record the file;
+3. re-run pending adjudications whose original claim has now arrived;
+4. in ONE store transaction: every ``ready`` claim, grouped by destination (ISA receiver + secondary payer,
+   at most `MAX_CLAIMS_PER_INTERCHANGE` per interchange), is written to an outbox row with its control
+   numbers reserved from the store's counter, and marked ``converted``;
+5. publish the outbox rows (temp file in OUTDIR, fsync, rename) and mark them published;
+6. move each input to ``processed/`` (or ``rejected/`` with ``<name>.report.json``) and mark it settled.
+
+A crash in 2 rolls the file back (it is read again next time); after 2 the hash is known (the input is only
+moved, next time); after 4 the outbox is published at the next start; after 5 publishing again rewrites the
+same bytes under the same name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+import uuid
+import zipfile
+from collections import Counter
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from parsers.envelope import EnvelopeWalker, element
+from parsers.errors import Position, X12Error
+from parsers.models import ClaimPayment
+from parsers.read835 import Reader835
+from parsers.read837 import Reader837
+from parsers.syntax import Tokenizer
+from rules.netting import group_by_claim
+from rules.outcome import CONVERTED, NEEDS_REVIEW
+from rules.secondary import outcome_for
+from writers.claim837 import parties_from, write_837
+from writers.x12 import InterchangeParties, WriterError
+
+from .config import Settings
+from .control import ControlNumbers
+from .files import write_atomic
+from .log import get_logger
+from .pipeline import _parties
+from .store import (
+    ALREADY_BILLED,
+    PENDING_ORIGINAL,
+    READY,
+    ClaimStore,
+    open_store,
+    payments_from_raw,
+    raw_remittance,
+)
+
+log = get_logger("edi.batch")
+
+CRASH_ENV = "EDI_TEST_CRASH_AT"  # tests: "<point>" or "<point>:<n>" makes the process os._exit(137) there
+MAX_CLAIMS_PER_INTERCHANGE = 5000  # the 837 guide's recommended ceiling of CLM segments per transaction set
+SNIFF_BYTES = 1 << 16
+PROCESSED, REJECTED, DUPLICATE = "processed", "rejected", "duplicate"
+
+_crash_hits: Counter = Counter()
+
+
+def crash_point(name: str) -> None:
+    """A named point of the exactly-once protocol where tests kill the process (no-op in production)."""
+    spec = os.environ.get(CRASH_ENV)
+    if not spec:
+        return
+    target, _, nth = spec.partition(":")
+    if target == name:
+        _crash_hits[name] += 1
+        if _crash_hits[name] >= int(nth or 1):
+            os._exit(137)
+
+
+class DropError(Exception):
+    """The drop itself cannot be read (missing, not a folder or a zip, a broken zip): exit 2."""
+
+
+def ignored_name(name: str) -> bool:
+    """Names a writer uses while a file is not complete yet, and our own sidecars."""
+    base = name.rsplit("/", 1)[-1]
+    return base.startswith(".") or base.endswith((".part", ".tmp", ".report.json")) or not base
+
+
+def sniff(data: bytes) -> str:
+    """The first transaction set id (835, 837, 999 ...) of X12 bytes; '' when there is none or not X12."""
+    try:
+        for seg in EnvelopeWalker(Tokenizer.from_bytes(data, "<sniff>")):
+            if seg[0] == "ST":
+                return element(seg, 1)
+    except X12Error:
+        pass
+    return ""
+
+
+# ------------------------------------------------------------------------------------------ inputs
+@dataclass
+class InputFile:
+    """One file of a drop. `path` is set when it is a file on disk (it is moved when done); zip members
+    have none (a rejected member is extracted next to the zip, under rejected/<zip name>/)."""
+
+    name: str
+    load: Callable[[], bytes]
+    head: Callable[[], bytes]
+    path: Path | None = None
+    home: Path | None = None  # the folder holding processed/ and rejected/
+    archive: str = ""
+    kind: str = ""
+
+
+def inputs_from_folder(folder: Path) -> list[InputFile]:
+    out = []
+    for path in sorted(folder.iterdir()):
+        if not path.is_file() or ignored_name(path.name):
+            continue
+        out.append(file_input(path, folder))
+    return out
+
+
+def file_input(path: Path, home: Path) -> InputFile:
+    def head(p=path) -> bytes:
+        with open(p, "rb") as handle:
+            return handle.read(SNIFF_BYTES)
+    return InputFile(path.name, path.read_bytes, head, path, home)
+
+
+def inputs_from_zip(archive: Path) -> tuple[list[InputFile], zipfile.ZipFile]:
+    try:
+        zf = zipfile.ZipFile(archive)
+        infos = [i for i in zf.infolist() if not i.is_dir() and not ignored_name(i.filename)
+                 and not i.filename.startswith("__MACOSX/")]
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise DropError(f"{archive}: not a readable zip ({exc})") from exc
+    out = []
+    for info in sorted(infos, key=lambda i: i.filename):
+        def load(i=info) -> bytes:
+            return zf.read(i)
+
+        def head(i=info) -> bytes:
+            with zf.open(i) as handle:
+                return handle.read(SNIFF_BYTES)
+        out.append(InputFile(info.filename, load, head, None, archive.parent, archive.name))
+    return out, zf
+
+
+# ------------------------------------------------------------------------------------------ results
+@dataclass
+class FileResult:
+    input: InputFile
+    sha256: str = ""
+    kind: str = ""
+    outcome: str = PROCESSED
+    file_id: int | None = None
+    claims: int = 0
+    dispositions: Counter = field(default_factory=Counter)
+    report: dict | None = None  # the rejection report (sidecar), or what the reader found
+    duplicate_of_rejected: bool = False
+    moved_to: str = ""
+
+    def as_dict(self) -> dict:
+        out = {"name": self.input.name, "sha256": self.sha256, "kind": self.kind, "outcome": self.outcome,
+               "claims": self.claims, "dispositions": dict(self.dispositions)}
+        if self.input.archive:
+            out["archive"] = self.input.archive
+        if self.moved_to:
+            out["moved_to"] = self.moved_to
+        if self.report:
+            out["report"] = self.report
+        return out
+
+
+class TimedStore:
+    """Wraps a store and adds up the seconds spent in it (SQL, serialisation, commits): the store's share."""
+
+    def __init__(self, store: ClaimStore):
+        self._store = store
+        self.seconds = 0.0
+
+    def __getattr__(self, name: str):
+        attr = getattr(self._store, name)
+        if not callable(attr):
+            return attr
+        if name in ("transaction", "savepoint"):
+            wrapped = self._timed_context(attr)
+        else:
+            def wrapped(*args, _attr=attr, **kwargs):
+                start = time.perf_counter()
+                try:
+                    return _attr(*args, **kwargs)
+                finally:
+                    self.seconds += time.perf_counter() - start
+        setattr(self, name, wrapped)
+        return wrapped
+
+    def _timed_context(self, factory):
+        @contextmanager
+        def timed():
+            start = time.perf_counter()
+            manager = factory()
+            value = manager.__enter__()
+            self.seconds += time.perf_counter() - start
+            try:
+                yield value
+            except BaseException:
+                start = time.perf_counter()
+                if not manager.__exit__(*sys.exc_info()):
+                    self.seconds += time.perf_counter() - start
+                    raise
+                self.seconds += time.perf_counter() - start
+            else:
+                start = time.perf_counter()
+                manager.__exit__(None, None, None)
+                self.seconds += time.perf_counter() - start
+        return timed
+
+
+def _safe(value: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in value.strip()) or "NONE"
+
+
+def _rejection(inp: InputFile, sha256: str, kind: str, message: str, position: Position | None) -> dict:
+    report = {"file": inp.name, "sha256": sha256, "kind": kind or "unknown", "reason": message,
+              "position": asdict(position) if position is not None else None,
+              "rejected_at": datetime.now().astimezone().isoformat(timespec="seconds")}
+    if inp.archive:
+        report["archive"] = inp.archive
+    return report
+
+
+# ------------------------------------------------------------------------------------------ the runner
+class Runner:
+    """Runs drops (or single files, for `edi watch`) against one store and one output folder."""
+
+    def __init__(self, store: ClaimStore, out: Path, settings: Settings | None = None,
+                 now: Callable[[], datetime] = datetime.now):
+        self.store = TimedStore(store)
+        self.out = Path(out).resolve()
+        self.settings = settings or Settings()
+        self.policy = self.settings.policy.policy()
+        self.now = now
+
+    # -------------------------------------------------------------------------------- one run
+    def run(self, inputs: list[InputFile], progress: Callable[[int], None] | None = None) -> dict:
+        started = time.perf_counter()
+        store_before = self.store.seconds
+        run_id = uuid.uuid4().hex
+        self.out.mkdir(parents=True, exist_ok=True)
+        republished = self.publish()
+        for inp in inputs:
+            if not inp.kind:
+                inp.kind = sniff(inp.head())
+        order = {"837": 0, "835": 1}
+        ordered = sorted(inputs, key=lambda i: order.get(i.kind, 2))  # stable: names stay in order
+        results: list[FileResult] = []
+        attention: list[dict] = []
+        resolved: Counter = Counter()
+        for inp in ordered:
+            if inp.kind == "835" and not resolved:
+                resolved = self.resolve_pending(attention) or Counter({"none": 0})
+            results.append(self.process_file(inp, attention))
+            if progress:
+                progress(1)
+        if not resolved:
+            resolved = self.resolve_pending(attention)
+        resolved.pop("none", None)
+        outputs = self.emit(run_id, attention)
+        crash_point("after-commit-before-publish")
+        self.publish()
+        crash_point("after-publish-before-move")
+        for result in results:
+            self.settle(result)
+        dispositions: Counter = Counter()
+        for result in results:
+            dispositions.update(result.dispositions)
+        seconds = time.perf_counter() - started
+        report = {
+            "run_id": run_id,
+            "files": [r.as_dict() for r in results],
+            "claims": {"total": sum(dispositions.values()), "by_disposition": dict(dispositions),
+                       "resolved_pending": dict(resolved), "attention": attention},
+            "outputs": outputs,
+            "republished": republished,
+            "seconds": round(seconds, 3),
+            "store_seconds": round(self.store.seconds - store_before, 3),
+        }
+        files = Counter(r.outcome for r in results)
+        report["totals"] = {"files": len(results), "by_outcome": dict(files),
+                            "outputs": len(outputs), "claims_written": sum(o["claims"] for o in outputs)}
+        review = dispositions.get(NEEDS_REVIEW, 0) + resolved.get(NEEDS_REVIEW, 0)
+        report["exit_code"] = 1 if files.get(REJECTED) or review or any(
+            r.duplicate_of_rejected for r in results) else 0
+        log.info("batch.run", files=len(results), outcomes=dict(files), claims=sum(dispositions.values()),
+                 dispositions=dict(dispositions), resolved_pending=dict(resolved), outputs=len(outputs),
+                 control_numbers=[o["isa13"] for o in outputs], seconds=report["seconds"],
+                 store_seconds=report["store_seconds"])
+        return report
+
+    # -------------------------------------------------------------------------------- step 2: one file
+    def process_file(self, inp: InputFile, attention: list[dict]) -> FileResult:
+        started = time.perf_counter()
+        data = inp.load()
+        result = FileResult(inp, hashlib.sha256(data).hexdigest(), inp.kind or sniff(data[:SNIFF_BYTES]))
+        store = self.store
+        with store.transaction():
+            existing = store.file_by_hash(result.sha256)
+            if existing is not None:
+                if not existing.settled and existing.name == inp.name:
+                    # Committed by a run that stopped before moving it: only the move is left to do.
+                    result.outcome, result.file_id, result.report = existing.outcome, existing.id, existing.report
+                    result.kind = existing.kind
+                    return result
+                result.outcome = DUPLICATE
+                result.duplicate_of_rejected = existing.outcome == REJECTED
+                result.report = {"duplicate_of": existing.name, "sha256": result.sha256,
+                                 "first_outcome": existing.outcome}
+                if existing.outcome == REJECTED and existing.report:
+                    result.report["rejection"] = existing.report
+                result.file_id = store.add_file(result.sha256, inp.name, existing.kind, len(data), DUPLICATE,
+                                                result.report)
+                log.info("batch.file", file=inp.name, kind=existing.kind, outcome=DUPLICATE)
+                return result
+            result.file_id = store.add_file(result.sha256, inp.name, result.kind or "other", len(data), "processing")
+            try:
+                with store.savepoint():
+                    if result.kind == "837":
+                        result.report = self._read_837(data, inp.name, result)
+                    elif result.kind == "835":
+                        result.report = self._read_835(data, inp.name, result, attention)
+                    else:
+                        self._not_claims(data, inp.name, result.kind)
+            except X12Error as exc:
+                result.outcome = REJECTED
+                result.claims = 0
+                result.dispositions.clear()
+                result.report = _rejection(inp, result.sha256, result.kind, exc.message, exc.position)
+            store.finish_file(result.file_id, result.kind or "other", result.outcome, result.report)
+        crash_point("after-file-commit")
+        log.info("batch.file", file=inp.name, kind=result.kind or "other", outcome=result.outcome,
+                 claims=result.claims, dispositions=dict(result.dispositions),
+                 seconds=round(time.perf_counter() - started, 3))
+        return result
+
+    def _not_claims(self, data: bytes, name: str, kind: str) -> None:
+        walker = EnvelopeWalker(Tokenizer.from_bytes(data, name))
+        for seg in walker:  # raises X12Error when it is not X12 at all
+            if seg[0] == "ST":
+                raise X12Error(f"transaction set {element(seg, 1)!r} is neither an 837 nor an 835",
+                               walker.position("ST01"))
+        raise X12Error("no transaction set (ST) in the file", Position(name))
+
+    def _read_837(self, data: bytes, name: str, result: FileResult) -> dict:
+        reader = Reader837(Tokenizer.from_bytes(data, name))
+        store = self.store
+        for claim in reader.claims():
+            store.put_original(claim, result.file_id)
+            result.claims += 1
+        result.dispositions["stored-original"] = result.claims
+        return _findings_summary(reader.findings)
+
+    def _read_835(self, data: bytes, name: str, result: FileResult, attention: list[dict]) -> dict:
+        text = data.decode("latin-1")
+        tok = Tokenizer.from_bytes(data, name)
+        reader = Reader835(tok)
+        raw: dict[int, tuple[str, str]] = {}  # id(payment) -> (remittance header, CLP loop), as read
+        envelopes: dict[int, tuple[str | None, str | None, str]] = {}  # id(remittance) -> ISA, GS, header
+        payments: list[ClaimPayment] = []
+        for payment in reader.claims():
+            loop = text[payment.position.offset:tok.offset]  # CLP up to the segment that ended the claim
+            rem = payment.remittance
+            envelope = envelopes.get(id(rem))
+            if envelope is None:
+                envelope = envelopes[id(rem)] = _remittance_envelope(text, rem, payment.position.offset)
+            raw[id(payment)] = (envelope[2], loop)
+            payments.append(payment)
+        for claim_id, group in group_by_claim(payments).items():
+            last = group[-1]
+            rem = last.remittance
+            isa, gs, _ = envelopes[id(rem)]
+            stored_raw = raw_remittance(isa, gs, rem.delimiters, [raw[id(p)] for p in group], rem.findings)
+            key = f"{element(rem.trn, 2)}|{element(rem.trn, 3)}"
+            disposition, reasons = self.adjudicate(group, key, claim_id, stored_raw, result.file_id)
+            result.claims += 1
+            result.dispositions[disposition] += 1
+            if disposition not in (READY, CONVERTED):
+                attention.append({"file": name, "claim_id": claim_id, "disposition": disposition,
+                                  "reasons": reasons})
+        result.dispositions = Counter({(CONVERTED if k == READY else k): v for k, v in result.dispositions.items()})
+        return _findings_summary(reader.findings)
+
+    # -------------------------------------------------------------------------------- rules on the store
+    def adjudicate(self, group: list[ClaimPayment], key: str, claim_id: str, raw: str,
+                   file_id: int | None) -> tuple[str, list[str]]:
+        """Decide one netted 835 claim against the store; record it. Returns (disposition, reasons)."""
+        store = self.store
+        last = group[-1]
+        icn = last.payer_claim_number
+        existing = store.find_adjudication(key, claim_id, icn)
+        if existing is not None and existing.state in (READY, CONVERTED):
+            return ALREADY_BILLED, [f"this adjudication (remittance {key}, CLP07 {icn}) was already billed to "
+                                    "the secondary payer; nothing emitted again"]
+        stored = store.originals(claim_id)
+        if not stored:
+            reasons = ["the original 837 claim is not in the store yet; converted when it arrives"]
+            store.save_adjudication(key, claim_id, icn, last.status, raw, file_id, PENDING_ORIGINAL, reasons)
+            return PENDING_ORIGINAL, reasons
+        outcome = outcome_for(group, {claim_id: [s.claim for s in stored]}, self.policy)
+        original_id = next((s.row_id for s in stored if s.claim is outcome.original), None)
+        state, reasons = outcome.disposition, outcome.reasons
+        destination = parties = None
+        if state == CONVERTED:
+            if store.billed_elsewhere(original_id, existing.id if existing else None):
+                state, reasons = NEEDS_REVIEW, [
+                    "a secondary claim was already billed for this claim from another remittance; a replacement "
+                    "(frequency 7) needs a person"]
+            else:
+                try:
+                    chosen = _parties(self.settings, parties_from(outcome.original))
+                except ValueError as exc:
+                    state, reasons = NEEDS_REVIEW, [str(exc)]
+                else:
+                    state = READY
+                    parties = asdict(chosen)
+                    destination = json.dumps([list(parties.values()), outcome.secondary.payer_id])
+        store.save_adjudication(key, claim_id, icn, last.status, raw, file_id, state, reasons, original_id,
+                                destination, parties, outcome.secondary if state == READY else None)
+        return state, reasons
+
+    def resolve_pending(self, attention: list[dict]) -> Counter:
+        """Step 3: pending adjudications whose original claim is now in the store, decided again."""
+        resolved: Counter = Counter()
+        store = self.store
+        while True:
+            with store.transaction():
+                pending = store.pending_with_originals(500)
+                for record in pending:
+                    group = payments_from_raw(record.raw, f"store:{record.remittance_key}")
+                    disposition, reasons = self.adjudicate(group, record.remittance_key, record.claim_id,
+                                                           record.raw, None)
+                    disposition = CONVERTED if disposition == READY else disposition
+                    resolved[disposition] += 1
+                    if disposition != CONVERTED:
+                        attention.append({"file": "(pending)", "claim_id": record.claim_id,
+                                          "disposition": disposition, "reasons": reasons})
+            if len(pending) < 500:
+                return resolved
+
+    # -------------------------------------------------------------------------------- step 4: emit
+    def emit(self, run_id: str, attention: list[dict]) -> list[dict]:
+        store = self.store
+        outputs: list[dict] = []
+        when = self.now()
+        with store.transaction():
+            by_destination: dict[str, list[int]] = {}
+            for adjudication_id, destination in store.ready_claims():
+                by_destination.setdefault(destination, []).append(adjudication_id)
+            for destination, ids in by_destination.items():
+                for start in range(0, len(ids), MAX_CLAIMS_PER_INTERCHANGE):
+                    chunk = store.load_ready(ids[start:start + MAX_CLAIMS_PER_INTERCHANGE])
+                    output = self._write(chunk, destination, run_id, when, attention)
+                    if output:
+                        outputs.append(output)
+        for output in outputs:
+            log.info("batch.output", file=output["name"], claims=output["claims"], isa13=output["isa13"],
+                     payer=output["payer_id"])
+        return outputs
+
+    def _write(self, chunk, destination: str, run_id: str, when: datetime, attention: list[dict]) -> dict | None:
+        store = self.store
+        parties = InterchangeParties(**chunk[0].parties)
+        payer = json.loads(destination)[1]
+        claims = [store.secondary_claim(r) for r in chunk]
+        try:
+            write_837(claims, parties, lambda: 1, when)
+        except WriterError:
+            keep = []
+            for ready, claim in zip(chunk, claims, strict=True):
+                try:
+                    write_837([claim], parties, lambda: 1, when)
+                    keep.append((ready, claim))
+                except WriterError as exc:
+                    reasons = [f"the secondary claim cannot be written: {exc}"]
+                    store.set_state(ready.adjudication_id, NEEDS_REVIEW, reasons)
+                    attention.append({"file": "(output)", "claim_id": ready.claim_id, "disposition": NEEDS_REVIEW,
+                                      "reasons": reasons})
+            if not keep:
+                return None
+            chunk, claims = [k[0] for k in keep], [k[1] for k in keep]
+        numbers = ControlNumbers(store=store)
+        numbers.reserve(2 + len(claims))
+        text = write_837(claims, parties, numbers, when)
+        isa13, placed = _control_numbers(text)
+        name = f"{_safe(parties.receiver_id)}-{_safe(payer)}-{isa13}.837"
+        outbox_id = store.add_outbox(name, str(self.out), text, len(claims), destination, run_id)
+        for ready in chunk:
+            queue = placed.get(ready.claim_id) or [("", "")]
+            gs06, st02 = queue.pop(0) if len(queue) > 1 else queue[0]
+            store.record_secondary(ready.adjudication_id, ready.original_id, ready.claim_id, payer, isa13, gs06,
+                                   st02, outbox_id, name)
+        return {"name": name, "receiver_id": parties.receiver_id, "payer_id": payer, "claims": len(claims),
+                "isa13": isa13}
+
+    # -------------------------------------------------------------------------------- step 5: publish
+    def publish(self) -> list[str]:
+        """Write every committed, unpublished output; returns their names. Idempotent."""
+        done = []
+        for record in self.store.unpublished():
+            write_atomic(Path(record.directory) / record.name, self.store.outbox_text(record.id))
+            crash_point("after-publish-before-mark")
+            self.store.mark_published(record.id)
+            done.append(record.name)
+        return done
+
+    # -------------------------------------------------------------------------------- step 6: cleanup
+    def settle(self, result: FileResult) -> None:
+        inp = result.input
+        rejected = result.outcome == REJECTED or result.duplicate_of_rejected
+        home = inp.home or (inp.path.parent if inp.path else self.out)
+        if inp.path is not None:
+            if inp.path.exists():
+                folder = home / (REJECTED if rejected else PROCESSED)
+                folder.mkdir(parents=True, exist_ok=True)
+                target = folder / inp.name
+                if target.exists():
+                    target = folder / f"{target.stem}.{result.sha256[:12]}{target.suffix}"
+                if rejected:
+                    write_atomic(folder / f"{target.name}.report.json", json.dumps(result.report, indent=2) + "\n")
+                os.replace(inp.path, target)
+                _fsync_dir(folder)
+                result.moved_to = str(target)
+        elif rejected:
+            folder = home / REJECTED / inp.archive
+            target = folder / inp.name.replace("/", "_")
+            write_atomic(folder / f"{target.name}.report.json", json.dumps(result.report, indent=2) + "\n")
+            write_atomic(target, inp.load())
+            result.moved_to = str(target)
+        crash_point("after-move-before-settle")
+        if result.file_id is not None:
+            self.store.settle_file(result.file_id)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remittance_envelope(text: str, rem, first_claim_offset: int) -> tuple[str | None, str | None, str]:
+    """The raw ISA, GS and remittance header (ST..1000B, without LX/TS3/TS2) of one 835 transaction set."""
+    terminator = rem.delimiters.segment
+    header = rem.header
+    st = header.position.offset
+    isa = gs = None
+    if header.interchange is not None:
+        start = header.interchange.position.offset
+        isa = text[start:text.index(terminator, start) + 1]
+    if header.group is not None:
+        start = header.group.position.offset
+        gs = text[start:text.index(terminator, start) + 1]
+    pieces = text[st:first_claim_offset].split(terminator)
+    kept = [p for p in pieces if p.strip().split(rem.delimiters.element, 1)[0] not in ("LX", "TS3", "TS2")]
+    return isa, gs, terminator.join(kept)
+
+
+def _control_numbers(text: str) -> tuple[str, dict[str, list[tuple[str, str]]]]:
+    """ISA13 of an interchange we wrote, and CLM01 -> [(GS06, ST02)] in file order."""
+    isa13 = gs06 = st02 = ""
+    placed: dict[str, list[tuple[str, str]]] = {}
+    for seg in text.split("~"):
+        seg = seg.strip()
+        tag = seg[:4]
+        if tag.startswith("ISA*"):
+            isa13 = seg.split("*")[13]
+        elif tag == "GS*H":
+            gs06 = seg.split("*")[6]
+        elif tag.startswith("ST*"):
+            st02 = seg.split("*")[2]
+        elif tag == "CLM*":
+            placed.setdefault(seg.split("*")[1], []).append((gs06, st02))
+    return isa13, placed
+
+
+def _findings_summary(findings) -> dict:
+    counts = Counter(f"{f.severity}:{f.rule}" for f in findings)
+    errors = [str(f) for f in findings if f.severity == "error"][:20]
+    return {"findings": dict(counts), "errors": errors} if counts else {}
+
+
+# ------------------------------------------------------------------------------------------ entry point
+def run_batch(drop: str | Path, out: str | Path, settings: Settings | None = None, quiet: bool = False,
+              report_path: str | Path | None = None, progress_stream=None) -> dict:
+    """`edi batch`: the whole drop in one run. Raises DropError when the drop cannot be read."""
+    import click
+
+    settings = settings or Settings()
+    drop = Path(drop)
+    archive = None
+    if drop.is_dir():
+        inputs = inputs_from_folder(drop)
+    elif drop.is_file() and zipfile.is_zipfile(drop):
+        inputs, archive = inputs_from_zip(drop)
+    elif drop.exists():
+        raise DropError(f"{drop}: neither a folder nor a .zip")
+    else:
+        raise DropError(f"{drop}: no such folder or file")
+    store = open_store(settings.state_dir)
+    try:
+        runner = Runner(store, Path(out), settings)
+        stream = progress_stream or sys.stderr
+        if not quiet and stream.isatty() and inputs:
+            with click.progressbar(length=len(inputs), label="edi batch", file=stream) as bar:
+                report = runner.run(inputs, bar.update)
+        else:
+            report = runner.run(inputs)
+    finally:
+        store.close()
+        if archive is not None:
+            archive.close()
+    report["drop"] = str(drop)
+    report["out"] = str(Path(out))
+    if report_path is not None:
+        write_atomic(report_path, json.dumps(report, indent=2) + "\n")
+    return report
+
+
+def summary(report: dict) -> str:
+    """The short human summary printed on stderr."""
+    totals = report["totals"]
+    outcomes = ", ".join(f"{v} {k}" for k, v in sorted(totals["by_outcome"].items())) or "none"
+    claims = report["claims"]
+    by = ", ".join(f"{k} {v}" for k, v in sorted(claims["by_disposition"].items()) if k != "stored-original")
+    lines = [f"{totals['files']} file(s): {outcomes}",
+             f"{claims['by_disposition'].get('stored-original', 0)} original claim(s) stored; "
+             f"835 claims: {by or 'none'}"]
+    if claims["resolved_pending"]:
+        lines.append("pending claims resolved: " + ", ".join(
+            f"{k} {v}" for k, v in sorted(claims["resolved_pending"].items())))
+    lines.append(f"{totals['claims_written']} secondary claim(s) in {totals['outputs']} file(s)"
+                 + (f" in {report.get('out')}" if report.get("out") else ""))
+    for f in report["files"]:
+        if f["outcome"] == REJECTED:
+            lines.append(f"  rejected {f['name']}: {f['report']['reason']}")
+    return "\n".join(lines)

@@ -1,0 +1,116 @@
+"""`edi watch`: a long-running service on an inbound folder; each complete file is a one-file batch.
+
+Watching uses watchfiles (Rust `notify`: inotify/FSEvents/kqueue, with a polling fallback for network file
+systems): events only wake the loop up; a directory scan decides. A file is taken once it is complete: its
+name does not start with '.' nor end with .part/.tmp (writers that rename into place are taken at once when
+their mtime is already older than --stable-seconds), and its size and mtime have not moved for
+--stable-seconds. SIGTERM/SIGINT set a flag: the file in hand is finished (committed, published, moved),
+then the service exits 0.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+from .batch import PROCESSED, REJECTED, Runner, file_input, ignored_name
+from .config import Settings
+from .log import get_logger
+from .store import open_store
+
+log = get_logger("edi.watch")
+
+
+class Watcher:
+    def __init__(self, inbox: Path, out: Path, settings: Settings, stable_seconds: float = 2.0,
+                 poll_interval: float = 1.0, force_polling: bool = False):
+        self.inbox = Path(inbox)
+        self.out = Path(out)
+        self.settings = settings
+        self.stable_seconds = stable_seconds
+        self.poll_interval = poll_interval
+        self.force_polling = force_polling
+        self.stop = threading.Event()
+        self._seen: dict[str, tuple[int, int]] = {}  # name -> (size, mtime_ns) at the previous look
+        self.files = 0
+
+    def complete_files(self) -> list[Path]:
+        """The files of the inbox that are complete now, oldest first."""
+        now = time.time()
+        ready: list[tuple[float, str, Path]] = []
+        seen: dict[str, tuple[int, int]] = {}
+        with os.scandir(self.inbox) as entries:
+            for entry in entries:
+                if ignored_name(entry.name) or not entry.is_file(follow_symlinks=False):
+                    continue
+                try:
+                    st = entry.stat(follow_symlinks=False)
+                except FileNotFoundError:  # moved away between listing and stat
+                    continue
+                signature = (st.st_size, st.st_mtime_ns)
+                previous = self._seen.get(entry.name)
+                seen[entry.name] = signature
+                quiet_for = now - st.st_mtime
+                if quiet_for >= self.stable_seconds and (previous is None or previous == signature):
+                    ready.append((st.st_mtime, entry.name, Path(entry.path)))
+        self._seen = seen
+        return [path for _, _, path in sorted(ready)]
+
+    def run(self) -> int:
+        from watchfiles import watch
+
+        self.inbox.mkdir(parents=True, exist_ok=True)
+        for sub in (PROCESSED, REJECTED):
+            (self.inbox / sub).mkdir(exist_ok=True)
+        store = open_store(self.settings.state_dir)
+        runner = Runner(store, self.out, self.settings)
+        started = time.perf_counter()
+        log.info("watch.start", inbox=str(self.inbox), out=str(self.out), stable_seconds=self.stable_seconds,
+                 poll_interval=self.poll_interval, pid=os.getpid())
+        try:
+            republished = runner.publish()  # a previous run's committed outputs first
+            if republished:
+                log.info("watch.recovered", outputs=republished)
+            self._take(runner)
+            timeout_ms = max(50, int(self.poll_interval * 1000))
+            for _changes in watch(self.inbox, stop_event=self.stop, rust_timeout=timeout_ms, yield_on_timeout=True,
+                                  debounce=200, step=50, recursive=False, force_polling=self.force_polling or None,
+                                  raise_interrupt=False):
+                if self.stop.is_set():
+                    break
+                self._take(runner)
+                if self.stop.is_set():
+                    break
+        finally:
+            store.close()
+            log.info("watch.stop", files=self.files, seconds=round(time.perf_counter() - started, 3))
+        return 0
+
+    def _take(self, runner: Runner) -> None:
+        for path in self.complete_files():
+            if self.stop.is_set():
+                return
+            if not path.exists():
+                continue
+            report = runner.run([file_input(path, self.inbox)])
+            self.files += 1
+            log.info("watch.file", file=path.name, outcome=report["totals"]["by_outcome"],
+                     dispositions=report["claims"]["by_disposition"], outputs=[o["name"] for o in report["outputs"]],
+                     seconds=report["seconds"])
+
+
+def watch(inbox: str | Path, out: str | Path, settings: Settings | None = None, stable_seconds: float = 2.0,
+          poll_interval: float = 1.0, force_polling: bool = False) -> int:
+    """Run the service until SIGTERM or SIGINT; returns 0."""
+    watcher = Watcher(Path(inbox), Path(out), settings or Settings(), stable_seconds, poll_interval, force_polling)
+
+    def stop(signum, _frame) -> None:
+        log.info("watch.signal", signal=signal.Signals(signum).name)
+        watcher.stop.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    return watcher.run()
