@@ -272,6 +272,9 @@ class Transaction837:
     header: TransactionHeader
     delimiters: Delimiters
     segments: list[Segment]  # ST first, up to (not including) the first HL
+    # After the last claim: HL loops with no claim under them (a reader flags them), then SE. Lossless reading
+    # gives: segments + per claim (levels, segments, other payers, lines) + trailer == the transaction set.
+    trailer: list[Segment] = field(default_factory=list)
 
     @property
     def version(self) -> str:
@@ -415,6 +418,10 @@ class Claim837:
     position: Position
     other_payers: list[OtherPayer] = field(default_factory=list)
     lines: list[ServiceLine] = field(default_factory=list)
+    # The HL loops read between the previous claim and this one, in file order: the new ones among
+    # billing_provider/subscriber/patient (a writer of the file as read emits these before the CLM), plus
+    # any HL loop that has no claim of its own.
+    levels: list[HierarchyLevel] = field(default_factory=list)
 
     @property
     def clm(self) -> Segment:
