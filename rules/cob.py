@@ -115,9 +115,11 @@ def build_secondary(claim: Claim837, payment: ClaimPayment, line_matches: dict[i
     patient_is_dest_subscriber = _element(dest_sbr, 2) == "18"
 
     # 2000B + 2010BA + 2010BB: the destination policy.
-    subscriber_segments: list[Segment] = [["HL", "", "", "22", ""],
-                                          _set(dest_sbr, 2, "18" if patient_is_dest_subscriber else "")]
-    if patient_is_dest_subscriber and patient_is_primary_subscriber:
+    new_sbr = _set(dest_sbr, 2, "18" if patient_is_dest_subscriber else "")
+    if kind == "I" and len(new_sbr) > 5:
+        new_sbr[5] = ""  # 837I: SBR05 not used (§3.9)
+    subscriber_segments: list[Segment] = [["HL", "", "", "22", ""], new_sbr]
+    if kind == "P" and patient_is_dest_subscriber and patient_is_primary_subscriber:
         subscriber_segments += _only(primary_head, {"PAT"})  # 837P 2000B PAT: the patient's own data
     subscriber_segments.append(list(dest_subscriber[0]))
     given_address = _only(dest_subscriber, {"N3", "N4"})
@@ -161,7 +163,8 @@ def build_secondary(claim: Claim837, payment: ClaimPayment, line_matches: dict[i
         at = next((i for i, s in enumerate(segments) if i and s[0] in REF_BLOCK_START), len(segments))
         segments[at:at] = dest_auth
 
-    # 2320 + 2330A + 2330B: the primary and what it did.
+    # 2320 + 2330A + 2330B: the primary and what it did. AMT order: 837P D, A8, EAF; 837I D, EAF, A8. A8 (a
+    # bypassed payer) is never written here, so D then EAF serves both guides.
     lines_adjudicated = bool(payment.services)
     level = eaf_level(payment)
     adjudication_date = payment.remittance.adjudication_date if payment.remittance else ""
@@ -169,16 +172,18 @@ def build_secondary(claim: Claim837, payment: ClaimPayment, line_matches: dict[i
         raise Refusal(NEEDS_REVIEW, "the remittance gives no payment date (BPR16) or production date (DTM*405) "
                       "for DTP*573")
     other = [_set(primary_sbr, 2, relationship_to_primary)]
+    if kind == "I" and len(other[0]) > 5:
+        other[0][5] = ""  # 837I: 2320 SBR05 not used (§3.9)
     other += group_cas(payment.adjustments)
     other.append(["AMT", "D", format_decimal(payment.paid)])
     if level == "claim":
         other.append(["AMT", "EAF", _pr_total(payment.all_adjustments())])
     old_oi = find(destination.segments, "OI")
     other.append(["OI", "", "", _element(clm, 8), _element(old_oi, 4) if kind == "P" else "", "", _element(clm, 9)])
+    if kind == "I" and payment.inpatient:
+        other.append(_set(["MIA"] + list(payment.inpatient[1:]), 2, ""))  # 837I: MIA02 not used; MIA, MOA
     if payment.outpatient:
         other.append(["MOA"] + list(payment.outpatient[1:]))
-    if kind == "I" and payment.inpatient:
-        other.append(["MIA"] + list(payment.inpatient[1:]))
     subscriber_nm1 = list(primary_subscriber[0])
     corrected = payment.names.get("74")
     if corrected and _element(corrected, 8) == "C" and _element(corrected, 9):
@@ -216,7 +221,7 @@ def build_secondary(claim: Claim837, payment: ClaimPayment, line_matches: dict[i
         adjudications = list(line.adjudications)
         for svc in services:
             adjudications.append(LineAdjudication(
-                _line_adjudication(svc, primary_payer_id, kind, component, adjudication_date, level),
+                _line_adjudication(svc, primary_payer_id, kind, component, adjudication_date, level, line),
                 svc.position))
         lines.append(ServiceLine([list(s) for s in line.segments], line.position, adjudications,
                                  [list(s) for s in line.trailing]))
@@ -227,13 +232,23 @@ def build_secondary(claim: Claim837, payment: ClaimPayment, line_matches: dict[i
 
 
 def _line_adjudication(svc: ServicePayment, payer_id: str, kind: str, component: str, date: str,
-                       level: str) -> list[Segment]:
+                       level: str, line: ServiceLine | None = None) -> list[Segment]:
     procedure = svc.procedure
     if procedure.qualifier not in SVD03_QUALIFIERS.get(kind, SVD03_QUALIFIERS["P"]) and kind == "P":
         raise Refusal(NEEDS_REVIEW, f"adjudicated procedure qualifier {procedure.qualifier!r} cannot be "
                       "reported in SVD03 of an 837P")
     revenue = svc.revenue_code or (procedure.code if procedure.qualifier == "NU" else "")
     svd03 = component.join(procedure.components()) if procedure.qualifier != "NU" else ""
+    if kind == "I":
+        # 837I (§3.9): SVD03 only when a procedure was adjudicated (an NU SVC01 is a revenue code only);
+        # SVD04 revenue code required: SVC04, else SVC01 when NU, else the billed SV201.
+        if procedure.qualifier not in SVD03_QUALIFIERS["I"]:
+            svd03 = ""
+        if not revenue and line is not None and line.service[:1] == ["SV2"]:
+            revenue = _element(line.service, 1)
+        if not revenue:
+            raise Refusal(NEEDS_REVIEW, f"no revenue code for SVD04 of line {line.number if line else '?'} "
+                          "(835 SVC04, NU SVC01 or 837 SV201)")
     svd = ["SVD", payer_id, format_decimal(svc.paid), svd03, revenue if kind == "I" else "",
            format_decimal(svc.units_paid)]
     segments = [svd]

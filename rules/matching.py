@@ -4,6 +4,8 @@ Reference §1.9. Claims match on CLP01 = CLM01 (exact); when several originals s
 (the 837's 2010BB id against the 835 payer's ids) and then the charge (CLP03 = CLM02) break the tie.
 Lines match on REF*6R first, then on procedure + modifiers + date of service + charge, then on line order
 when the payer returned exactly as many lines as were billed and their charges agree line for line.
+837I lines (SV2) match on their SV202 procedure + modifiers, or on the SV201 revenue code when SV202 is
+empty, against the 835's SVC06/SVC01 procedure or its revenue code (SVC04, else an NU SVC01); charge SV203.
 """
 
 from __future__ import annotations
@@ -53,16 +55,24 @@ def match_lines(claim: Claim837, payment: ClaimPayment) -> dict[int, list[Servic
     delimiters = claim.delimiters
     open_lines = [i for i, found in matches.items() if not found]
     keys = {}
+    institutional = claim.kind == "I"
     for i in open_lines:
         line = claim.lines[i]
         service = line.service
+        if institutional:
+            keys[i] = _sv2_line_key(service, line.service_date, line.charge, delimiters)
+            continue
         procedure = Procedure.parse(service[1] if service[0] == "SV1" else _sv2_procedure(service), delimiters)
         keys[i] = _line_key(procedure, line.service_date, line.charge)
     claim_date = payment.dates.get("232", "")
     still: list[ServicePayment] = []
     for svc in unmatched:
-        key = _line_key(svc.submitted_procedure, svc.service_date or claim_date, svc.charge)
-        index = next((i for i in open_lines if _same_service(keys[i], key)), None)
+        date = svc.service_date or claim_date
+        if institutional:
+            index = next((i for i in open_lines if _same_institutional(keys[i], svc, date)), None)
+        else:
+            key = _line_key(svc.submitted_procedure, date, svc.charge)
+            index = next((i for i in open_lines if _same_service(keys[i], key)), None)
         if index is None:
             still.append(svc)
         else:
@@ -89,3 +99,26 @@ def _same_service(line_key: tuple, service_key: tuple) -> bool:
 
 def _sv2_procedure(sv2: list[str]) -> str:
     return sv2[2] if len(sv2) > 2 and sv2[2] else ""
+
+
+def _sv2_line_key(sv2: list[str], date: str, charge, delimiters) -> tuple:
+    """An 837I line's identity: ('proc', code, modifiers) from SV202, else ('rev', SV201); date; charge."""
+    if sv2[:1] == ["SV2"] and _sv2_procedure(sv2):
+        procedure = Procedure.parse(_sv2_procedure(sv2), delimiters)
+        ident = ("proc", procedure.code, tuple(sorted(procedure.modifiers)))
+    else:
+        ident = ("rev", sv2[1] if len(sv2) > 1 else "")
+    return (ident, date, charge)
+
+
+def _same_institutional(line_key: tuple, svc: ServicePayment, date: str) -> bool:
+    """An 835 service line against an 837I line key: same procedure (or revenue code), charge and date."""
+    ident, line_date, line_charge = line_key
+    if ident[0] == "proc":
+        procedure = svc.submitted_procedure
+        same = (procedure.qualifier != "NU" and procedure.code == ident[1]
+                and tuple(sorted(procedure.modifiers)) == ident[2])
+    else:
+        revenue = svc.revenue_code or (svc.procedure.code if svc.procedure.qualifier == "NU" else "")
+        same = bool(ident[1]) and revenue == ident[1]
+    return same and svc.charge == line_charge and (not date or not line_date or date == line_date)
