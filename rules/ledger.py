@@ -116,7 +116,8 @@ def export_jsonl(entries: Iterable[LedgerEntry]) -> str:
 
 
 def read_jsonl(text: str) -> Ledger:
-    return Ledger(_from_row(json.loads(line)) for line in text.splitlines() if line.strip())
+    # split on "\n" only: str.splitlines would also split on U+0085, U+2028 ... inside a JSON string
+    return Ledger(_from_row(json.loads(line)) for line in text.split("\n") if line.strip())
 
 
 def export_csv(entries: Iterable[LedgerEntry]) -> str:
