@@ -64,7 +64,7 @@ def _inspect_835(path) -> dict:
         paid += claim.paid
         patient += claim.patient_responsibility_total()
         lines += len(claim.services)
-    walker = getattr(reader, "walker", None) or getattr(reader, "_walker", None)
+    walker = reader.walker
     remittances = [{
         "control_number": r.header.control_number,
         "payer_id": r.payer_id,
@@ -76,7 +76,7 @@ def _inspect_835(path) -> dict:
         "claims_paid": str(r.claim_paid_total),
         "provider_adjustments": str(sum((a.amount for a in r.provider_adjustments), ZERO)),
     } for r in reader.remittances]
-    out = _envelope(walker) if walker else {}
+    out = _envelope(walker)
     out.update({
         "claims": sum(statuses.values()),
         "service_lines": lines,
@@ -104,8 +104,8 @@ def _inspect_837(path) -> dict:
         lines += len(claim.lines)
         if any(p.paid is not None for p in claim.other_payers):
             with_cob += 1
-    walker = getattr(reader, "walker", None) or getattr(reader, "_walker", None)
-    out = _envelope(walker) if walker else {}
+    walker = reader.walker
+    out = _envelope(walker)
     out.update({
         "claims": count,
         "service_lines": lines,

@@ -114,10 +114,10 @@ class Reader837:
     def __init__(self, tokenizer: Tokenizer):
         self.tokenizer = tokenizer
         self.name = tokenizer.name
-        self._walker = EnvelopeWalker(tokenizer)
+        self.walker = EnvelopeWalker(tokenizer)
         self.transactions: list[Transaction837] = []
         # One list with the walker: envelope and reader findings in file order.
-        self.findings: list[Finding] = self._walker.findings
+        self.findings: list[Finding] = self.walker.findings
         self._txn: Transaction837 | None = None
 
     # ------------------------------------------------------------------------------------------ findings
@@ -154,7 +154,7 @@ class Reader837:
     # ------------------------------------------------------------------------------------------ reading
     def claims(self) -> Iterator[Claim837]:
         tok = self.tokenizer
-        walker = self._walker
+        walker = self.walker
         state = OUT
         allowed: frozenset[str] = NO_IDS
         cur: list[list[str]] = []  # the list ordinary segments go to
