@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-long bench lint clean
+.PHONY: setup demo test test-long test-crash bench lint clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -22,6 +22,10 @@ test: $(STAMP)
 
 test-long: $(STAMP)
 	HYPOTHESIS_PROFILE=long $(BIN)/pytest -m slow tests
+
+# edi watch killed (-9) at every protocol point and at random moments, restarted, checked for exactly-once.
+test-crash: $(STAMP)
+	$(BIN)/pytest -m slow tests/test_watch.py
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run

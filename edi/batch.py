@@ -514,6 +514,7 @@ class Runner:
     # -------------------------------------------------------------------------------- step 5: publish
     def publish(self) -> list[str]:
         """Write every committed, unpublished output; returns their names. Idempotent."""
+        self._remove_stale_temporaries()
         done = []
         for record in self.store.unpublished():
             write_atomic(Path(record.directory) / record.name, self.store.outbox_text(record.id))
@@ -521,6 +522,19 @@ class Runner:
             self.store.mark_published(record.id)
             done.append(record.name)
         return done
+
+    def _remove_stale_temporaries(self, older_than: float = 600.0) -> None:
+        """write_atomic's temporaries (``.NAME.837.xxxx.part``) left by a process killed while writing; only
+        old ones, since another process may be writing a fresh one right now."""
+        if not self.out.is_dir():
+            return
+        limit = time.time() - older_than
+        for path in self.out.glob(".*.837.*.part"):
+            try:
+                if path.stat().st_mtime < limit:
+                    path.unlink()
+            except FileNotFoundError:
+                pass
 
     # -------------------------------------------------------------------------------- step 6: cleanup
     def settle(self, result: FileResult) -> None:
