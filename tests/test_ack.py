@@ -28,7 +28,9 @@ def acks_for(path: Path, out: Path, verdict=None) -> dict[str, str]:
 
 def ack_lines(text: str) -> list[str]:
     """The acknowledgment content (AK1..AK9), without the envelope that differs between writers."""
-    return [s for s in text.replace("\n", "").split("~") if s[:3] in ("AK1", "AK2", "IK3", "IK4", "IK5", "AK9")]
+    return [
+        s for s in text.replace("\n", "").split("~") if s[:3] in ("AK1", "AK2", "IK3", "IK4", "IK5", "AK9")
+    ]
 
 
 def segments(text: str) -> list[list[str]]:
@@ -69,10 +71,13 @@ def test_rejected_837_names_segments_and_elements(tmp_path):
     hi_at = ordinal(lines("A_original.837"), "HI*") - st + 1  # where pyx12 noticed the HI missing
     sv1_at = ordinal(segs, "SV1*HC:93000") - st + 1
     assert ack_lines(text) == [
-        "AK1*HC*1*005010X222A1", "AK2*837*0001*005010X222A1",
+        "AK1*HC*1*005010X222A1",
+        "AK2*837*0001*005010X222A1",
         f"IK3*HI*{hi_at}**3",
-        f"IK3*SV1*{sv1_at}**8", "IK4*3*355*7*XX",
-        "IK5*R*5", "AK9*R*1*1*0",
+        f"IK3*SV1*{sv1_at}**8",
+        "IK4*3*355*7*XX",
+        "IK5*R*5",
+        "AK9*R*1*1*0",
     ]
     assert ack_lines(text) == ack_lines(validate_guide(path).ack_999)
     assert_valid_999(tmp_path / "bad.837.999")
@@ -88,7 +93,7 @@ def test_wrong_se01_rejects_the_set_with_ik5_4(tmp_path):
 def test_partially_accepted_group(tmp_path):
     segs = lines("A_original.837")
     st, se = ordinal(segs, "ST*"), ordinal(segs, "SE*")
-    second = [s.replace("*0001", "*0002") if s.startswith(("ST*", "SE*")) else s for s in segs[st - 1: se]]
+    second = [s.replace("*0001", "*0002") if s.startswith(("ST*", "SE*")) else s for s in segs[st - 1 : se]]
     second = replace(second, "SV1*HC:93000*100*UN*1***1~", "SV1*HC:93000*100*XX*1***1~")
     both = replace(segs[:se] + second + segs[se:], "GE*1*1~", "GE*2*1~")
     path = write(tmp_path, "partial.837", both)
@@ -121,7 +126,9 @@ def ta1_of(text: str) -> list[str]:
 
 
 def test_iea02_mismatch_rejects_the_interchange_with_note_001(tmp_path):
-    path = write(tmp_path, "iea02.837", replace(lines("A_original.837"), "IEA*1*000000001~", "IEA*1*000000007~"))
+    path = write(
+        tmp_path, "iea02.837", replace(lines("A_original.837"), "IEA*1*000000001~", "IEA*1*000000007~")
+    )
     acks = acks_for(path, tmp_path)
     assert set(acks) == {".ta1"}  # a rejected interchange is not opened: no 999
     assert ta1_of(acks[".ta1"]) == ["TA1", "000000001", "240108", "0800", "R", "001"]
@@ -165,8 +172,11 @@ def test_cli_writes_acks_atomically_with_fresh_control_numbers(tmp_path, monkeyp
     monkeypatch.setenv("EDI_STATE_DIR", str(tmp_path / "state"))
     segs = lines("A_original.837")
     good = write(tmp_path, "good.837", [segs[0].replace("*0*T*:~", "*1*T*:~"), *segs[1:]])
-    bad = write(tmp_path, "bad.837", replace(lines("B_secondary.837"), "SV1*HC:97140*80*UN*2***1~",
-                                             "SV1*HC:97140*80*XX*2***1~"))
+    bad = write(
+        tmp_path,
+        "bad.837",
+        replace(lines("B_secondary.837"), "SV1*HC:97140*80*UN*2***1~", "SV1*HC:97140*80*XX*2***1~"),
+    )
     out = tmp_path / "acks"
     result = CliRunner().invoke(cli, ["validate", "--ack", str(out), str(good), str(bad)])
     assert result.exit_code == 1, result.output

@@ -86,8 +86,9 @@ def test_bad_code_names_segment_element_and_plain_words(tmp_path):
     out = json.loads(run("--json", str(path)).output)
     f = out["files"][0]
     assert f["exit_code"] == 1 and f["verdict"] == "errors"
-    assert {"rule": "IK403-7", "segment": sv1, "element": "SV103", "segment_id": "SV1"}.items() <= \
-        f["findings"][0].items()
+    assert {"rule": "IK403-7", "segment": sv1, "element": "SV103", "segment_id": "SV1"}.items() <= f[
+        "findings"
+    ][0].items()
 
 
 def test_missing_required_segment(tmp_path):
@@ -151,12 +152,12 @@ def test_duplicate_isa13_across_two_files(tmp_path):
 def test_duplicate_gs06_and_st02_in_one_file(tmp_path):
     segs = lines("A_original.837")
     st, se = ordinal(segs, "ST*"), ordinal(segs, "SE*")
-    body = segs[st - 1: se]
+    body = segs[st - 1 : se]
     # one group holding the transaction twice (same ST02), then a second group with the same GS06
     two_sets = segs[:se] + body + segs[se:]
     two_sets = replace(two_sets, "GE*1*1~", "GE*2*1~")
     gs = [s for s in two_sets if s.startswith("GS*")][0]
-    group = two_sets[1: len(two_sets) - 1]
+    group = two_sets[1 : len(two_sets) - 1]
     text = [two_sets[0], *group, gs, *body, "GE*1*1~", "IEA*2*000000001~"]
     verdict = validate_file(write(tmp_path, "dups.837", text))
     assert rules(verdict).count("duplicate-ST02") == 1
@@ -196,8 +197,27 @@ def test_warnings_alone_exit_0(tmp_path):
 
 
 def test_plain_table_covers_every_rule_the_examples_and_corpus_raise():
-    for rule in ("IK403-7", "IK304-3", "IK502-4", "AK905-5", "TA105-001", "B1", "B2", "B3", "B4", "B5", "B6",
-                 "B7", "L2", "L3", "L4", "SE01", "GE02", "IEA02", "duplicate-ISA13"):
+    for rule in (
+        "IK403-7",
+        "IK304-3",
+        "IK502-4",
+        "AK905-5",
+        "TA105-001",
+        "B1",
+        "B2",
+        "B3",
+        "B4",
+        "B5",
+        "B6",
+        "B7",
+        "L2",
+        "L3",
+        "L4",
+        "SE01",
+        "GE02",
+        "IEA02",
+        "duplicate-ISA13",
+    ):
         assert rule in PLAIN
     assert explain("IK403-99") == "a field error (see the message)"
     assert explain("something-new") == "see the message"

@@ -24,7 +24,7 @@ def replace(segs: list[str], old: str, new: str | None) -> list[str]:
     """Replace (or, with None, delete) the only segment equal to `old`."""
     i = ordinal(segs, old) - 1
     assert segs[i] == old, (segs[i], old)
-    return segs[:i] + ([new] if new is not None else []) + segs[i + 1:]
+    return segs[:i] + ([new] if new is not None else []) + segs[i + 1 :]
 
 
 def recount(segs: list[str]) -> list[str]:

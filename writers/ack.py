@@ -1,4 +1,4 @@
-"""Acknowledgments: the 999 implementation acknowledgment (005010X231A1) and the TA1 interchange acknowledgment.
+"""Acknowledgments: the 999 implementation acknowledgment (005010X231A1) and the TA1 (interchange).
 
 The models here are plain data (what was accepted, which segment and element was wrong, with which code);
 deciding them from validation findings is `edi.validate`'s job. Rendering uses the project's segment
@@ -23,8 +23,15 @@ from .x12 import InterchangeParties, SegmentRenderer, interchange
 ACK_GUIDE = "005010X231A1"
 
 __all__ = [
-    "ACK_GUIDE", "ElementError", "SegmentError", "SetAck", "GroupAck", "InterchangeAck", "TA1",
-    "render_999", "render_ta1",
+    "ACK_GUIDE",
+    "ElementError",
+    "SegmentError",
+    "SetAck",
+    "GroupAck",
+    "InterchangeAck",
+    "TA1",
+    "render_999",
+    "render_ta1",
 ]
 
 
@@ -117,8 +124,10 @@ class GroupAck:
         return "A" if accepted == len(self.sets) else "P"
 
     def body(self, renderer: SegmentRenderer, set_control: str) -> list[str]:
-        segs: list[list[str]] = [["ST", "999", set_control, ACK_GUIDE],
-                                 ["AK1", self.functional_id, self.control_number, self.version]]
+        segs: list[list[str]] = [
+            ["ST", "999", set_control, ACK_GUIDE],
+            ["AK1", self.functional_id, self.control_number, self.version],
+        ]
         for s in self.sets:
             segs.append(["AK2", s.set_id, s.control_number, s.guide])
             for err in s.segment_errors:
@@ -126,7 +135,9 @@ class GroupAck:
             segs.append(s.ik5)
         codes = sorted(dict.fromkeys(self.codes), key=lambda c: int(c) if c.isdigit() else 99)
         included = self.included if self.included is not None else len(self.sets)
-        segs.append(["AK9", self.status, str(included), str(len(self.sets)), str(self.accepted_count), *codes[:5]])
+        segs.append(
+            ["AK9", self.status, str(included), str(len(self.sets)), str(self.accepted_count), *codes[:5]]
+        )
         segs.append(["SE", str(len(segs) + 1), set_control])
         return [renderer.render(seg) for seg in segs]
 
@@ -154,8 +165,12 @@ class TA1:
         return ["TA1", self.control_number, self.date, self.time, self.status, self.note]
 
 
-def render_999(acks: list[InterchangeAck], next_number: Callable[[], int], when: datetime,
-               renderer: SegmentRenderer | None = None) -> str:
+def render_999(
+    acks: list[InterchangeAck],
+    next_number: Callable[[], int],
+    when: datetime,
+    renderer: SegmentRenderer | None = None,
+) -> str:
     """One outbound interchange per inbound one, each with one GS*FA holding one 999 per group answered."""
     renderer = renderer or SegmentRenderer()
     out = []
@@ -167,8 +182,9 @@ def render_999(acks: list[InterchangeAck], next_number: Callable[[], int], when:
     return "".join(out)
 
 
-def render_ta1(acks: list[TA1], next_number: Callable[[], int], when: datetime,
-               renderer: SegmentRenderer | None = None) -> str:
+def render_ta1(
+    acks: list[TA1], next_number: Callable[[], int], when: datetime, renderer: SegmentRenderer | None = None
+) -> str:
     """One interchange per TA1 (ISA, TA1, IEA*0: a TA1 travels without a functional group)."""
     renderer = renderer or SegmentRenderer()
     out = []
