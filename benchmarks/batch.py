@@ -50,8 +50,20 @@ def bench_batch(claims: int = 100_000, files: int = 200) -> dict:
         work = Path(tmp) / "drop"
         shutil.copytree(drop, work, ignore=shutil.ignore_patterns(".complete"))
         report_path = Path(tmp) / "report.json"
-        command = [sys.executable, "-m", "edi.cli", "batch", str(work), "--out", str(Path(tmp) / "out"),
-                   "--state", str(Path(tmp) / "state"), "--report", str(report_path), "--quiet"]
+        command = [
+            sys.executable,
+            "-m",
+            "edi.cli",
+            "batch",
+            str(work),
+            "--out",
+            str(Path(tmp) / "out"),
+            "--state",
+            str(Path(tmp) / "state"),
+            "--report",
+            str(report_path),
+            "--quiet",
+        ]
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         started = time.perf_counter()
         code = subprocess.run(command, cwd=ROOT, env=env).returncode
@@ -60,18 +72,25 @@ def bench_batch(claims: int = 100_000, files: int = 200) -> dict:
         report = json.loads(report_path.read_text())
     decided = report["claims"]["total"] - report["claims"]["by_disposition"].get("stored-original", 0)
     result = {
-        "files": report["totals"]["files"], "exit_code": code, "claims_835": decided,
+        "files": report["totals"]["files"],
+        "exit_code": code,
+        "claims_835": decided,
         "claims_837": report["claims"]["by_disposition"].get("stored-original", 0),
-        "claims_written": report["totals"]["claims_written"], "outputs": report["totals"]["outputs"],
-        "seconds": round(seconds, 2), "claims_per_second": round(decided / seconds),
-        "peak_rss_mb": round(peak_kb / 1024), "store_seconds": report["store_seconds"],
+        "claims_written": report["totals"]["claims_written"],
+        "outputs": report["totals"]["outputs"],
+        "seconds": round(seconds, 2),
+        "claims_per_second": round(decided / seconds),
+        "peak_rss_mb": round(peak_kb / 1024),
+        "store_seconds": report["store_seconds"],
         "store_share": round(report["store_seconds"] / report["seconds"], 3) if report["seconds"] else 0,
     }
-    print(f"edi batch: {result['files']} files, {result['claims_837']:,} original claims, "
-          f"{result['claims_835']:,} 835 claims -> {result['claims_written']:,} secondary claims in "
-          f"{result['outputs']} files: {result['seconds']}s, {result['claims_per_second']:,} claims/s, "
-          f"peak RSS {result['peak_rss_mb']} MB, store {result['store_share']:.0%} of the time "
-          f"({result['store_seconds']}s)")
+    print(
+        f"edi batch: {result['files']} files, {result['claims_837']:,} original claims, "
+        f"{result['claims_835']:,} 835 claims -> {result['claims_written']:,} secondary claims in "
+        f"{result['outputs']} files: {result['seconds']}s, {result['claims_per_second']:,} claims/s, "
+        f"peak RSS {result['peak_rss_mb']} MB, store {result['store_share']:.0%} of the time "
+        f"({result['store_seconds']}s)"
+    )
     return result
 
 

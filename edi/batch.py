@@ -133,24 +133,30 @@ def file_input(path: Path, home: Path) -> InputFile:
     def head(p=path) -> bytes:
         with open(p, "rb") as handle:
             return handle.read(SNIFF_BYTES)
+
     return InputFile(path.name, path.read_bytes, head, path, home)
 
 
 def inputs_from_zip(archive: Path) -> tuple[list[InputFile], zipfile.ZipFile]:
     try:
         zf = zipfile.ZipFile(archive)
-        infos = [i for i in zf.infolist() if not i.is_dir() and not ignored_name(i.filename)
-                 and not i.filename.startswith("__MACOSX/")]
+        infos = [
+            i
+            for i in zf.infolist()
+            if not i.is_dir() and not ignored_name(i.filename) and not i.filename.startswith("__MACOSX/")
+        ]
     except (zipfile.BadZipFile, OSError) as exc:
         raise DropError(f"{archive}: not a readable zip ({exc})") from exc
     out = []
     for info in sorted(infos, key=lambda i: i.filename):
+
         def load(i=info) -> bytes:
             return zf.read(i)
 
         def head(i=info) -> bytes:
             with zf.open(i) as handle:
                 return handle.read(SNIFF_BYTES)
+
         out.append(InputFile(info.filename, load, head, None, archive.parent, archive.name))
     return out, zf
 
@@ -170,8 +176,14 @@ class FileResult:
     moved_to: str = ""
 
     def as_dict(self) -> dict:
-        out = {"name": self.input.name, "sha256": self.sha256, "kind": self.kind, "outcome": self.outcome,
-               "claims": self.claims, "dispositions": dict(self.dispositions)}
+        out = {
+            "name": self.input.name,
+            "sha256": self.sha256,
+            "kind": self.kind,
+            "outcome": self.outcome,
+            "claims": self.claims,
+            "dispositions": dict(self.dispositions),
+        }
         if self.input.archive:
             out["archive"] = self.input.archive
         if self.moved_to:
@@ -195,12 +207,14 @@ class TimedStore:
         if name in ("transaction", "savepoint"):
             wrapped = self._timed_context(attr)
         else:
+
             def wrapped(*args, _attr=attr, **kwargs):
                 start = time.perf_counter()
                 try:
                     return _attr(*args, **kwargs)
                 finally:
                     self.seconds += time.perf_counter() - start
+
         setattr(self, name, wrapped)
         return wrapped
 
@@ -223,6 +237,7 @@ class TimedStore:
                 start = time.perf_counter()
                 manager.__exit__(None, None, None)
                 self.seconds += time.perf_counter() - start
+
         return timed
 
 
@@ -231,9 +246,14 @@ def _safe(value: str) -> str:
 
 
 def _rejection(inp: InputFile, sha256: str, kind: str, message: str, position: Position | None) -> dict:
-    report = {"file": inp.name, "sha256": sha256, "kind": kind or "unknown", "reason": message,
-              "position": asdict(position) if position is not None else None,
-              "rejected_at": datetime.now().astimezone().isoformat(timespec="seconds")}
+    report = {
+        "file": inp.name,
+        "sha256": sha256,
+        "kind": kind or "unknown",
+        "reason": message,
+        "position": asdict(position) if position is not None else None,
+        "rejected_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+    }
     if inp.archive:
         report["archive"] = inp.archive
     return report
@@ -243,8 +263,13 @@ def _rejection(inp: InputFile, sha256: str, kind: str, message: str, position: P
 class Runner:
     """Runs drops (or single files, for `edi watch`) against one store and one output folder."""
 
-    def __init__(self, store: ClaimStore, out: Path, settings: Settings | None = None,
-                 now: Callable[[], datetime] = datetime.now):
+    def __init__(
+        self,
+        store: ClaimStore,
+        out: Path,
+        settings: Settings | None = None,
+        now: Callable[[], datetime] = datetime.now,
+    ):
         self.store = TimedStore(store)
         self.out = Path(out).resolve()
         self.settings = settings or Settings()
@@ -288,23 +313,40 @@ class Runner:
         report = {
             "run_id": run_id,
             "files": [r.as_dict() for r in results],
-            "claims": {"total": sum(dispositions.values()), "by_disposition": dict(dispositions),
-                       "resolved_pending": dict(resolved), "attention": attention},
+            "claims": {
+                "total": sum(dispositions.values()),
+                "by_disposition": dict(dispositions),
+                "resolved_pending": dict(resolved),
+                "attention": attention,
+            },
             "outputs": outputs,
             "republished": republished,
             "seconds": round(seconds, 3),
             "store_seconds": round(self.store.seconds - store_before, 3),
         }
         files = Counter(r.outcome for r in results)
-        report["totals"] = {"files": len(results), "by_outcome": dict(files),
-                            "outputs": len(outputs), "claims_written": sum(o["claims"] for o in outputs)}
+        report["totals"] = {
+            "files": len(results),
+            "by_outcome": dict(files),
+            "outputs": len(outputs),
+            "claims_written": sum(o["claims"] for o in outputs),
+        }
         review = dispositions.get(NEEDS_REVIEW, 0) + resolved.get(NEEDS_REVIEW, 0)
-        report["exit_code"] = 1 if files.get(REJECTED) or review or any(
-            r.duplicate_of_rejected for r in results) else 0
-        log.info("batch.run", files=len(results), outcomes=dict(files), claims=sum(dispositions.values()),
-                 dispositions=dict(dispositions), resolved_pending=dict(resolved), outputs=len(outputs),
-                 control_numbers=[o["isa13"] for o in outputs], seconds=report["seconds"],
-                 store_seconds=report["store_seconds"])
+        report["exit_code"] = (
+            1 if files.get(REJECTED) or review or any(r.duplicate_of_rejected for r in results) else 0
+        )
+        log.info(
+            "batch.run",
+            files=len(results),
+            outcomes=dict(files),
+            claims=sum(dispositions.values()),
+            dispositions=dict(dispositions),
+            resolved_pending=dict(resolved),
+            outputs=len(outputs),
+            control_numbers=[o["isa13"] for o in outputs],
+            seconds=report["seconds"],
+            store_seconds=report["store_seconds"],
+        )
         return report
 
     # -------------------------------------------------------------------------------- step 2: one file
@@ -318,20 +360,30 @@ class Runner:
             if existing is not None:
                 if not existing.settled and existing.name == inp.name:
                     # Committed by a run that stopped before moving it: only the move is left to do.
-                    result.outcome, result.file_id, result.report = existing.outcome, existing.id, existing.report
+                    result.outcome, result.file_id, result.report = (
+                        existing.outcome,
+                        existing.id,
+                        existing.report,
+                    )
                     result.kind = existing.kind
                     return result
                 result.outcome = DUPLICATE
                 result.duplicate_of_rejected = existing.outcome == REJECTED
-                result.report = {"duplicate_of": existing.name, "sha256": result.sha256,
-                                 "first_outcome": existing.outcome}
+                result.report = {
+                    "duplicate_of": existing.name,
+                    "sha256": result.sha256,
+                    "first_outcome": existing.outcome,
+                }
                 if existing.outcome == REJECTED and existing.report:
                     result.report["rejection"] = existing.report
-                result.file_id = store.add_file(result.sha256, inp.name, existing.kind, len(data), DUPLICATE,
-                                                result.report)
+                result.file_id = store.add_file(
+                    result.sha256, inp.name, existing.kind, len(data), DUPLICATE, result.report
+                )
                 log.info("batch.file", file=inp.name, kind=existing.kind, outcome=DUPLICATE)
                 return result
-            result.file_id = store.add_file(result.sha256, inp.name, result.kind or "other", len(data), "processing")
+            result.file_id = store.add_file(
+                result.sha256, inp.name, result.kind or "other", len(data), "processing"
+            )
             try:
                 with store.savepoint():
                     if result.kind == "837":
@@ -347,17 +399,25 @@ class Runner:
                 result.report = _rejection(inp, result.sha256, result.kind, exc.message, exc.position)
             store.finish_file(result.file_id, result.kind or "other", result.outcome, result.report)
         crash_point("after-file-commit")
-        log.info("batch.file", file=inp.name, kind=result.kind or "other", outcome=result.outcome,
-                 claims=result.claims, dispositions=dict(result.dispositions),
-                 seconds=round(time.perf_counter() - started, 3))
+        log.info(
+            "batch.file",
+            file=inp.name,
+            kind=result.kind or "other",
+            outcome=result.outcome,
+            claims=result.claims,
+            dispositions=dict(result.dispositions),
+            seconds=round(time.perf_counter() - started, 3),
+        )
         return result
 
     def _not_claims(self, data: bytes, name: str, kind: str) -> None:
         walker = EnvelopeWalker(Tokenizer.from_bytes(data, name))
         for seg in walker:  # raises X12Error when it is not X12 at all
             if seg[0] == "ST":
-                raise X12Error(f"transaction set {element(seg, 1)!r} is neither an 837 nor an 835",
-                               walker.position("ST01"))
+                raise X12Error(
+                    f"transaction set {element(seg, 1)!r} is neither an 837 nor an 835",
+                    walker.position("ST01"),
+                )
         raise X12Error("no transaction set (ST) in the file", Position(name))
 
     def _read_837(self, data: bytes, name: str, result: FileResult) -> dict:
@@ -377,7 +437,7 @@ class Runner:
         envelopes: dict[int, tuple[str | None, str | None, str]] = {}  # id(remittance) -> ISA, GS, header
         payments: list[ClaimPayment] = []
         for payment in reader.claims():
-            loop = text[payment.position.offset:tok.offset]  # CLP up to the segment that ended the claim
+            loop = text[payment.position.offset : tok.offset]  # CLP up to the segment that ended the claim
             rem = payment.remittance
             envelope = envelopes.get(id(rem))
             if envelope is None:
@@ -394,22 +454,28 @@ class Runner:
             result.claims += 1
             result.dispositions[disposition] += 1
             if disposition not in (READY, CONVERTED):
-                attention.append({"file": name, "claim_id": claim_id, "disposition": disposition,
-                                  "reasons": reasons})
-        result.dispositions = Counter({(CONVERTED if k == READY else k): v for k, v in result.dispositions.items()})
+                attention.append(
+                    {"file": name, "claim_id": claim_id, "disposition": disposition, "reasons": reasons}
+                )
+        result.dispositions = Counter(
+            {(CONVERTED if k == READY else k): v for k, v in result.dispositions.items()}
+        )
         return _findings_summary(reader.findings)
 
     # -------------------------------------------------------------------------------- rules on the store
-    def adjudicate(self, group: list[ClaimPayment], key: str, claim_id: str, raw: str,
-                   file_id: int | None) -> tuple[str, list[str]]:
+    def adjudicate(
+        self, group: list[ClaimPayment], key: str, claim_id: str, raw: str, file_id: int | None
+    ) -> tuple[str, list[str]]:
         """Decide one netted 835 claim against the store; record it. Returns (disposition, reasons)."""
         store = self.store
         last = group[-1]
         icn = last.payer_claim_number
         existing = store.find_adjudication(key, claim_id, icn)
         if existing is not None and existing.state in (READY, CONVERTED):
-            return ALREADY_BILLED, [f"this adjudication (remittance {key}, CLP07 {icn}) was already billed to "
-                                    "the secondary payer; nothing emitted again"]
+            return ALREADY_BILLED, [
+                f"this adjudication (remittance {key}, CLP07 {icn}) was already billed to "
+                "the secondary payer; nothing emitted again"
+            ]
         stored = store.originals(claim_id)
         if not stored:
             reasons = ["the original 837 claim is not in the store yet; converted when it arrives"]
@@ -421,9 +487,13 @@ class Runner:
         destination = parties = None
         if state == CONVERTED:
             if store.billed_elsewhere(original_id, existing.id if existing else None):
-                state, reasons = NEEDS_REVIEW, [
-                    "a secondary claim was already billed for this claim from another remittance; a replacement "
-                    "(frequency 7) needs a person"]
+                state, reasons = (
+                    NEEDS_REVIEW,
+                    [
+                        "a secondary claim was already billed for this claim from another remittance; a replacement "
+                        "(frequency 7) needs a person"
+                    ],
+                )
             else:
                 try:
                     chosen = _parties(self.settings, parties_from(outcome.original))
@@ -433,8 +503,20 @@ class Runner:
                     state = READY
                     parties = asdict(chosen)
                     destination = json.dumps([list(parties.values()), outcome.secondary.payer_id])
-        store.save_adjudication(key, claim_id, icn, last.status, raw, file_id, state, reasons, original_id,
-                                destination, parties, outcome.secondary if state == READY else None)
+        store.save_adjudication(
+            key,
+            claim_id,
+            icn,
+            last.status,
+            raw,
+            file_id,
+            state,
+            reasons,
+            original_id,
+            destination,
+            parties,
+            outcome.secondary if state == READY else None,
+        )
         return state, reasons
 
     def resolve_pending(self, attention: list[dict]) -> Counter:
@@ -446,13 +528,20 @@ class Runner:
                 pending = store.pending_with_originals(500)
                 for record in pending:
                     group = payments_from_raw(record.raw, f"store:{record.remittance_key}")
-                    disposition, reasons = self.adjudicate(group, record.remittance_key, record.claim_id,
-                                                           record.raw, None)
+                    disposition, reasons = self.adjudicate(
+                        group, record.remittance_key, record.claim_id, record.raw, None
+                    )
                     disposition = CONVERTED if disposition == READY else disposition
                     resolved[disposition] += 1
                     if disposition != CONVERTED:
-                        attention.append({"file": "(pending)", "claim_id": record.claim_id,
-                                          "disposition": disposition, "reasons": reasons})
+                        attention.append(
+                            {
+                                "file": "(pending)",
+                                "claim_id": record.claim_id,
+                                "disposition": disposition,
+                                "reasons": reasons,
+                            }
+                        )
             if len(pending) < 500:
                 return resolved
 
@@ -467,16 +556,23 @@ class Runner:
                 by_destination.setdefault(destination, []).append(adjudication_id)
             for destination, ids in by_destination.items():
                 for start in range(0, len(ids), MAX_CLAIMS_PER_INTERCHANGE):
-                    chunk = store.load_ready(ids[start:start + MAX_CLAIMS_PER_INTERCHANGE])
+                    chunk = store.load_ready(ids[start : start + MAX_CLAIMS_PER_INTERCHANGE])
                     output = self._write(chunk, destination, run_id, when, attention)
                     if output:
                         outputs.append(output)
         for output in outputs:
-            log.info("batch.output", file=output["name"], claims=output["claims"], isa13=output["isa13"],
-                     payer=output["payer_id"])
+            log.info(
+                "batch.output",
+                file=output["name"],
+                claims=output["claims"],
+                isa13=output["isa13"],
+                payer=output["payer_id"],
+            )
         return outputs
 
-    def _write(self, chunk, destination: str, run_id: str, when: datetime, attention: list[dict]) -> dict | None:
+    def _write(
+        self, chunk, destination: str, run_id: str, when: datetime, attention: list[dict]
+    ) -> dict | None:
         store = self.store
         parties = InterchangeParties(**chunk[0].parties)
         payer = json.loads(destination)[1]
@@ -492,8 +588,14 @@ class Runner:
                 except WriterError as exc:
                     reasons = [f"the secondary claim cannot be written: {exc}"]
                     store.set_state(ready.adjudication_id, NEEDS_REVIEW, reasons)
-                    attention.append({"file": "(output)", "claim_id": ready.claim_id, "disposition": NEEDS_REVIEW,
-                                      "reasons": reasons})
+                    attention.append(
+                        {
+                            "file": "(output)",
+                            "claim_id": ready.claim_id,
+                            "disposition": NEEDS_REVIEW,
+                            "reasons": reasons,
+                        }
+                    )
             if not keep:
                 return None
             chunk, claims = [k[0] for k in keep], [k[1] for k in keep]
@@ -506,10 +608,24 @@ class Runner:
         for ready in chunk:
             queue = placed.get(ready.claim_id) or [("", "")]
             gs06, st02 = queue.pop(0) if len(queue) > 1 else queue[0]
-            store.record_secondary(ready.adjudication_id, ready.original_id, ready.claim_id, payer, isa13, gs06,
-                                   st02, outbox_id, name)
-        return {"name": name, "receiver_id": parties.receiver_id, "payer_id": payer, "claims": len(claims),
-                "isa13": isa13}
+            store.record_secondary(
+                ready.adjudication_id,
+                ready.original_id,
+                ready.claim_id,
+                payer,
+                isa13,
+                gs06,
+                st02,
+                outbox_id,
+                name,
+            )
+        return {
+            "name": name,
+            "receiver_id": parties.receiver_id,
+            "payer_id": payer,
+            "claims": len(claims),
+            "isa13": isa13,
+        }
 
     # -------------------------------------------------------------------------------- step 5: publish
     def publish(self) -> list[str]:
@@ -549,7 +665,9 @@ class Runner:
                 if target.exists():
                     target = folder / f"{target.stem}.{result.sha256[:12]}{target.suffix}"
                 if rejected:
-                    write_atomic(folder / f"{target.name}.report.json", json.dumps(result.report, indent=2) + "\n")
+                    write_atomic(
+                        folder / f"{target.name}.report.json", json.dumps(result.report, indent=2) + "\n"
+                    )
                 os.replace(inp.path, target)
                 _fsync_dir(folder)
                 result.moved_to = str(target)
@@ -580,10 +698,10 @@ def _remittance_envelope(text: str, rem, first_claim_offset: int) -> tuple[str |
     isa = gs = None
     if header.interchange is not None:
         start = header.interchange.position.offset
-        isa = text[start:text.index(terminator, start) + 1]
+        isa = text[start : text.index(terminator, start) + 1]
     if header.group is not None:
         start = header.group.position.offset
-        gs = text[start:text.index(terminator, start) + 1]
+        gs = text[start : text.index(terminator, start) + 1]
     pieces = text[st:first_claim_offset].split(terminator)
     kept = [p for p in pieces if p.strip().split(rem.delimiters.element, 1)[0] not in ("LX", "TS3", "TS2")]
     return isa, gs, terminator.join(kept)
@@ -614,8 +732,14 @@ def _findings_summary(findings) -> dict:
 
 
 # ------------------------------------------------------------------------------------------ entry point
-def run_batch(drop: str | Path, out: str | Path, settings: Settings | None = None, quiet: bool = False,
-              report_path: str | Path | None = None, progress_stream=None) -> dict:
+def run_batch(
+    drop: str | Path,
+    out: str | Path,
+    settings: Settings | None = None,
+    quiet: bool = False,
+    report_path: str | Path | None = None,
+    progress_stream=None,
+) -> dict:
     """`edi batch`: the whole drop in one run. Raises DropError when the drop cannot be read."""
     import click
 
@@ -656,14 +780,20 @@ def summary(report: dict) -> str:
     outcomes = ", ".join(f"{v} {k}" for k, v in sorted(totals["by_outcome"].items())) or "none"
     claims = report["claims"]
     by = ", ".join(f"{k} {v}" for k, v in sorted(claims["by_disposition"].items()) if k != "stored-original")
-    lines = [f"{totals['files']} file(s): {outcomes}",
-             f"{claims['by_disposition'].get('stored-original', 0)} original claim(s) stored; "
-             f"835 claims: {by or 'none'}"]
+    lines = [
+        f"{totals['files']} file(s): {outcomes}",
+        f"{claims['by_disposition'].get('stored-original', 0)} original claim(s) stored; "
+        f"835 claims: {by or 'none'}",
+    ]
     if claims["resolved_pending"]:
-        lines.append("pending claims resolved: " + ", ".join(
-            f"{k} {v}" for k, v in sorted(claims["resolved_pending"].items())))
-    lines.append(f"{totals['claims_written']} secondary claim(s) in {totals['outputs']} file(s)"
-                 + (f" in {report.get('out')}" if report.get("out") else ""))
+        lines.append(
+            "pending claims resolved: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(claims["resolved_pending"].items()))
+        )
+    lines.append(
+        f"{totals['claims_written']} secondary claim(s) in {totals['outputs']} file(s)"
+        + (f" in {report.get('out')}" if report.get("out") else "")
+    )
     for f in report["files"]:
         if f["outcome"] == REJECTED:
             lines.append(f"  rejected {f['name']}: {f['report']['reason']}")

@@ -195,8 +195,9 @@ class ClaimStore(Protocol):
 
     # inbound files
     def file_by_hash(self, sha256: str) -> FileRecord | None: ...
-    def add_file(self, sha256: str, name: str, kind: str, size: int, outcome: str,
-                 report: dict | None = None) -> int: ...
+    def add_file(
+        self, sha256: str, name: str, kind: str, size: int, outcome: str, report: dict | None = None
+    ) -> int: ...
     def finish_file(self, file_id: int, kind: str, outcome: str, report: dict | None) -> None: ...
     def settle_file(self, file_id: int) -> None: ...
 
@@ -205,12 +206,24 @@ class ClaimStore(Protocol):
     def originals(self, claim_id: str) -> list[StoredClaim]: ...
 
     # adjudications
-    def find_adjudication(self, remittance_key: str, claim_id: str,
-                          payer_claim_number: str) -> AdjudicationRecord | None: ...
-    def save_adjudication(self, remittance_key: str, claim_id: str, payer_claim_number: str, status: str,
-                          raw: str, file_id: int | None, state: str, reasons: list[str],
-                          original_id: int | None = None, destination: str | None = None,
-                          parties: dict | None = None, secondary: Claim837 | None = None) -> int: ...
+    def find_adjudication(
+        self, remittance_key: str, claim_id: str, payer_claim_number: str
+    ) -> AdjudicationRecord | None: ...
+    def save_adjudication(
+        self,
+        remittance_key: str,
+        claim_id: str,
+        payer_claim_number: str,
+        status: str,
+        raw: str,
+        file_id: int | None,
+        state: str,
+        reasons: list[str],
+        original_id: int | None = None,
+        destination: str | None = None,
+        parties: dict | None = None,
+        secondary: Claim837 | None = None,
+    ) -> int: ...
     def billed_elsewhere(self, original_id: int, adjudication_id: int | None) -> bool: ...
     def pending_with_originals(self, limit: int) -> list[AdjudicationRecord]: ...
     def ready_claims(self) -> list[tuple[int, str]]: ...
@@ -218,10 +231,21 @@ class ClaimStore(Protocol):
     def secondary_claim(self, ready: ReadyClaim) -> Claim837: ...
 
     # outputs
-    def add_outbox(self, name: str, directory: str, text: str, claims: int, destination: str,
-                   run_id: str) -> int: ...
-    def record_secondary(self, adjudication_id: int, original_id: int, claim_id: str, payer_id: str,
-                         isa13: str, gs06: str, st02: str, outbox_id: int, file_name: str) -> None: ...
+    def add_outbox(
+        self, name: str, directory: str, text: str, claims: int, destination: str, run_id: str
+    ) -> int: ...
+    def record_secondary(
+        self,
+        adjudication_id: int,
+        original_id: int,
+        claim_id: str,
+        payer_id: str,
+        isa13: str,
+        gs06: str,
+        st02: str,
+        outbox_id: int,
+        file_name: str,
+    ) -> None: ...
     def set_state(self, adjudication_id: int, state: str, reasons: list[str] | None = None) -> None: ...
     def unpublished(self) -> list[OutboxRecord]: ...
     def outbox_text(self, outbox_id: int) -> str: ...
@@ -275,8 +299,9 @@ class SQLiteStore:
                 if number == 1 and legacy_counter is not None and legacy_counter.exists():
                     text = legacy_counter.read_text().strip()
                     if text.isdigit():  # carry on after the numbers `edi convert` already used
-                        self.db.execute("INSERT INTO counters (name, value) VALUES (?, ?)",
-                                        (CONTROL_COUNTER, int(text)))
+                        self.db.execute(
+                            "INSERT INTO counters (name, value) VALUES (?, ?)", (CONTROL_COUNTER, int(text))
+                        )
                 self.db.execute(f"PRAGMA user_version = {number}")
 
     @contextmanager
@@ -323,30 +348,47 @@ class SQLiteStore:
     def file_by_hash(self, sha256: str) -> FileRecord | None:
         row = self.db.execute(
             "SELECT id, sha256, name, kind, outcome, report, settled_at FROM inbound_files "
-            "WHERE sha256 = ? AND outcome != 'duplicate' ORDER BY id LIMIT 1", (sha256,)).fetchone()
+            "WHERE sha256 = ? AND outcome != 'duplicate' ORDER BY id LIMIT 1",
+            (sha256,),
+        ).fetchone()
         if row is None:
             return None
-        return FileRecord(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]) if row[5] else None,
-                          row[6] is not None)
+        return FileRecord(
+            row[0], row[1], row[2], row[3], row[4], json.loads(row[5]) if row[5] else None, row[6] is not None
+        )
 
-    def add_file(self, sha256: str, name: str, kind: str, size: int, outcome: str,
-                 report: dict | None = None) -> int:
+    def add_file(
+        self, sha256: str, name: str, kind: str, size: int, outcome: str, report: dict | None = None
+    ) -> int:
         with self.transaction():
             cur = self.db.execute(
                 "INSERT INTO inbound_files (sha256, name, kind, size, received_at, outcome, report) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (sha256, name, kind, size, _now(), outcome, json.dumps(report) if report is not None else None))
+                (
+                    sha256,
+                    name,
+                    kind,
+                    size,
+                    _now(),
+                    outcome,
+                    json.dumps(report) if report is not None else None,
+                ),
+            )
             return cur.lastrowid
 
     def finish_file(self, file_id: int, kind: str, outcome: str, report: dict | None) -> None:
         with self.transaction():
-            self.db.execute("UPDATE inbound_files SET kind = ?, outcome = ?, report = ? WHERE id = ?",
-                            (kind, outcome, json.dumps(report) if report is not None else None, file_id))
+            self.db.execute(
+                "UPDATE inbound_files SET kind = ?, outcome = ?, report = ? WHERE id = ?",
+                (kind, outcome, json.dumps(report) if report is not None else None, file_id),
+            )
 
     def settle_file(self, file_id: int) -> None:
         with self.transaction():
-            self.db.execute("UPDATE inbound_files SET settled_at = ? WHERE id = ? AND settled_at IS NULL",
-                            (_now(), file_id))
+            self.db.execute(
+                "UPDATE inbound_files SET settled_at = ? WHERE id = ? AND settled_at IS NULL",
+                (_now(), file_id),
+            )
 
     # -------------------------------------------------------------------------------- original claims
     def _envelope_id(self, txn: Transaction837) -> int:
@@ -374,8 +416,17 @@ class SQLiteStore:
                 "ON CONFLICT (claim_id, provider_id, payer_id) DO UPDATE SET charge = excluded.charge, "
                 "envelope_id = excluded.envelope_id, body = excluded.body, file_id = excluded.file_id, "
                 "stored_at = excluded.stored_at RETURNING id",
-                (claim.claim_id, provider_id, claim.payer_id, str(claim.charge), envelope, claim_to_json(claim),
-                 file_id, _now())).fetchone()
+                (
+                    claim.claim_id,
+                    provider_id,
+                    claim.payer_id,
+                    str(claim.charge),
+                    envelope,
+                    claim_to_json(claim),
+                    file_id,
+                    _now(),
+                ),
+            ).fetchone()
             return row[0]
 
     def _transaction_of(self, envelope_id: int) -> Transaction837:
@@ -389,27 +440,47 @@ class SQLiteStore:
         return txn
 
     def originals(self, claim_id: str) -> list[StoredClaim]:
-        rows = self.db.execute("SELECT id, envelope_id, body FROM original_claims WHERE claim_id = ? ORDER BY id",
-                               (claim_id,)).fetchall()
-        return [StoredClaim(row_id, claim_from_json(body, self._transaction_of(envelope)))
-                for row_id, envelope, body in rows]
+        rows = self.db.execute(
+            "SELECT id, envelope_id, body FROM original_claims WHERE claim_id = ? ORDER BY id", (claim_id,)
+        ).fetchall()
+        return [
+            StoredClaim(row_id, claim_from_json(body, self._transaction_of(envelope)))
+            for row_id, envelope, body in rows
+        ]
 
     # -------------------------------------------------------------------------------- adjudications
     _ADJ = "id, remittance_key, claim_id, payer_claim_number, state, raw, original_id"
 
-    def find_adjudication(self, remittance_key: str, claim_id: str,
-                          payer_claim_number: str) -> AdjudicationRecord | None:
-        row = self.db.execute(f"SELECT {self._ADJ} FROM adjudications WHERE remittance_key = ? AND claim_id = ? "
-                              "AND payer_claim_number = ?", (remittance_key, claim_id, payer_claim_number)).fetchone()
+    def find_adjudication(
+        self, remittance_key: str, claim_id: str, payer_claim_number: str
+    ) -> AdjudicationRecord | None:
+        row = self.db.execute(
+            f"SELECT {self._ADJ} FROM adjudications WHERE remittance_key = ? AND claim_id = ? "
+            "AND payer_claim_number = ?",
+            (remittance_key, claim_id, payer_claim_number),
+        ).fetchone()
         return AdjudicationRecord(*row) if row else None
 
-    def save_adjudication(self, remittance_key: str, claim_id: str, payer_claim_number: str, status: str,
-                          raw: str, file_id: int | None, state: str, reasons: list[str],
-                          original_id: int | None = None, destination: str | None = None,
-                          parties: dict | None = None, secondary: Claim837 | None = None) -> int:
+    def save_adjudication(
+        self,
+        remittance_key: str,
+        claim_id: str,
+        payer_claim_number: str,
+        status: str,
+        raw: str,
+        file_id: int | None,
+        state: str,
+        reasons: list[str],
+        original_id: int | None = None,
+        destination: str | None = None,
+        parties: dict | None = None,
+        secondary: Claim837 | None = None,
+    ) -> int:
         with self.transaction():
             envelope = self._envelope_id(secondary.transaction) if secondary is not None else None
-            body = json.dumps({"envelope": envelope, "claim": claim_to_json(secondary)}) if secondary else None
+            body = (
+                json.dumps({"envelope": envelope, "claim": claim_to_json(secondary)}) if secondary else None
+            )
             row = self.db.execute(
                 "INSERT INTO adjudications (remittance_key, claim_id, payer_claim_number, status, raw, file_id, "
                 "state, reasons, original_id, destination, parties, secondary, updated_at) "
@@ -418,37 +489,60 @@ class SQLiteStore:
                 "reasons = excluded.reasons, original_id = excluded.original_id, "
                 "destination = excluded.destination, parties = excluded.parties, secondary = excluded.secondary, "
                 "updated_at = excluded.updated_at RETURNING id",
-                (remittance_key, claim_id, payer_claim_number, status, raw, file_id, state, json.dumps(reasons),
-                 original_id, destination, json.dumps(parties) if parties else None, body, _now())).fetchone()
+                (
+                    remittance_key,
+                    claim_id,
+                    payer_claim_number,
+                    status,
+                    raw,
+                    file_id,
+                    state,
+                    json.dumps(reasons),
+                    original_id,
+                    destination,
+                    json.dumps(parties) if parties else None,
+                    body,
+                    _now(),
+                ),
+            ).fetchone()
             return row[0]
 
     def billed_elsewhere(self, original_id: int, adjudication_id: int | None) -> bool:
         """Whether another adjudication of this original claim is already converted or waiting to be."""
-        row = self.db.execute("SELECT 1 FROM adjudications WHERE original_id = ? AND state IN (?, ?) AND id != ? "
-                              "LIMIT 1", (original_id, READY, CONVERTED, adjudication_id or -1)).fetchone()
+        row = self.db.execute(
+            "SELECT 1 FROM adjudications WHERE original_id = ? AND state IN (?, ?) AND id != ? LIMIT 1",
+            (original_id, READY, CONVERTED, adjudication_id or -1),
+        ).fetchone()
         return row is not None
 
     def pending_with_originals(self, limit: int) -> list[AdjudicationRecord]:
         rows = self.db.execute(
             f"SELECT {self._ADJ} FROM adjudications a WHERE state = ? AND EXISTS "
             "(SELECT 1 FROM original_claims o WHERE o.claim_id = a.claim_id) ORDER BY id LIMIT ?",
-            (PENDING_ORIGINAL, limit)).fetchall()
+            (PENDING_ORIGINAL, limit),
+        ).fetchall()
         return [AdjudicationRecord(*row) for row in rows]
+
     def ready_claims(self) -> list[tuple[int, str]]:
         """(adjudication id, destination) of the claims converted but not yet in an interchange, by destination
         then arrival (ids only: `load_ready` reads the claims a chunk at a time)."""
-        return self.db.execute("SELECT id, destination FROM adjudications WHERE state = ? ORDER BY destination, id",
-                               (READY,)).fetchall()
+        return self.db.execute(
+            "SELECT id, destination FROM adjudications WHERE state = ? ORDER BY destination, id", (READY,)
+        ).fetchall()
 
     def load_ready(self, ids: list[int]) -> list[ReadyClaim]:
         out = []
         for start in range(0, len(ids), 500):
-            part = ids[start:start + 500]
+            part = ids[start : start + 500]
             rows = self.db.execute(
                 "SELECT id, original_id, claim_id, destination, parties, secondary FROM adjudications WHERE id IN "
-                f"({','.join('?' * len(part))}) AND state = ?", (*part, READY)).fetchall()
+                f"({','.join('?' * len(part))}) AND state = ?",
+                (*part, READY),
+            ).fetchall()
             by_id = {row[0]: row for row in rows}
-            out += [ReadyClaim(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in map(by_id.get, part) if r]
+            out += [
+                ReadyClaim(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in map(by_id.get, part) if r
+            ]
         return out
 
     def secondary_claim(self, ready: ReadyClaim) -> Claim837:
@@ -458,37 +552,61 @@ class SQLiteStore:
     def set_state(self, adjudication_id: int, state: str, reasons: list[str] | None = None) -> None:
         with self.transaction():
             if reasons is None:
-                self.db.execute("UPDATE adjudications SET state = ?, updated_at = ? WHERE id = ?",
-                                (state, _now(), adjudication_id))
+                self.db.execute(
+                    "UPDATE adjudications SET state = ?, updated_at = ? WHERE id = ?",
+                    (state, _now(), adjudication_id),
+                )
             else:
-                self.db.execute("UPDATE adjudications SET state = ?, reasons = ?, updated_at = ? WHERE id = ?",
-                                (state, json.dumps(reasons), _now(), adjudication_id))
+                self.db.execute(
+                    "UPDATE adjudications SET state = ?, reasons = ?, updated_at = ? WHERE id = ?",
+                    (state, json.dumps(reasons), _now(), adjudication_id),
+                )
 
     def counts(self) -> dict[str, int]:
         """Adjudications by state (for reports and tests)."""
         return dict(self.db.execute("SELECT state, COUNT(*) FROM adjudications GROUP BY state").fetchall())
 
     # -------------------------------------------------------------------------------- outputs
-    def add_outbox(self, name: str, directory: str, text: str, claims: int, destination: str,
-                   run_id: str) -> int:
+    def add_outbox(
+        self, name: str, directory: str, text: str, claims: int, destination: str, run_id: str
+    ) -> int:
         with self.transaction():
             return self.db.execute(
                 "INSERT INTO outbox (name, directory, text, claims, destination, run_id, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)", (name, directory, text, claims, destination, run_id, _now())).lastrowid
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (name, directory, text, claims, destination, run_id, _now()),
+            ).lastrowid
 
-    def record_secondary(self, adjudication_id: int, original_id: int, claim_id: str, payer_id: str,
-                         isa13: str, gs06: str, st02: str, outbox_id: int, file_name: str) -> None:
+    def record_secondary(
+        self,
+        adjudication_id: int,
+        original_id: int,
+        claim_id: str,
+        payer_id: str,
+        isa13: str,
+        gs06: str,
+        st02: str,
+        outbox_id: int,
+        file_name: str,
+    ) -> None:
         with self.transaction():
             self.db.execute(
                 "INSERT INTO secondary_claims (adjudication_id, original_id, claim_id, payer_id, isa13, gs06, st02, "
                 "outbox_id, file_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (adjudication_id, original_id, claim_id, payer_id, isa13, gs06, st02, outbox_id, file_name))
-            self.db.execute("UPDATE adjudications SET state = ?, updated_at = ? WHERE id = ?",
-                            (CONVERTED, _now(), adjudication_id))
+                (adjudication_id, original_id, claim_id, payer_id, isa13, gs06, st02, outbox_id, file_name),
+            )
+            self.db.execute(
+                "UPDATE adjudications SET state = ?, updated_at = ? WHERE id = ?",
+                (CONVERTED, _now(), adjudication_id),
+            )
 
     def unpublished(self) -> list[OutboxRecord]:
-        return [OutboxRecord(*row) for row in self.db.execute(
-            "SELECT id, name, directory FROM outbox WHERE published_at IS NULL ORDER BY id")]
+        return [
+            OutboxRecord(*row)
+            for row in self.db.execute(
+                "SELECT id, name, directory FROM outbox WHERE published_at IS NULL ORDER BY id"
+            )
+        ]
 
     def outbox_text(self, outbox_id: int) -> str:
         return self.db.execute("SELECT text FROM outbox WHERE id = ?", (outbox_id,)).fetchone()[0]
@@ -499,8 +617,9 @@ class SQLiteStore:
 
     def secondary_rows(self) -> list[tuple]:
         """(claim_id, isa13, gs06, st02, file_name) of every secondary claim written (for reports and tests)."""
-        return self.db.execute("SELECT claim_id, isa13, gs06, st02, file_name FROM secondary_claims "
-                               "ORDER BY id").fetchall()
+        return self.db.execute(
+            "SELECT claim_id, isa13, gs06, st02, file_name FROM secondary_claims ORDER BY id"
+        ).fetchall()
 
     # -------------------------------------------------------------------------------- control numbers
     def reserve_control_numbers(self, count: int) -> int:
@@ -510,9 +629,11 @@ class SQLiteStore:
             start = (row[0] if row else 0) + 1
             if start + count - 1 > CONTROL_LIMIT:
                 start = 1  # nine digits exhausted: wrap (receivers keep far fewer)
-            self.db.execute("INSERT INTO counters (name, value) VALUES (?, ?) "
-                            "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                            (CONTROL_COUNTER, start + count - 1))
+            self.db.execute(
+                "INSERT INTO counters (name, value) VALUES (?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (CONTROL_COUNTER, start + count - 1),
+            )
             return start
 
 
@@ -526,12 +647,15 @@ def envelope_to_json(txn: Transaction837) -> str:
     """What every claim of one 837 transaction set shares: delimiters, ISA, GS, ST..1000B."""
     header = txn.header
     d = txn.delimiters
-    return json.dumps({
-        "delimiters": [d.element, d.component, d.repetition, d.segment],
-        "isa": header.interchange.segment if header.interchange else None,
-        "gs": header.group.segment if header.group else None,
-        "segments": txn.segments,
-    }, separators=(",", ":"))
+    return json.dumps(
+        {
+            "delimiters": [d.element, d.component, d.repetition, d.segment],
+            "isa": header.interchange.segment if header.interchange else None,
+            "gs": header.group.segment if header.group else None,
+            "segments": txn.segments,
+        },
+        separators=(",", ":"),
+    )
 
 
 def envelope_from_json(body: str) -> Transaction837:
@@ -547,15 +671,21 @@ def envelope_from_json(body: str) -> Transaction837:
 def claim_to_json(claim: Claim837) -> str:
     """The claim below its envelope, segment for segment: HL loops above it, 2300..2440."""
     p = claim.position
-    return json.dumps({
-        "position": [p.file, p.segment, p.offset],
-        "provider": claim.billing_provider.segments,
-        "subscriber": claim.subscriber.segments,
-        "patient": claim.patient.segments if claim.patient is not None else None,
-        "claim": claim.segments,
-        "other_payers": [o.segments for o in claim.other_payers],
-        "lines": [[line.segments, [a.segments for a in line.adjudications], line.trailing] for line in claim.lines],
-    }, separators=(",", ":"))
+    return json.dumps(
+        {
+            "position": [p.file, p.segment, p.offset],
+            "provider": claim.billing_provider.segments,
+            "subscriber": claim.subscriber.segments,
+            "patient": claim.patient.segments if claim.patient is not None else None,
+            "claim": claim.segments,
+            "other_payers": [o.segments for o in claim.other_payers],
+            "lines": [
+                [line.segments, [a.segments for a in line.adjudications], line.trailing]
+                for line in claim.lines
+            ],
+        },
+        separators=(",", ":"),
+    )
 
 
 def claim_from_json(body: str, transaction: Transaction837) -> Claim837:
@@ -568,21 +698,46 @@ def claim_from_json(body: str, transaction: Transaction837) -> Claim837:
     patient = HierarchyLevel(doc["patient"], where, subscriber) if doc["patient"] is not None else None
     lines = []
     for segments, adjudications, trailing in doc["lines"]:
-        lines.append(ServiceLine(segments, where, [LineAdjudication(a, where) for a in adjudications], trailing))
+        lines.append(
+            ServiceLine(segments, where, [LineAdjudication(a, where) for a in adjudications], trailing)
+        )
     levels = [level for level in (provider, subscriber, patient) if level is not None]
-    return Claim837(doc["claim"], transaction, provider, subscriber, patient, Position(file, segment, offset, "CLM"),
-                    [OtherPayer(o, where) for o in doc["other_payers"]], lines, levels)
+    return Claim837(
+        doc["claim"],
+        transaction,
+        provider,
+        subscriber,
+        patient,
+        Position(file, segment, offset, "CLM"),
+        [OtherPayer(o, where) for o in doc["other_payers"]],
+        lines,
+        levels,
+    )
 
 
 # ------------------------------------------------------------------------------------------ 835 codec
-def raw_remittance(isa: str | None, gs: str | None, delimiters: Delimiters,
-                   parts: list[tuple[str, str]], findings: list[Finding] = ()) -> str:
+def raw_remittance(
+    isa: str | None,
+    gs: str | None,
+    delimiters: Delimiters,
+    parts: list[tuple[str, str]],
+    findings: list[Finding] = (),
+) -> str:
     """JSON of the raw X12 a group of 835 claims was read from: (remittance header, CLP loop) pairs, and the
     error findings of the whole remittance as read (B3 is a fact of the whole transaction set, which the small
     835 re-read later does not hold)."""
     kept = [[f.rule, f.message] for f in findings if f.severity == "error"][:50]
-    return json.dumps({"isa": isa, "gs": gs, "element": delimiters.element, "terminator": delimiters.segment,
-                       "parts": parts, "findings": kept}, separators=(",", ":"))
+    return json.dumps(
+        {
+            "isa": isa,
+            "gs": gs,
+            "element": delimiters.element,
+            "terminator": delimiters.segment,
+            "parts": parts,
+            "findings": kept,
+        },
+        separators=(",", ":"),
+    )
 
 
 def payments_from_raw(raw: str, name: str = "store") -> list[ClaimPayment]:
@@ -605,5 +760,7 @@ def payments_from_raw(raw: str, name: str = "store") -> list[ClaimPayment]:
         out.append(f"IEA{e}1{e}0{t}")
     remittances, _ = read_835("".join(out).encode("latin-1"), name)
     for remittance in remittances:  # the findings of the remittance as first read, not of the small copy
-        remittance.header.findings[:] = [Finding(rule, message, Position(name)) for rule, message in doc["findings"]]
+        remittance.header.findings[:] = [
+            Finding(rule, message, Position(name)) for rule, message in doc["findings"]
+        ]
     return [claim for remittance in remittances for claim in remittance.claims]

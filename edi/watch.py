@@ -25,8 +25,15 @@ log = get_logger("edi.watch")
 
 
 class Watcher:
-    def __init__(self, inbox: Path, out: Path, settings: Settings, stable_seconds: float = 2.0,
-                 poll_interval: float = 1.0, force_polling: bool = False):
+    def __init__(
+        self,
+        inbox: Path,
+        out: Path,
+        settings: Settings,
+        stable_seconds: float = 2.0,
+        poll_interval: float = 1.0,
+        force_polling: bool = False,
+    ):
         self.inbox = Path(inbox)
         self.out = Path(out)
         self.settings = settings
@@ -68,17 +75,31 @@ class Watcher:
         store = open_store(self.settings.state_dir)
         runner = Runner(store, self.out, self.settings)
         started = time.perf_counter()
-        log.info("watch.start", inbox=str(self.inbox), out=str(self.out), stable_seconds=self.stable_seconds,
-                 poll_interval=self.poll_interval, pid=os.getpid())
+        log.info(
+            "watch.start",
+            inbox=str(self.inbox),
+            out=str(self.out),
+            stable_seconds=self.stable_seconds,
+            poll_interval=self.poll_interval,
+            pid=os.getpid(),
+        )
         try:
             republished = runner.publish()  # a previous run's committed outputs first
             if republished:
                 log.info("watch.recovered", outputs=republished)
             self._take(runner)
             timeout_ms = max(50, int(self.poll_interval * 1000))
-            for _changes in watch(self.inbox, stop_event=self.stop, rust_timeout=timeout_ms, yield_on_timeout=True,
-                                  debounce=200, step=50, recursive=False, force_polling=self.force_polling or None,
-                                  raise_interrupt=False):
+            for _changes in watch(
+                self.inbox,
+                stop_event=self.stop,
+                rust_timeout=timeout_ms,
+                yield_on_timeout=True,
+                debounce=200,
+                step=50,
+                recursive=False,
+                force_polling=self.force_polling or None,
+                raise_interrupt=False,
+            ):
                 if self.stop.is_set():
                     break
                 self._take(runner)
@@ -97,15 +118,28 @@ class Watcher:
                 continue
             report = runner.run([file_input(path, self.inbox)])
             self.files += 1
-            log.info("watch.file", file=path.name, outcome=report["totals"]["by_outcome"],
-                     dispositions=report["claims"]["by_disposition"], outputs=[o["name"] for o in report["outputs"]],
-                     seconds=report["seconds"])
+            log.info(
+                "watch.file",
+                file=path.name,
+                outcome=report["totals"]["by_outcome"],
+                dispositions=report["claims"]["by_disposition"],
+                outputs=[o["name"] for o in report["outputs"]],
+                seconds=report["seconds"],
+            )
 
 
-def watch(inbox: str | Path, out: str | Path, settings: Settings | None = None, stable_seconds: float = 2.0,
-          poll_interval: float = 1.0, force_polling: bool = False) -> int:
+def watch(
+    inbox: str | Path,
+    out: str | Path,
+    settings: Settings | None = None,
+    stable_seconds: float = 2.0,
+    poll_interval: float = 1.0,
+    force_polling: bool = False,
+) -> int:
     """Run the service until SIGTERM or SIGINT; returns 0."""
-    watcher = Watcher(Path(inbox), Path(out), settings or Settings(), stable_seconds, poll_interval, force_polling)
+    watcher = Watcher(
+        Path(inbox), Path(out), settings or Settings(), stable_seconds, poll_interval, force_polling
+    )
 
     def stop(signum, _frame) -> None:
         log.info("watch.signal", signal=signal.Signals(signum).name)

@@ -16,8 +16,13 @@ EXAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "reference" /
 
 
 def _segments(claim):
-    return (claim.transaction.segments, claim.billing_provider.segments, claim.subscriber.segments,
-            claim.patient.segments if claim.patient else None, claim_body(claim))
+    return (
+        claim.transaction.segments,
+        claim.billing_provider.segments,
+        claim.subscriber.segments,
+        claim.patient.segments if claim.patient else None,
+        claim_body(claim),
+    )
 
 
 def test_original_claims_round_trip_losslessly(tmp_path):
@@ -79,15 +84,21 @@ def test_remittance_claims_re_read_exactly(tmp_path):
         original = by_id[claim_id]
         assert [p.clp for p in again] == [p.clp for p in original]
         for a, b in zip(again, original, strict=True):
-            assert (a.charge, a.paid, a.patient_responsibility) == (b.charge, b.paid, b.patient_responsibility)
+            assert (a.charge, a.paid, a.patient_responsibility) == (
+                b.charge,
+                b.paid,
+                b.patient_responsibility,
+            )
             assert isinstance(a.paid, Decimal)
             assert a.adjustments == b.adjustments and a.references == b.references
             assert [(s.procedure, s.charge, s.paid, s.adjustments, s.control_number) for s in a.services] == [
-                (s.procedure, s.charge, s.paid, s.adjustments, s.control_number) for s in b.services]
+                (s.procedure, s.charge, s.paid, s.adjustments, s.control_number) for s in b.services
+            ]
             assert a.remittance.payer_id == b.remittance.payer_id
             assert a.remittance.trn == b.remittance.trn and a.remittance.bpr == b.remittance.bpr
-            assert [f.rule for f in a.remittance.findings] == [f.rule for f in b.remittance.findings
-                                                               if f.severity == "error"]
+            assert [f.rule for f in a.remittance.findings] == [
+                f.rule for f in b.remittance.findings if f.severity == "error"
+            ]
     store.close()
 
 
@@ -98,7 +109,14 @@ def test_schema_is_migrated_once_and_versioned(tmp_path):
     assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert {"inbound_files", "original_claims", "adjudications", "secondary_claims", "outbox", "counters"} <= tables
+    assert {
+        "inbound_files",
+        "original_claims",
+        "adjudications",
+        "secondary_claims",
+        "outbox",
+        "counters",
+    } <= tables
 
 
 def test_control_numbers_come_from_the_store_and_take_over_the_old_counter_file(tmp_path):
