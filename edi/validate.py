@@ -649,20 +649,6 @@ def _guide(path: Path, name: str, verdict: FileVerdict, offsets: array) -> list[
     return raw
 
 
-def _first_byte(path: Path, issues: list[Issue]) -> None:
-    """Move each offset past the line break the tokenizer counts as the start of a segment (after the
-    previous terminator), so it names the segment's first byte."""
-    try:
-        with open(path, "rb") as fd:
-            for issue in issues:
-                if issue.segment:
-                    fd.seek(issue.offset)
-                    head = fd.read(8)
-                    issue.offset += len(head) - len(head.lstrip(b"\r\n \t"))
-    except OSError:
-        pass
-
-
 def validate_file(path: str | Path, name: str | None = None) -> FileVerdict:
     """Every check of `edi validate` on one file. Never raises for what is in the file."""
     path = Path(path)
@@ -699,7 +685,6 @@ def validate_file(path: str | Path, name: str | None = None) -> FileVerdict:
                 "read",
             )
         )
-    _first_byte(path, verdict.issues)
     verdict.issues.sort(key=lambda i: (i.segment, i.source != "read"))
     verdict.seconds = time.perf_counter() - started
     return verdict

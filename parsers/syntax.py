@@ -186,11 +186,15 @@ class Tokenizer:
                 parts = text.split(term)
                 rest = parts.pop()
                 for index, raw in enumerate(parts):
-                    self.offset = base
+                    start = base
                     base += len(raw) + 1
-                    raw = raw.strip(strip_chars)
-                    if not raw:
+                    stripped = raw.strip(strip_chars)
+                    if not stripped:
                         continue
+                    if len(stripped) != len(raw):  # the offset names the segment's first byte, not the layout
+                        start += len(raw) - len(raw.lstrip(strip_chars))
+                    self.offset = start
+                    raw = stripped
                     if strip_chars is None and "\n" in raw:  # a line break inside a segment is layout, not data
                         raw = raw.replace("\r", "").replace("\n", "")
                     seg = raw.split(elem)
