@@ -28,8 +28,12 @@ CENT = Decimal("0.01")
 GROUP, INDIVIDUAL, MEDICARE, MEDICAID = "group", "individual", "medicare", "medicaid"
 TRICARE, TRICARE_FOR_LIFE, VA = "tricare", "tricare-for-life", "va"
 WORKERS_COMP, NO_FAULT, LIABILITY, BLACK_LUNG = "wc", "no-fault", "liability", "black-lung"
-ACCIDENT_KINDS = {WORKERS_COMP: ("work", "15"), NO_FAULT: ("no-fault", "14"), LIABILITY: ("liability", "47"),
-                  BLACK_LUNG: ("black-lung", "41")}  # kind -> (related_to tag, MSP type code for SBR05)
+ACCIDENT_KINDS = {
+    WORKERS_COMP: ("work", "15"),
+    NO_FAULT: ("no-fault", "14"),
+    LIABILITY: ("liability", "47"),
+    BLACK_LUNG: ("black-lung", "41"),
+}  # kind -> (related_to tag, MSP type code for SBR05)
 # roles and statuses
 SUBSCRIBER, DEPENDENT = "subscriber", "dependent"
 ACTIVE, INACTIVE, COBRA = "active", "inactive", "cobra"  # inactive = retired or laid off
@@ -111,12 +115,28 @@ def msp_group_primary(cov: Coverage, facts: PatientFacts) -> tuple[bool, str | N
     basis = facts.medicare_basis or ("age" if (facts.age or 0) >= 65 else None)
     if basis == "age":
         if size >= 20:
-            return True, "12", f"{cov.plan_id}: working aged, employer has {size} (>= 20) employees: EGHP primary"
-        return False, None, f"{cov.plan_id}: working aged, employer has {size} (< 20) employees: Medicare primary"
+            return (
+                True,
+                "12",
+                f"{cov.plan_id}: working aged, employer has {size} (>= 20) employees: EGHP primary",
+            )
+        return (
+            False,
+            None,
+            f"{cov.plan_id}: working aged, employer has {size} (< 20) employees: Medicare primary",
+        )
     if basis == "disability":
         if size >= 100:
-            return True, "43", f"{cov.plan_id}: disabled, employer has {size} (>= 100) employees: LGHP primary"
-        return False, None, f"{cov.plan_id}: disabled, employer has {size} (< 100) employees: Medicare primary"
+            return (
+                True,
+                "43",
+                f"{cov.plan_id}: disabled, employer has {size} (>= 100) employees: LGHP primary",
+            )
+        return (
+            False,
+            None,
+            f"{cov.plan_id}: disabled, employer has {size} (< 100) employees: Medicare primary",
+        )
     return False, None, f"{cov.plan_id}: no MSP rule makes the plan primary: Medicare primary"
 
 
@@ -130,9 +150,14 @@ def _birthday_rule(a: Coverage, b: Coverage) -> tuple[int, str] | None:
         kb = (b.holder_birthday.month, b.holder_birthday.day)
         if ka != kb:
             return (-1 if ka < kb else 1), "rule 2 birthday rule (month/day earlier in the year)"
-        if a.holder_covered_since and b.holder_covered_since and a.holder_covered_since != b.holder_covered_since:
-            return (-1 if a.holder_covered_since < b.holder_covered_since else 1), \
-                "rule 2 birthday tie: plan that covered the parent longer"
+        if (
+            a.holder_covered_since
+            and b.holder_covered_since
+            and a.holder_covered_since != b.holder_covered_since
+        ):
+            return (
+                -1 if a.holder_covered_since < b.holder_covered_since else 1
+            ), "rule 2 birthday tie: plan that covered the parent longer"
     return None
 
 
@@ -151,7 +176,9 @@ def naic_compare(a: Coverage, b: Coverage, facts: PatientFacts) -> tuple[int, st
     if a.has_cob_provision != b.has_cob_provision:
         return (-1 if not a.has_cob_provision else 1), "rule 0: a plan without a COB provision is primary"
     if a.excess_to == b.plan_id or b.excess_to == a.plan_id:
-        return (1 if a.excess_to == b.plan_id else -1), "rule 0: supplemental coverage is excess to the basic plan"
+        return (
+            1 if a.excess_to == b.plan_id else -1
+        ), "rule 0: supplemental coverage is excess to the basic plan"
     if a.role != b.role:
         return (-1 if a.role == SUBSCRIBER else 1), "rule 1: non-dependent before dependent"
     if a.role == DEPENDENT and facts.child is not None:
@@ -206,8 +233,11 @@ def decide_order(coverages: Iterable[Coverage], facts: PatientFacts = PatientFac
         else:
             middle.append(cov)
     has_medicare = any(c.kind == MEDICARE for c in middle)
-    msp = {c.plan_id: msp_group_primary(c, facts) for c in middle
-           if has_medicare and c.kind not in (MEDICARE, TRICARE, TRICARE_FOR_LIFE)}
+    msp = {
+        c.plan_id: msp_group_primary(c, facts)
+        for c in middle
+        if has_medicare and c.kind not in (MEDICARE, TRICARE, TRICARE_FOR_LIFE)
+    }
     for c in middle:
         if has_medicare and c.plan_id in msp:
             steps.append(msp[c.plan_id][2])
@@ -223,7 +253,7 @@ def decide_order(coverages: Iterable[Coverage], facts: PatientFacts = PatientFac
         if a.kind == MEDICARE or b.kind == MEDICARE:
             other = b if a.kind == MEDICARE else a
             primary = msp[other.plan_id][0]
-            return (-1 if (other is a) == primary else 1)
+            return -1 if (other is a) == primary else 1
         if has_medicare and msp[a.plan_id][0] != msp[b.plan_id][0]:
             return -1 if msp[a.plan_id][0] else 1
         verdict, rule = naic_compare(a, b, facts)
@@ -237,10 +267,12 @@ def decide_order(coverages: Iterable[Coverage], facts: PatientFacts = PatientFac
     ordered = sorted(middle, key=functools.cmp_to_key(compare))
     groups = [c for c in ordered if c.plan_id in msp]
     for i, a in enumerate(groups):  # where MSP overrode the NAIC order (rule 1's Medicare reversal)
-        for b in groups[i + 1:]:
+        for b in groups[i + 1 :]:
             if msp[a.plan_id][0] != msp[b.plan_id][0] and naic_compare(a, b, facts)[0] > 0:
-                steps.append(f"rule 1 Medicare reversal: {a.plan_id} (primary to Medicare) before Medicare before "
-                             f"{b.plan_id} (secondary to Medicare)")
+                steps.append(
+                    f"rule 1 Medicare reversal: {a.plan_id} (primary to Medicare) before Medicare before "
+                    f"{b.plan_id} (secondary to Medicare)"
+                )
     shared = tuple(dict.fromkeys(tie_pairs))
     everything = first + ordered + last
     order = tuple(c.plan_id for c in everything)
@@ -265,10 +297,12 @@ def check_billed_order(decision: OrderDecision, billed: Sequence[str]) -> list[s
     if unknown:
         findings.append(f"billed to plan(s) not in the decided order: {', '.join(unknown)}")
     billed_known = [p for p in billed if p in decision.order]
-    for i, (got, want) in enumerate(zip(billed_known, wanted)):
+    for i, (got, want) in enumerate(zip(billed_known, wanted, strict=True)):
         if got != want and frozenset({got, want}) not in decision.shared:
-            findings.append(f"position {i + 1}: billed {got}, the order of benefits says {want}"
-                            + (" (wrong primary)" if i == 0 else ""))
+            findings.append(
+                f"position {i + 1}: billed {got}, the order of benefits says {want}"
+                + (" (wrong primary)" if i == 0 else "")
+            )
     return findings
 
 
@@ -343,8 +377,11 @@ def secondary_payment(method: str, inputs: CobInputs, variant: str | None = None
     p1, ae = i.primary_paid, i.ae
     if method == STANDARD:
         pay = min(_need(i.secondary_benefit, "N2", method), ae - p1)
-    elif method == NON_DUP or (method == CARVE_OUT and (variant or "a") == "a") or (
-            method == MOB and variant == "non-dup"):
+    elif (
+        method == NON_DUP
+        or (method == CARVE_OUT and (variant or "a") == "a")
+        or (method == MOB and variant == "non-dup")
+    ):
         pay = min(_need(i.secondary_benefit, "N2", method) - p1, ae - p1)
     elif method == CARVE_OUT:  # (b): the secondary's formula on the balance after the primary
         coins = _need(i.secondary_coinsurance, "the secondary's coinsurance", method)
@@ -367,9 +404,11 @@ def secondary_payment(method: str, inputs: CobInputs, variant: str | None = None
     return _money(max(ZERO, pay))
 
 
-def estimate(method: str, inputs: CobInputs, variant: str | None = None,
-             patient_billable: bool | None = None) -> CobEstimate:
-    """Secondary payment, the patient's share (PR1 - secondary payment, or 0 when the patient may not be billed:
+def estimate(
+    method: str, inputs: CobInputs, variant: str | None = None, patient_billable: bool | None = None
+) -> CobEstimate:
+    """Secondary payment, the patient's share (PR1 - secondary payment, or 0 when the patient may not be
+    billed:
     Medicaid by default, or a secondary contract forbidding billing above its allowed amount) and the
     provider's write-off (C - P1 - secondary - patient)."""
     pays = secondary_payment(method, inputs, variant)
@@ -379,15 +418,19 @@ def estimate(method: str, inputs: CobInputs, variant: str | None = None,
     reserve = None
     if method == STANDARD and inputs.secondary_benefit is not None:
         reserve = inputs.secondary_benefit - pays
-    return CobEstimate(method, variant, pays, patient, inputs.charge - inputs.primary_paid - pays - patient,
-                       reserve)
+    return CobEstimate(
+        method, variant, pays, patient, inputs.charge - inputs.primary_paid - pays - patient, reserve
+    )
 
 
-def check_secondary_payment(actual_paid: Decimal, expected: CobEstimate, tolerance: Decimal = ZERO) -> str | None:
+def check_secondary_payment(
+    actual_paid: Decimal, expected: CobEstimate, tolerance: Decimal = ZERO
+) -> str | None:
     """A finding when the secondary paid less than its method says it should (beyond `tolerance`)."""
     short = expected.secondary_pays - actual_paid
     if short > tolerance:
-        return (f"secondary underpaid: paid {actual_paid}, expected {expected.secondary_pays} under "
-                f"{expected.method}{'/' + expected.variant if expected.variant else ''} (short {short})")
+        return (
+            f"secondary underpaid: paid {actual_paid}, expected {expected.secondary_pays} under "
+            f"{expected.method}{'/' + expected.variant if expected.variant else ''} (short {short})"
+        )
     return None
-

@@ -22,7 +22,12 @@ from datetime import date, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
 DOS, ADJUDICATION, REMIT_RECEIPT, DENIAL, SUBMISSION = (
-    "date-of-service", "primary-adjudication", "remit-receipt", "denial", "submission")
+    "date-of-service",
+    "primary-adjudication",
+    "remit-receipt",
+    "denial",
+    "submission",
+)
 ANCHORS = (DOS, ADJUDICATION, REMIT_RECEIPT, DENIAL, SUBMISSION)
 ALERT_FRACTION = Decimal("0.8")
 
@@ -65,27 +70,42 @@ def _w(**kw) -> Window:
 DEFAULT_WINDOWS: dict[str, dict[str, Window]] = {
     "medicare": {
         TIMELY_FILING: _w(months=12, anchor=DOS, note="42 CFR 424.44; institutional span: the through date"),
-        SECONDARY_FILING: _w(months=12, anchor=DOS, note="Medicare as secondary (MSP) keeps 12 months from DOS"),
-        CORRECTED_CLAIM: _w(months=12, anchor=ADJUDICATION, note="same as timely filing, from the original "
-                            "adjudication"),
-        APPEAL: _w(days=120, anchor=DENIAL, receipt_days=5, note="redetermination: 120 days from receipt, "
-                   "presumed 5 days after the notice"),
-        RECONSIDERATION: _w(days=180, anchor=DENIAL, receipt_days=5, note="QIC, from receipt of the "
-                            "redetermination decision"),
+        SECONDARY_FILING: _w(
+            months=12, anchor=DOS, note="Medicare as secondary (MSP) keeps 12 months from DOS"
+        ),
+        CORRECTED_CLAIM: _w(
+            months=12, anchor=ADJUDICATION, note="same as timely filing, from the original adjudication"
+        ),
+        APPEAL: _w(
+            days=120,
+            anchor=DENIAL,
+            receipt_days=5,
+            note="redetermination: 120 days from receipt, presumed 5 days after the notice",
+        ),
+        RECONSIDERATION: _w(
+            days=180, anchor=DENIAL, receipt_days=5, note="QIC, from receipt of the redetermination decision"
+        ),
         "alj": _w(days=60, anchor=DENIAL, receipt_days=5),
         "appeals-council": _w(days=60, anchor=DENIAL, receipt_days=5),
         "federal-court": _w(days=60, anchor=DENIAL, receipt_days=5),
         "reopening": _w(months=12, anchor=ADJUDICATION, note="clerical error; up to 4 years for good cause"),
-        CROSSOVER_WAIT: _w(days=30, anchor=REMIT_RECEIPT, note="Medigap/crossover wait before direct billing, "
-                           "from the Medicare remit date; CMS suggests >= 15 working days"),
+        CROSSOVER_WAIT: _w(
+            days=30,
+            anchor=REMIT_RECEIPT,
+            note="Medigap/crossover wait before direct billing, "
+            "from the Medicare remit date; CMS suggests >= 15 working days",
+        ),
     },
     "commercial": {
         TIMELY_FILING: _w(days=90, anchor=DOS, note="typical range 90-365"),
         SECONDARY_FILING: _w(days=90, anchor=ADJUDICATION, note="typical range 60-180 from the primary EOB"),
         CORRECTED_CLAIM: _w(days=90, anchor=ADJUDICATION),
         APPEAL: _w(days=180, anchor=DENIAL, note="contract-defined, often 60-180"),
-        RESPONSE_WAIT: _w(days=30, anchor=SUBMISSION, note="not a reference figure: when to chase an "
-                          "unanswered claim (configure per payer)"),
+        RESPONSE_WAIT: _w(
+            days=30,
+            anchor=SUBMISSION,
+            note="not a reference figure: when to chase an unanswered claim (configure per payer)",
+        ),
     },
     "medicaid": {
         SECONDARY_FILING: _w(days=180, anchor=ADJUDICATION, note="states vary"),
@@ -98,14 +118,16 @@ DEFAULT_WINDOWS: dict[str, dict[str, Window]] = {
     },
     "medigap": {
         SECONDARY_FILING: _w(days=90, anchor=ADJUDICATION, note="as commercial secondary"),
-        RESPONSE_WAIT: _w(days=30, anchor=REMIT_RECEIPT, note="crossover wait (CMS/IBX), from the Medicare "
-                          "remit date"),
+        RESPONSE_WAIT: _w(
+            days=30, anchor=REMIT_RECEIPT, note="crossover wait (CMS/IBX), from the Medicare remit date"
+        ),
     },
 }
 
 
-def with_overrides(base: Mapping[str, Mapping[str, Window]],
-                   overrides: Mapping[str, Mapping[str, Window]]) -> dict[str, dict[str, Window]]:
+def with_overrides(
+    base: Mapping[str, Mapping[str, Window]], overrides: Mapping[str, Mapping[str, Window]]
+) -> dict[str, dict[str, Window]]:
     """A new table: `base` with `overrides[payer_class][item]` replacing or adding entries."""
     out = {k: dict(v) for k, v in base.items()}
     for cls, items in overrides.items():
@@ -173,8 +195,14 @@ def _floor(x: Decimal) -> int:
     return int(x.to_integral_value(rounding=ROUND_FLOOR))
 
 
-def compute_deadline(window: Window, anchor_date: date, *, item: str = "", payer_class: str = "",
-                     alert_fraction: Decimal = ALERT_FRACTION) -> Deadline:
+def compute_deadline(
+    window: Window,
+    anchor_date: date,
+    *,
+    item: str = "",
+    payer_class: str = "",
+    alert_fraction: Decimal = ALERT_FRACTION,
+) -> Deadline:
     start = anchor_date + timedelta(days=window.receipt_days)
     if window.business:
         due = add_business_days(start, window.days)
@@ -185,8 +213,12 @@ def compute_deadline(window: Window, anchor_date: date, *, item: str = "", payer
     return Deadline(item, payer_class, anchor_date, start, due, alert_on, window)
 
 
-def deadline(payer_class: str, item: str, anchor_date: date,
-             table: Mapping[str, Mapping[str, Window]] = DEFAULT_WINDOWS) -> Deadline | None:
+def deadline(
+    payer_class: str,
+    item: str,
+    anchor_date: date,
+    table: Mapping[str, Mapping[str, Window]] = DEFAULT_WINDOWS,
+) -> Deadline | None:
     """The deadline for `item` at a payer of `payer_class`, counted from `anchor_date` (which must be the
     date the window's anchor names); None when the table has no such window."""
     window = table.get(payer_class, {}).get(item)
@@ -195,41 +227,53 @@ def deadline(payer_class: str, item: str, anchor_date: date,
     return compute_deadline(window, anchor_date, item=item, payer_class=payer_class)
 
 
-def window_anchor(payer_class: str, item: str,
-                  table: Mapping[str, Mapping[str, Window]] = DEFAULT_WINDOWS) -> str | None:
+def window_anchor(
+    payer_class: str, item: str, table: Mapping[str, Mapping[str, Window]] = DEFAULT_WINDOWS
+) -> str | None:
     """Which date `deadline` expects for this item (DOS, primary adjudication, remit receipt, denial ...)."""
     window = table.get(payer_class, {}).get(item)
     return window.anchor if window else None
 
 
 # ------------------------------------------------------------------------------------- the §6 uses
-def secondary_filing_deadline(payer_class: str, primary_adjudication: date, date_of_service: date,
-                              table: Mapping[str, Mapping[str, Window]] = DEFAULT_WINDOWS) -> Deadline | None:
+def secondary_filing_deadline(
+    payer_class: str,
+    primary_adjudication: date,
+    date_of_service: date,
+    table: Mapping[str, Mapping[str, Window]] = DEFAULT_WINDOWS,
+) -> Deadline | None:
     """Timely filing of the secondary claim: from the primary's adjudication date (DTP*573 = BPR16), or from
     the DOS when the class counts from the DOS (Medicare as secondary)."""
     anchor = window_anchor(payer_class, SECONDARY_FILING, table)
     if anchor is None:
         return None
-    return deadline(payer_class, SECONDARY_FILING, date_of_service if anchor == DOS else primary_adjudication,
-                    table)
+    return deadline(
+        payer_class, SECONDARY_FILING, date_of_service if anchor == DOS else primary_adjudication, table
+    )
 
 
-def appeal_deadline(payer_class: str, denial_date: date,
-                    table: Mapping[str, Mapping[str, Window]] = DEFAULT_WINDOWS) -> Deadline | None:
+def appeal_deadline(
+    payer_class: str, denial_date: date, table: Mapping[str, Mapping[str, Window]] = DEFAULT_WINDOWS
+) -> Deadline | None:
     """First-level appeal: Medicare redetermination 120 days from presumed receipt (notice date + 5)."""
     return deadline(payer_class, APPEAL, denial_date, table)
 
 
-def crossover_wait_until(medicare_remit_date: date,
-                         table: Mapping[str, Mapping[str, Window]] = DEFAULT_WINDOWS) -> date:
+def crossover_wait_until(
+    medicare_remit_date: date, table: Mapping[str, Mapping[str, Window]] = DEFAULT_WINDOWS
+) -> date:
     """The day from which the supplemental claim may be billed directly when no crossover 835 came."""
     found = deadline("medicare", CROSSOVER_WAIT, medicare_remit_date, table)
     assert found is not None
     return found.due
 
 
-def action_deadline(action: str, payer_class: str, adjudication_date: date,
-                    table: Mapping[str, Mapping[str, Window]] = DEFAULT_WINDOWS) -> Deadline | None:
+def action_deadline(
+    action: str,
+    payer_class: str,
+    adjudication_date: date,
+    table: Mapping[str, Mapping[str, Window]] = DEFAULT_WINDOWS,
+) -> Deadline | None:
     """§2.5: APPEAL -> the appeal window from the denial (835) date; CORRECT -> the corrected-claim window
     from the adjudication date; other actions have no deadline here."""
     if action == "APPEAL":
@@ -239,8 +283,9 @@ def action_deadline(action: str, payer_class: str, adjudication_date: date,
     return None
 
 
-def unanswered(sent: date, today: date, payer_class: str,
-               table: Mapping[str, Mapping[str, Window]] = DEFAULT_WINDOWS) -> bool:
+def unanswered(
+    sent: date, today: date, payer_class: str, table: Mapping[str, Mapping[str, Window]] = DEFAULT_WINDOWS
+) -> bool:
     """True when a claim sent on `sent` has had no answer past the class's response wait."""
     found = deadline(payer_class, RESPONSE_WAIT, sent, table)
     return found is not None and today > found.due

@@ -86,10 +86,19 @@ class Ledger:
     def for_claim(self, claim: str) -> tuple[LedgerEntry, ...]:
         return tuple(e for e in self._entries if e.claim == claim)
 
-    def total(self, claim: str | None = None, kind: str | None = None, category: str | None = None) -> Decimal:
-        return sum((e.amount for e in self._entries if (claim is None or e.claim == claim)
-                    and (kind is None or e.kind == kind) and (category is None or e.category == category)),
-                   Decimal(0))
+    def total(
+        self, claim: str | None = None, kind: str | None = None, category: str | None = None
+    ) -> Decimal:
+        return sum(
+            (
+                e.amount
+                for e in self._entries
+                if (claim is None or e.claim == claim)
+                and (kind is None or e.kind == kind)
+                and (category is None or e.category == category)
+            ),
+            Decimal(0),
+        )
 
 
 def _to_row(entry: LedgerEntry) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""Posting payers' 835 answers onto a claim account, and the claim's statement (reference §5.1–§5.5, §1.7, §1.8).
+"""Posting payers' 835 answers onto a claim account, and the claim's statement
+(reference §5.1–§5.5, §1.7, §1.8).
 
 Plain values in, plain values out; Decimal money; no I/O, no clock.
 
@@ -51,9 +52,16 @@ INFO_ADJUSTMENTS = frozenset({("OA", "23"), ("OA", "94")})
 DEDUCTIBLE_CARCS = frozenset({"1", "66"})
 COINSURANCE_CARCS = frozenset({"2"})
 COPAY_CARCS = frozenset({"3"})
-NONCOVERED_CARCS = frozenset({"96", "204", "49", "35", "119", "26", "27", "50", "55", "56", "242", "243", "276"})
-PATIENT, CONTRACTUAL, ADMINISTRATIVE, BAD_DEBT, OTHER = "patient", "contractual", "administrative", "bad-debt", \
-    "other"
+NONCOVERED_CARCS = frozenset(
+    {"96", "204", "49", "35", "119", "26", "27", "50", "55", "56", "242", "243", "276"}
+)
+PATIENT, CONTRACTUAL, ADMINISTRATIVE, BAD_DEBT, OTHER = (
+    "patient",
+    "contractual",
+    "administrative",
+    "bad-debt",
+    "other",
+)
 CATEGORIES = (CONTRACTUAL, PATIENT, ADMINISTRATIVE, BAD_DEBT, OTHER)
 
 
@@ -103,8 +111,11 @@ class Adjudication:
         return sum((a.amount for a in self.adjustments if group is None or a.group == group), ZERO)
 
     @classmethod
-    def from_835(cls, payment: ClaimPayment, payer_id: str | None = None, sequence: str = "P") -> Adjudication:
-        """From the 835 reader's claim. `payer_id` defaults to the remittance's payer id (REF*2U, N104, TRN03)."""
+    def from_835(
+        cls, payment: ClaimPayment, payer_id: str | None = None, sequence: str = "P"
+    ) -> Adjudication:
+        """From the 835 reader's claim. `payer_id` defaults to the remittance's payer id
+        (REF*2U, N104, TRN03)."""
         rem = payment.remittance
         if payer_id is None:
             payer_id = rem.payer_id if rem is not None else ""
@@ -118,10 +129,23 @@ class Adjudication:
         if rem is not None and len(rem.adjudication_date) == 8:
             d = rem.adjudication_date
             when = date(int(d[:4]), int(d[4:6]), int(d[6:]))
-        return cls(payer_id, sequence, payment.claim_id, payment.status, payment.charge, payment.paid,
-                   payment.payer_claim_number, payment.patient_responsibility, payment.reference("F8"),
-                   rem.trace_number if rem else "", rem.payer_trn_id if rem else "", when, tuple(lines),
-                   tuple(adjs), tuple(payment.remark_codes()))
+        return cls(
+            payer_id,
+            sequence,
+            payment.claim_id,
+            payment.status,
+            payment.charge,
+            payment.paid,
+            payment.payer_claim_number,
+            payment.patient_responsibility,
+            payment.reference("F8"),
+            rem.trace_number if rem else "",
+            rem.payer_trn_id if rem else "",
+            when,
+            tuple(lines),
+            tuple(adjs),
+            tuple(payment.remark_codes()),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,8 +170,11 @@ class ClaimAccount:
         out: list[Adjudication] = []
         for adj in self.adjudications:
             if adj.is_reversal:
-                original = next(a for a in out if a.payer_id == adj.payer_id
-                                and a.payer_claim_number == adj.payer_claim_number)
+                original = next(
+                    a
+                    for a in out
+                    if a.payer_id == adj.payer_id and a.payer_claim_number == adj.payer_claim_number
+                )
                 out.remove(original)
             else:
                 out.append(adj)
@@ -164,8 +191,13 @@ class Posting:
 def _negates(reversal: Adjudication, original: Adjudication) -> bool:
     def key(a: PostedAdjustment, sign: int):
         return (a.group, a.reason, a.level, a.line, sign * a.amount)
-    return (reversal.charge == -original.charge and reversal.paid == -original.paid
-            and sorted(key(a, -1) for a in reversal.adjustments) == sorted(key(a, 1) for a in original.adjustments))
+
+    return (
+        reversal.charge == -original.charge
+        and reversal.paid == -original.paid
+        and sorted(key(a, -1) for a in reversal.adjustments)
+        == sorted(key(a, 1) for a in original.adjustments)
+    )
 
 
 def post(account: ClaimAccount, adjudication: Adjudication) -> Posting:
@@ -178,26 +210,57 @@ def post(account: ClaimAccount, adjudication: Adjudication) -> Posting:
         return Posting(account, False, (f"payer sequence {adj.sequence!r} is not one of {SEQUENCE}",))
     for done in account.adjudications:
         if (done.payer_id, done.payer_claim_number, done.is_reversal, done.trace) == (
-                adj.payer_id, adj.payer_claim_number, adj.is_reversal, adj.trace):
-            return Posting(account, False, (f"payer {adj.payer_id} claim {adj.payer_claim_number} from remittance "
-                                            f"{adj.trace or '?'} is already posted",))
+            adj.payer_id,
+            adj.payer_claim_number,
+            adj.is_reversal,
+            adj.trace,
+        ):
+            return Posting(
+                account,
+                False,
+                (
+                    f"payer {adj.payer_id} claim {adj.payer_claim_number} from remittance "
+                    f"{adj.trace or '?'} is already posted",
+                ),
+            )
     findings: list[str] = []
     if adj.is_reversal:
-        original = next((a for a in account.active() if a.payer_id == adj.payer_id
-                         and a.payer_claim_number == adj.payer_claim_number), None)
+        original = next(
+            (
+                a
+                for a in account.active()
+                if a.payer_id == adj.payer_id and a.payer_claim_number == adj.payer_claim_number
+            ),
+            None,
+        )
         if original is None:
-            return Posting(account, False, (f"reversal of payer {adj.payer_id} claim {adj.payer_claim_number}: "
-                                            "no adjudication on file to reverse (work queue)",))
+            return Posting(
+                account,
+                False,
+                (
+                    f"reversal of payer {adj.payer_id} claim {adj.payer_claim_number}: "
+                    "no adjudication on file to reverse (work queue)",
+                ),
+            )
         if not _negates(adj, original):
-            return Posting(account, False, (f"reversal of payer {adj.payer_id} claim {adj.payer_claim_number} "
-                                            "does not exactly undo the adjudication on file",))
+            return Posting(
+                account,
+                False,
+                (
+                    f"reversal of payer {adj.payer_id} claim {adj.payer_claim_number} "
+                    "does not exactly undo the adjudication on file",
+                ),
+            )
     else:
         if adj.charge != account.charge:
-            findings.append(f"payer {adj.payer_id} adjudicated a charge of {adj.charge}, the claim is "
-                            f"{account.charge}")
+            findings.append(
+                f"payer {adj.payer_id} adjudicated a charge of {adj.charge}, the claim is {account.charge}"
+            )
         if adj.charge - adj.total() != adj.paid:
-            findings.append(f"payer {adj.payer_id} claim {adj.payer_claim_number} does not balance (B2): "
-                            f"{adj.charge} - {adj.total()} != {adj.paid}")
+            findings.append(
+                f"payer {adj.payer_id} claim {adj.payer_claim_number} does not balance (B2): "
+                f"{adj.charge} - {adj.total()} != {adj.paid}"
+            )
         expected = account.payer_at(adj.sequence)
         if account.payers and expected != adj.payer_id:
             findings.append(f"payer {adj.payer_id} answered as {adj.sequence}, expected {expected or 'none'}")
@@ -239,8 +302,13 @@ class StatementAdjustment:
     note: str = ""
 
     def to_dict(self) -> dict:
-        d = {"payer": self.payer, "group": self.group, "reason": self.reason, "amount": str(self.amount),
-             "category": self.category}
+        d = {
+            "payer": self.payer,
+            "group": self.group,
+            "reason": self.reason,
+            "amount": str(self.amount),
+            "category": self.category,
+        }
         if self.action:
             d["action"] = self.action
         if self.note:
@@ -259,9 +327,15 @@ class PatientBalance:
     due_from: str = "patient"  # "patient", or the id of the next payer that has not answered yet
 
     def to_dict(self) -> dict:
-        return {"total": str(self.total), "deductible": str(self.deductible),
-                "coinsurance": str(self.coinsurance), "copay": str(self.copay),
-                "noncovered": str(self.noncovered), "other": str(self.other), "due_from": self.due_from}
+        return {
+            "total": str(self.total),
+            "deductible": str(self.deductible),
+            "coinsurance": str(self.coinsurance),
+            "copay": str(self.copay),
+            "noncovered": str(self.noncovered),
+            "other": str(self.other),
+            "due_from": self.due_from,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,8 +349,11 @@ class WriteOff:
         return self.contractual + self.administrative + self.bad_debt
 
     def to_dict(self) -> dict:
-        return {"contractual": str(self.contractual), "administrative": str(self.administrative),
-                "bad_debt": str(self.bad_debt)}
+        return {
+            "contractual": str(self.contractual),
+            "administrative": str(self.administrative),
+            "bad_debt": str(self.bad_debt),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,8 +375,13 @@ class Statement:
         return sum((amt for _, amt in self.paid_by_payer), ZERO)
 
     def is_balanced(self) -> bool:
-        return self.charge == (self.paid_total + self.write_off.total + self.other_adjustments
-                               + self.patient_balance.total + self.unresolved)
+        return self.charge == (
+            self.paid_total
+            + self.write_off.total
+            + self.other_adjustments
+            + self.patient_balance.total
+            + self.unresolved
+        )
 
     def to_dict(self) -> dict:
         """The JSON shape of `edi statement --json`: amounts as exact decimal strings."""
@@ -366,20 +448,53 @@ def statement(account: ClaimAccount, policy: StatementPolicy = StatementPolicy()
         if amount == 0:
             continue
         if (group, reason) in INFO_ADJUSTMENTS:
-            info.append(StatementAdjustment(payer, seq, group, reason, amount, "info", denials.INFO,
-                                            "restates prior payers" if reason == "23" else "in excess of charges"))
+            info.append(
+                StatementAdjustment(
+                    payer,
+                    seq,
+                    group,
+                    reason,
+                    amount,
+                    "info",
+                    denials.INFO,
+                    "restates prior payers" if reason == "23" else "in excess of charges",
+                )
+            )
         elif group == "PR":
             if seq == last_seq:
-                counted.append(StatementAdjustment(payer, seq, group, reason, amount, PATIENT, denials.BILL_NEXT))
+                counted.append(
+                    StatementAdjustment(payer, seq, group, reason, amount, PATIENT, denials.BILL_NEXT)
+                )
             else:
-                info.append(StatementAdjustment(payer, seq, group, reason, amount, "info", denials.BILL_NEXT,
-                                                "patient responsibility carried to the next payer"))
+                info.append(
+                    StatementAdjustment(
+                        payer,
+                        seq,
+                        group,
+                        reason,
+                        amount,
+                        "info",
+                        denials.BILL_NEXT,
+                        "patient responsibility carried to the next payer",
+                    )
+                )
         else:
-            cls = denials.classify(group, reason, amount, rarcs.get(payer, ()), payer_id=payer,
-                                   overrides=policy.overrides)
+            cls = denials.classify(
+                group, reason, amount, rarcs.get(payer, ()), payer_id=payer, overrides=policy.overrides
+            )
             category = _category(cls, payer, policy)
-            counted.append(StatementAdjustment(payer, seq, group, reason, amount, category, cls.action,
-                                               "needs review" if cls.needs_review else ""))
+            counted.append(
+                StatementAdjustment(
+                    payer,
+                    seq,
+                    group,
+                    reason,
+                    amount,
+                    category,
+                    cls.action,
+                    "needs review" if cls.needs_review else "",
+                )
+            )
             if cls.needs_review:
                 review.append(f"{payer} {group}-{reason} {amount}: classification needs review ({cls.basis})")
             if category == OTHER:
@@ -399,20 +514,30 @@ def statement(account: ClaimAccount, policy: StatementPolicy = StatementPolicy()
         if nxt is not None:
             due_from = nxt[1]
     if last_seq is not None and unresolved > 0:
-        review.append(f"{unresolved} unexplained after payer {last_seq}: it paid less than the balance left and "
-                      "reported no patient responsibility for the difference; review (not written off)")
+        review.append(
+            f"{unresolved} unexplained after payer {last_seq}: it paid less than the balance left and "
+            "reported no patient responsibility for the difference; review (not written off)"
+        )
     elif unresolved < 0:
-        review.append(f"credit of {-unresolved}: payments and adjustments exceed the charge (overpayment or "
-                      "duplicate answer); review for refund")
+        review.append(
+            f"credit of {-unresolved}: payments and adjustments exceed the charge (overpayment or "
+            "duplicate answer); review for refund"
+        )
 
     patient_total = sum((a.amount for a in counted if a.category == PATIENT), ZERO)
     if due_from == "patient" and unresolved == 0 and patient_total > 0:
         if patient_total < policy.small_balance_threshold:
-            counted = [replace(a, category=ADMINISTRATIVE, note="small balance") if a.category == PATIENT else a
-                       for a in counted]
+            counted = [
+                replace(a, category=ADMINISTRATIVE, note="small balance") if a.category == PATIENT else a
+                for a in counted
+            ]
         elif policy.uncollectible:
-            counted = [replace(a, category=BAD_DEBT, note="uncollectible per patient-balance policy")
-                       if a.category == PATIENT else a for a in counted]
+            counted = [
+                replace(a, category=BAD_DEBT, note="uncollectible per patient-balance policy")
+                if a.category == PATIENT
+                else a
+                for a in counted
+            ]
 
     buckets = {"deductible": ZERO, "coinsurance": ZERO, "copay": ZERO, "noncovered": ZERO, "other": ZERO}
     for a in counted:
@@ -428,8 +553,19 @@ def statement(account: ClaimAccount, policy: StatementPolicy = StatementPolicy()
     counted.sort(key=lambda a: (SEQUENCE.index(a.sequence), a.payer, a.group, a.reason))
     info.sort(key=lambda a: (SEQUENCE.index(a.sequence), a.payer, a.group, a.reason))
     last_payer = next((a.payer_id for a in active if a.sequence == last_seq), "") if last_seq else ""
-    return Statement(account.claim_id, account.charge, paid_by_payer, tuple(counted), tuple(info), patient,
-                     write_off, total(OTHER), unresolved, tuple(review), last_payer)
+    return Statement(
+        account.claim_id,
+        account.charge,
+        paid_by_payer,
+        tuple(counted),
+        tuple(info),
+        patient,
+        write_off,
+        total(OTHER),
+        unresolved,
+        tuple(review),
+        last_payer,
+    )
 
 
 # ------------------------------------------------------------------------------------------ primary check
@@ -446,45 +582,91 @@ POST_ALLOWED_CARCS = frozenset({"253", "144"})  # reductions/additions applied a
 FeeSchedule = Mapping[tuple[str, tuple[str, ...]], Decimal]  # (procedure code, modifiers) -> allowed per unit
 
 
-def check_primary_payment(payment: ClaimPayment, fee_schedule: FeeSchedule | None = None) -> list[Discrepancy]:
-    """§1.7/§5 checks of a payer's answer before billing onward. Per line with AMT*B6: paid + PR (+ post-allowed
+def check_primary_payment(
+    payment: ClaimPayment, fee_schedule: FeeSchedule | None = None
+) -> list[Discrepancy]:
+    """§1.7/§5 checks of a payer's answer before billing onward. Per line with AMT*B6: paid + PR
+    (+ post-allowed
     CO-253/144) = allowed; paid > allowed or > charge is an overpayment; allowed below the fee schedule's
     (code, modifiers) amount x units paid is an underpayment. Per claim: B2, CLP05 = Σ PR (not for
     reversals), paid > charge."""
     out: list[Discrepancy] = []
     if payment.charge - payment.adjustment_total() != payment.paid:
-        out.append(Discrepancy("B2", f"CLP03 {payment.charge} - adjustments {payment.adjustment_total()} != "
-                               f"CLP04 {payment.paid}", expected=payment.charge - payment.adjustment_total(),
-                               actual=payment.paid))
+        out.append(
+            Discrepancy(
+                "B2",
+                f"CLP03 {payment.charge} - adjustments {payment.adjustment_total()} != CLP04 {payment.paid}",
+                expected=payment.charge - payment.adjustment_total(),
+                actual=payment.paid,
+            )
+        )
     if not payment.is_reversal:
         pr = payment.patient_responsibility_total()
         clp05 = payment.patient_responsibility
         if (clp05 if clp05 is not None else ZERO) != pr:
-            out.append(Discrepancy("clp05", f"CLP05 {clp05 if clp05 is not None else '(empty)'} != Σ PR {pr}",
-                                   expected=pr, actual=clp05))
+            out.append(
+                Discrepancy(
+                    "clp05",
+                    f"CLP05 {clp05 if clp05 is not None else '(empty)'} != Σ PR {pr}",
+                    expected=pr,
+                    actual=clp05,
+                )
+            )
     if payment.paid > payment.charge > 0:
-        out.append(Discrepancy("overpayment", f"claim paid {payment.paid} exceeds the charge {payment.charge}",
-                               expected=payment.charge, actual=payment.paid))
+        out.append(
+            Discrepancy(
+                "overpayment",
+                f"claim paid {payment.paid} exceeds the charge {payment.charge}",
+                expected=payment.charge,
+                actual=payment.paid,
+            )
+        )
     for i, svc in enumerate(payment.services):
         key = denials.line_key(svc, i)
         if svc.charge - svc.adjustment_total() != svc.paid:
-            out.append(Discrepancy("B1", f"SVC02 {svc.charge} - adjustments {svc.adjustment_total()} != SVC03 "
-                                   f"{svc.paid}", key, svc.charge - svc.adjustment_total(), svc.paid))
+            out.append(
+                Discrepancy(
+                    "B1",
+                    f"SVC02 {svc.charge} - adjustments {svc.adjustment_total()} != SVC03 {svc.paid}",
+                    key,
+                    svc.charge - svc.adjustment_total(),
+                    svc.paid,
+                )
+            )
         pr = sum((a.amount for a in svc.adjustments if a.group == "PR"), ZERO)
-        post_allowed = sum((a.amount for a in svc.adjustments if a.group in ("CO", "PI")
-                            and a.reason in POST_ALLOWED_CARCS), ZERO)
+        post_allowed = sum(
+            (a.amount for a in svc.adjustments if a.group in ("CO", "PI") and a.reason in POST_ALLOWED_CARCS),
+            ZERO,
+        )
         allowed = svc.amounts.get("B6")
         if allowed is not None:
             if svc.paid + pr + post_allowed != allowed:
-                out.append(Discrepancy("allowed-mismatch", f"allowed {allowed} != paid {svc.paid} + patient "
-                                       f"responsibility {pr}" + (f" + {post_allowed}" if post_allowed else ""),
-                                       key, allowed, svc.paid + pr + post_allowed))
+                out.append(
+                    Discrepancy(
+                        "allowed-mismatch",
+                        f"allowed {allowed} != paid {svc.paid} + patient "
+                        f"responsibility {pr}" + (f" + {post_allowed}" if post_allowed else ""),
+                        key,
+                        allowed,
+                        svc.paid + pr + post_allowed,
+                    )
+                )
             if svc.paid > allowed:
-                out.append(Discrepancy("overpayment", f"paid {svc.paid} exceeds allowed {allowed}", key,
-                                       allowed, svc.paid))
+                out.append(
+                    Discrepancy(
+                        "overpayment", f"paid {svc.paid} exceeds allowed {allowed}", key, allowed, svc.paid
+                    )
+                )
         if svc.paid > svc.charge > 0:
-            out.append(Discrepancy("overpayment", f"paid {svc.paid} exceeds the line charge {svc.charge}", key,
-                                   svc.charge, svc.paid))
+            out.append(
+                Discrepancy(
+                    "overpayment",
+                    f"paid {svc.paid} exceeds the line charge {svc.charge}",
+                    key,
+                    svc.charge,
+                    svc.paid,
+                )
+            )
         if fee_schedule is not None and not payment.is_reversal:
             proc = svc.submitted_procedure
             rate = fee_schedule.get((proc.code, tuple(proc.modifiers)))
@@ -492,45 +674,80 @@ def check_primary_payment(payment: ClaimPayment, fee_schedule: FeeSchedule | Non
                 expected = rate * (svc.units_paid if svc.units_paid is not None else Decimal(1))
                 basis = allowed if allowed is not None else svc.paid + pr + post_allowed
                 if basis < expected:
-                    out.append(Discrepancy("underpayment", f"allowed {basis} below the fee schedule {expected} "
-                                           f"for {proc.code}{''.join('-' + m for m in proc.modifiers)}", key,
-                                           expected, basis))
+                    out.append(
+                        Discrepancy(
+                            "underpayment",
+                            f"allowed {basis} below the fee schedule {expected} "
+                            f"for {proc.code}{''.join('-' + m for m in proc.modifiers)}",
+                            key,
+                            expected,
+                            basis,
+                        )
+                    )
     return out
 
 
 # ------------------------------------------------------------------------------------------ ledger rows
-def ledger_entries(account: ClaimAccount, adjudication: Adjudication, timestamp: datetime,
-                   policy: StatementPolicy = StatementPolicy()) -> list[LedgerEntry]:
+def ledger_entries(
+    account: ClaimAccount,
+    adjudication: Adjudication,
+    timestamp: datetime,
+    policy: StatementPolicy = StatementPolicy(),
+) -> list[LedgerEntry]:
     """The ledger rows for one accepted posting: payments per line (claim-level remainder CLP04 - Σ SVC03 as
     a claim row), every CAS at its level. Kind: PR -> patient-transfer (category patient), OA-23/94 ->
     adjustment (info), WO-C -> write-off (contractual), WO-A or abandoned -> write-off (administrative),
     anything else -> adjustment (other). A reversal's rows carry its negative amounts."""
     adj = adjudication
-    base = dict(timestamp=timestamp, claim=account.claim_id, payer=adj.payer_id, trace=adj.trace,
-                trace_payer=adj.trace_payer, payer_claim_number=adj.payer_claim_number, sequence=adj.sequence,
-                note="reversal" if adj.is_reversal else "")
+    base = dict(
+        timestamp=timestamp,
+        claim=account.claim_id,
+        payer=adj.payer_id,
+        trace=adj.trace,
+        trace_payer=adj.trace_payer,
+        payer_claim_number=adj.payer_claim_number,
+        sequence=adj.sequence,
+        note="reversal" if adj.is_reversal else "",
+    )
     rows: list[LedgerEntry] = []
     line_paid = ZERO
     for ln in adj.lines:
         if ln.paid != 0:
-            rows.append(LedgerEntry(level="line", line=ln.line, kind="payment", amount=ln.paid,
-                                    category="payment", **base))
+            rows.append(
+                LedgerEntry(
+                    level="line", line=ln.line, kind="payment", amount=ln.paid, category="payment", **base
+                )
+            )
         line_paid += ln.paid
     if adj.paid - line_paid != 0 or not adj.lines:
-        rows.append(LedgerEntry(level="claim", kind="payment", amount=adj.paid - line_paid, category="payment",
-                                **base))
+        rows.append(
+            LedgerEntry(
+                level="claim", kind="payment", amount=adj.paid - line_paid, category="payment", **base
+            )
+        )
     for a in adj.adjustments:
         if (a.group, a.reason) in INFO_ADJUSTMENTS:
             kind, category = "adjustment", "info"
         elif a.group == "PR":
             kind, category = "patient-transfer", PATIENT
         else:
-            cls = denials.classify(a.group, a.reason, a.amount, adj.remarks, payer_id=adj.payer_id,
-                                   overrides=policy.overrides)
+            cls = denials.classify(
+                a.group, a.reason, a.amount, adj.remarks, payer_id=adj.payer_id, overrides=policy.overrides
+            )
             category = _category(cls, adj.payer_id, policy)
             kind = "write-off" if category in (CONTRACTUAL, ADMINISTRATIVE) else "adjustment"
-        rows.append(LedgerEntry(level=a.level, line=a.line, kind=kind, amount=a.amount, category=category,
-                                group=a.group, reason=a.reason, **base))
+        rows.append(
+            LedgerEntry(
+                level=a.level,
+                line=a.line,
+                kind=kind,
+                amount=a.amount,
+                category=category,
+                group=a.group,
+                reason=a.reason,
+                **base,
+            )
+        )
     return rows
 
 
@@ -539,10 +756,21 @@ def policy_entries(stmt: Statement, timestamp: datetime) -> list[LedgerEntry]:
     rows = []
     for a in stmt.adjustments:
         if a.group == "PR" and a.category in (ADMINISTRATIVE, BAD_DEBT):
-            rows.append(LedgerEntry(timestamp=timestamp, claim=stmt.claim_id, payer=a.payer, level="claim",
-                                    kind="write-off", amount=a.amount, category=a.category, group=a.group,
-                                    reason=a.reason, sequence=a.sequence,
-                                    note="small-balance" if a.category == ADMINISTRATIVE else "bad-debt"))
+            rows.append(
+                LedgerEntry(
+                    timestamp=timestamp,
+                    claim=stmt.claim_id,
+                    payer=a.payer,
+                    level="claim",
+                    kind="write-off",
+                    amount=a.amount,
+                    category=a.category,
+                    group=a.group,
+                    reason=a.reason,
+                    sequence=a.sequence,
+                    note="small-balance" if a.category == ADMINISTRATIVE else "bad-debt",
+                )
+            )
     return rows
 
 
@@ -551,7 +779,22 @@ def account_for(claim_id: str, charge: Decimal, payers: Iterable[tuple[str, str]
 
 
 __all__ = [
-    "Adjudication", "ClaimAccount", "Discrepancy", "LinePayment", "PatientBalance", "PostedAdjustment", "Posting",
-    "Statement", "StatementAdjustment", "StatementPolicy", "WriteOff", "account_for", "check_primary_payment",
-    "ledger_entries", "policy_entries", "post", "post_all", "statement",
+    "Adjudication",
+    "ClaimAccount",
+    "Discrepancy",
+    "LinePayment",
+    "PatientBalance",
+    "PostedAdjustment",
+    "Posting",
+    "Statement",
+    "StatementAdjustment",
+    "StatementPolicy",
+    "WriteOff",
+    "account_for",
+    "check_primary_payment",
+    "ledger_entries",
+    "policy_entries",
+    "post",
+    "post_all",
+    "statement",
 ]

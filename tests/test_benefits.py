@@ -49,21 +49,39 @@ def test_birthday_rule_month_and_day_only():
 
 
 def test_birthday_tie_goes_to_longer_covering_plan():
-    a = Coverage("A", role=DEPENDENT, holder="p1", holder_birthday=date(1980, 5, 5),
-                 holder_covered_since=date(2015, 1, 1))
-    b = Coverage("B", role=DEPENDENT, holder="p2", holder_birthday=date(1990, 5, 5),
-                 holder_covered_since=date(2010, 1, 1))
+    a = Coverage(
+        "A",
+        role=DEPENDENT,
+        holder="p1",
+        holder_birthday=date(1980, 5, 5),
+        holder_covered_since=date(2015, 1, 1),
+    )
+    b = Coverage(
+        "B",
+        role=DEPENDENT,
+        holder="p2",
+        holder_birthday=date(1990, 5, 5),
+        holder_covered_since=date(2010, 1, 1),
+    )
     assert decide_order([a, b], PatientFacts(child=ChildFacts())).order == ("B", "A")
 
 
 def test_legacy_gender_rule_prevails_over_birthday():
-    dad = Coverage("DAD-PLAN", role=DEPENDENT, holder="dad", holder_birthday=date(1983, 7, 15), holder_sex="M",
-                   gender_rule=True)
+    dad = Coverage(
+        "DAD-PLAN",
+        role=DEPENDENT,
+        holder="dad",
+        holder_birthday=date(1983, 7, 15),
+        holder_sex="M",
+        gender_rule=True,
+    )
     assert decide_order([MOM, dad], PatientFacts(child=ChildFacts())).order == ("DAD-PLAN", "MOM-PLAN")
 
 
 def test_divorced_decree_dad():
-    facts = PatientFacts(child=ChildFacts(parents_together=False, decree_responsible="dad", custodial_parent="mom"))
+    facts = PatientFacts(
+        child=ChildFacts(parents_together=False, decree_responsible="dad", custodial_parent="mom")
+    )
     assert decide_order([MOM, DAD], facts).order == ("DAD-PLAN", "MOM-PLAN")
 
 
@@ -73,7 +91,9 @@ def test_divorced_joint_decree_uses_birthday_rule():
 
 
 def test_no_decree_custodial_chain():
-    facts = PatientFacts(child=ChildFacts(parents_together=False, custodial_parent="mom", custodial_spouse="stepdad"))
+    facts = PatientFacts(
+        child=ChildFacts(parents_together=False, custodial_parent="mom", custodial_spouse="stepdad")
+    )
     assert decide_order([DAD, STEP, MOM], facts).order == ("MOM-PLAN", "STEP-PLAN", "DAD-PLAN")
 
 
@@ -112,8 +132,9 @@ def test_longer_coverage_then_share():
 
 
 def test_plan_without_cob_provision_is_primary():
-    assert decide_order([Coverage("A"), Coverage("NOCOB", role=DEPENDENT, has_cob_provision=False)]).order == (
-        "NOCOB", "A")
+    assert decide_order(
+        [Coverage("A"), Coverage("NOCOB", role=DEPENDENT, has_cob_provision=False)]
+    ).order == ("NOCOB", "A")
 
 
 def test_medicare_reversal_dependent_medicare_retiree():
@@ -137,7 +158,9 @@ MEDICARE_COV = Coverage("MEDICARE", kind=MEDICARE)
 
 
 def test_msp_working_aged_small_employer():
-    d = decide_order([Coverage("EGHP", employer_size=15), MEDICARE_COV], PatientFacts(age=67, medicare_basis="age"))
+    d = decide_order(
+        [Coverage("EGHP", employer_size=15), MEDICARE_COV], PatientFacts(age=67, medicare_basis="age")
+    )
     assert d.order == ("MEDICARE", "EGHP")
     assert d.msp_type is None
 
@@ -151,15 +174,20 @@ def test_msp_working_aged_spouse_large_employer():
 
 def test_msp_working_aged_boundary_20():
     assert decide_order([MEDICARE_COV, Coverage("E", employer_size=20)], PatientFacts(age=65)).order[0] == "E"
-    assert decide_order([MEDICARE_COV, Coverage("E", employer_size=19)], PatientFacts(age=65)).order[0] == "MEDICARE"
+    assert (
+        decide_order([MEDICARE_COV, Coverage("E", employer_size=19)], PatientFacts(age=65)).order[0]
+        == "MEDICARE"
+    )
 
 
 def test_msp_disability_under_100():
-    d = decide_order([Coverage("LGHP", employer_size=60), MEDICARE_COV],
-                     PatientFacts(age=55, medicare_basis="disability"))
+    d = decide_order(
+        [Coverage("LGHP", employer_size=60), MEDICARE_COV], PatientFacts(age=55, medicare_basis="disability")
+    )
     assert d.order == ("MEDICARE", "LGHP")
-    d = decide_order([Coverage("LGHP", employer_size=100), MEDICARE_COV],
-                     PatientFacts(age=55, medicare_basis="disability"))
+    d = decide_order(
+        [Coverage("LGHP", employer_size=100), MEDICARE_COV], PatientFacts(age=55, medicare_basis="disability")
+    )
     assert d.order == ("LGHP", "MEDICARE") and d.msp_type == "43"
 
 
@@ -167,24 +195,33 @@ def test_msp_esrd_coordination_period():
     assert esrd_coordination_end(date(2024, 3, 1)) == date(2026, 8, 31)
     assert esrd_coordination_end(date(2024, 3, 17)) == date(2026, 8, 31)
     retiree = Coverage("RETIREE-GHP", status=INACTIVE)
-    within = PatientFacts(age=58, medicare_basis="esrd", esrd_eligibility_start=date(2024, 3, 1),
-                          service_date=date(2026, 8, 31))
+    within = PatientFacts(
+        age=58, medicare_basis="esrd", esrd_eligibility_start=date(2024, 3, 1), service_date=date(2026, 8, 31)
+    )
     d = decide_order([MEDICARE_COV, retiree], within)
     assert d.order == ("RETIREE-GHP", "MEDICARE") and d.msp_type == "13"
-    after = PatientFacts(age=58, medicare_basis="esrd", esrd_eligibility_start=date(2024, 3, 1),
-                         service_date=date(2026, 9, 1))
+    after = PatientFacts(
+        age=58, medicare_basis="esrd", esrd_eligibility_start=date(2024, 3, 1), service_date=date(2026, 9, 1)
+    )
     assert decide_order([MEDICARE_COV, retiree], after).order == ("MEDICARE", "RETIREE-GHP")
 
 
 def test_msp_esrd_when_medicare_already_primary():
-    facts = PatientFacts(age=70, medicare_basis="age", esrd_eligibility_start=date(2024, 3, 1),
-                         medicare_primary_before_esrd=True, service_date=date(2024, 6, 1))
+    facts = PatientFacts(
+        age=70,
+        medicare_basis="age",
+        esrd_eligibility_start=date(2024, 3, 1),
+        medicare_primary_before_esrd=True,
+        service_date=date(2024, 6, 1),
+    )
     assert decide_order([Coverage("RET", status=INACTIVE), MEDICARE_COV], facts).order == ("MEDICARE", "RET")
 
 
 def test_msp_retiree_and_medicaid():
-    d = decide_order([Coverage("MEDICAID", kind=MEDICAID), Coverage("RETIREE", status=INACTIVE), MEDICARE_COV],
-                     PatientFacts(age=70, medicare_basis="age"))
+    d = decide_order(
+        [Coverage("MEDICAID", kind=MEDICAID), Coverage("RETIREE", status=INACTIVE), MEDICARE_COV],
+        PatientFacts(age=70, medicare_basis="age"),
+    )
     assert d.order == ("MEDICARE", "RETIREE", "MEDICAID")
 
 
@@ -194,28 +231,47 @@ def test_msp_cobra_medicare_primary():
 
 
 def test_msp_no_fault_accident():
-    d = decide_order([MEDICARE_COV, Coverage("AUTO", kind=NO_FAULT)],
-                     PatientFacts(age=72, related_to=frozenset({"no-fault"})))
+    d = decide_order(
+        [MEDICARE_COV, Coverage("AUTO", kind=NO_FAULT)],
+        PatientFacts(age=72, related_to=frozenset({"no-fault"})),
+    )
     assert d.order == ("AUTO", "MEDICARE") and d.msp_type == "14"
     unrelated = decide_order([MEDICARE_COV, Coverage("AUTO", kind=NO_FAULT)], PatientFacts(age=72))
     assert unrelated.order == ("MEDICARE",) and unrelated.excluded == ("AUTO",)
 
 
 # ------------------------------------------------------------------------------------------ §4.3
-EX1 = CobInputs(charge=D(200), primary_allowed=D(150), primary_paid=D(120), primary_patient=D(30),
-                secondary_allowed=D(140), secondary_benefit=D(112), secondary_coinsurance=D("0.8"))
-EX2 = CobInputs(charge=D(500), primary_allowed=D(400), primary_paid=D(120), primary_patient=D(280),
-                secondary_allowed=D(380), secondary_benefit=D(304), secondary_coinsurance=D("0.8"))
+EX1 = CobInputs(
+    charge=D(200),
+    primary_allowed=D(150),
+    primary_paid=D(120),
+    primary_patient=D(30),
+    secondary_allowed=D(140),
+    secondary_benefit=D(112),
+    secondary_coinsurance=D("0.8"),
+)
+EX2 = CobInputs(
+    charge=D(500),
+    primary_allowed=D(400),
+    primary_paid=D(120),
+    primary_patient=D(280),
+    secondary_allowed=D(380),
+    secondary_benefit=D(304),
+    secondary_coinsurance=D("0.8"),
+)
 
 
-@pytest.mark.parametrize("method,variant,pays,patient,write_off", [
-    (STANDARD, None, 30, 0, 50),
-    (NON_DUP, None, 0, 30, 50),
-    (CARVE_OUT, "a", 0, 30, 50),
-    (CARVE_OUT, "b", 24, 6, 50),
-    (MOB, "dentrix", 16, 14, 50),
-    (MOB, "non-dup", 0, 30, 50),
-])
+@pytest.mark.parametrize(
+    "method,variant,pays,patient,write_off",
+    [
+        (STANDARD, None, 30, 0, 50),
+        (NON_DUP, None, 0, 30, 50),
+        (CARVE_OUT, "a", 0, 30, 50),
+        (CARVE_OUT, "b", 24, 6, 50),
+        (MOB, "dentrix", 16, 14, 50),
+        (MOB, "non-dup", 0, 30, 50),
+    ],
+)
 def test_example_1(method, variant, pays, patient, write_off):
     e = estimate(method, EX1, variant)
     assert (e.secondary_pays, e.patient_owes, e.write_off) == (D(pays), D(patient), D(write_off))
@@ -234,30 +290,41 @@ def test_example_1_mob_contract_forbids_billing():
 
 
 def test_example_1_medicare_secondary():
-    inputs = CobInputs(charge=D(175), primary_allowed=D(150), primary_paid=D(120), primary_patient=D(30),
-                       medicare_fee_schedule=D(125))
+    inputs = CobInputs(
+        charge=D(175),
+        primary_allowed=D(150),
+        primary_paid=D(120),
+        primary_patient=D(30),
+        medicare_fee_schedule=D(125),
+    )
     e = estimate(MEDICARE_SECONDARY, inputs)
     assert (e.secondary_pays, e.patient_owes, e.write_off) == (D(30), D(0), D(25))
     # each of the three limits can be the lowest
-    assert secondary_payment(MEDICARE_SECONDARY, CobInputs(D(130), D(150), D(120), D(30),
-                                                           medicare_fee_schedule=D(125))) == D(10)
-    assert secondary_payment(MEDICARE_SECONDARY, CobInputs(D(500), D(400), D(120), D(280),
-                                                           medicare_fee_schedule=D(125))) == D(100)
+    assert secondary_payment(
+        MEDICARE_SECONDARY, CobInputs(D(130), D(150), D(120), D(30), medicare_fee_schedule=D(125))
+    ) == D(10)
+    assert secondary_payment(
+        MEDICARE_SECONDARY, CobInputs(D(500), D(400), D(120), D(280), medicare_fee_schedule=D(125))
+    ) == D(100)
 
 
 def test_example_1_medicaid_lesser_of():
     e = estimate(MEDICAID_LESSER_OF, CobInputs(D(200), D(150), D(120), D(30), medicaid_rate=D(100)))
     assert (e.secondary_pays, e.patient_owes, e.write_off) == (D(0), D(0), D(80))
-    assert secondary_payment(MEDICAID_LESSER_OF, CobInputs(D(200), D(150), D(120), D(30),
-                                                           medicaid_rate=D(140))) == D(20)
+    assert secondary_payment(
+        MEDICAID_LESSER_OF, CobInputs(D(200), D(150), D(120), D(30), medicaid_rate=D(140))
+    ) == D(20)
 
 
-@pytest.mark.parametrize("method,variant,pays,patient", [
-    (STANDARD, None, 280, 0),
-    (NON_DUP, None, 184, 96),
-    (CARVE_OUT, "b", 224, 56),
-    (MOB, "dentrix", 208, 72),
-])
+@pytest.mark.parametrize(
+    "method,variant,pays,patient",
+    [
+        (STANDARD, None, 280, 0),
+        (NON_DUP, None, 184, 96),
+        (CARVE_OUT, "b", 224, 56),
+        (MOB, "dentrix", 208, 72),
+    ],
+)
 def test_example_2(method, variant, pays, patient):
     e = estimate(method, EX2, variant)
     assert (e.secondary_pays, e.patient_owes) == (D(pays), D(patient))

@@ -29,16 +29,19 @@ from rules.deadlines import (
 )
 
 
-@pytest.mark.parametrize("start,months,expected", [
-    (date(2024, 2, 29), 12, date(2025, 2, 28)),  # leap day + 1 year: clamped
-    (date(2024, 2, 29), 48, date(2028, 2, 29)),  # + 4 years: a leap year again
-    (date(2023, 2, 28), 12, date(2024, 2, 28)),
-    (date(2024, 1, 31), 1, date(2024, 2, 29)),
-    (date(2023, 1, 31), 1, date(2023, 2, 28)),
-    (date(2024, 3, 31), 1, date(2024, 4, 30)),
-    (date(2024, 12, 15), 1, date(2025, 1, 15)),
-    (date(2024, 8, 31), 6, date(2025, 2, 28)),
-])
+@pytest.mark.parametrize(
+    "start,months,expected",
+    [
+        (date(2024, 2, 29), 12, date(2025, 2, 28)),  # leap day + 1 year: clamped
+        (date(2024, 2, 29), 48, date(2028, 2, 29)),  # + 4 years: a leap year again
+        (date(2023, 2, 28), 12, date(2024, 2, 28)),
+        (date(2024, 1, 31), 1, date(2024, 2, 29)),
+        (date(2023, 1, 31), 1, date(2023, 2, 28)),
+        (date(2024, 3, 31), 1, date(2024, 4, 30)),
+        (date(2024, 12, 15), 1, date(2025, 1, 15)),
+        (date(2024, 8, 31), 6, date(2025, 2, 28)),
+    ],
+)
 def test_add_months(start, months, expected):
     assert add_months(start, months) == expected
 
@@ -132,4 +135,6 @@ def test_window_validation():
         Window(days=1, months=1)
     with pytest.raises(ValueError):
         Window(days=1, anchor="nope")
-    assert compute_deadline(Window(days=10), date(2024, 1, 1), alert_fraction=D("0.5")).alert_on == date(2024, 1, 6)
+    assert compute_deadline(Window(days=10), date(2024, 1, 1), alert_fraction=D("0.5")).alert_on == date(
+        2024, 1, 6
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -22,23 +22,41 @@ from rules.ledger import (
 )
 
 text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
-amounts = st.decimals(allow_nan=False, allow_infinity=False, min_value=Decimal("-1e9"),
-                      max_value=Decimal("1e9"), places=2) | st.decimals(allow_nan=False, allow_infinity=False, min_value=Decimal("-1e6"), max_value=Decimal("1e6"))
+amounts = st.decimals(
+    allow_nan=False, allow_infinity=False, min_value=Decimal("-1e9"), max_value=Decimal("1e9"), places=2
+) | st.decimals(allow_nan=False, allow_infinity=False, min_value=Decimal("-1e6"), max_value=Decimal("1e6"))
 stamps = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)) | st.datetimes(
-    min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1),
-    timezones=st.sampled_from([timezone.utc, timezone(timedelta(hours=-5))]))
+    min_value=datetime(2000, 1, 1),
+    max_value=datetime(2100, 1, 1),
+    timezones=st.sampled_from([UTC, timezone(timedelta(hours=-5))]),
+)
 
 entries = st.builds(
-    LedgerEntry, timestamp=stamps, claim=text, payer=text, level=st.sampled_from(LEVELS),
-    kind=st.sampled_from(KINDS), amount=amounts, category=st.sampled_from(CATEGORIES), group=text, reason=text,
-    line=text, trace=text, trace_payer=text, payer_claim_number=text, sequence=st.sampled_from(["P", "S", "T", ""]),
-    note=text)
+    LedgerEntry,
+    timestamp=stamps,
+    claim=text,
+    payer=text,
+    level=st.sampled_from(LEVELS),
+    kind=st.sampled_from(KINDS),
+    amount=amounts,
+    category=st.sampled_from(CATEGORIES),
+    group=text,
+    reason=text,
+    line=text,
+    trace=text,
+    trace_payer=text,
+    payer_claim_number=text,
+    sequence=st.sampled_from(["P", "S", "T", ""]),
+    note=text,
+)
 
 
 def _exact(a: Ledger, b: Ledger) -> bool:
     # Decimal("1.0") == Decimal("1.00"): compare the exact text too
-    return a == b and all(str(x.amount) == str(y.amount) and x.timestamp.tzinfo == y.timestamp.tzinfo
-                          for x, y in zip(a, b))
+    return a == b and all(
+        str(x.amount) == str(y.amount) and x.timestamp.tzinfo == y.timestamp.tzinfo
+        for x, y in zip(a, b, strict=True)
+    )
 
 
 @settings(max_examples=300)
@@ -60,8 +78,9 @@ def test_csv_roundtrip(items):
 
 def test_append_only_and_validation():
     ledger = Ledger()
-    e = LedgerEntry(datetime(2024, 2, 15, 9, 0), "PCN1001", "22222", "claim", "payment", Decimal("47.00"),
-                    "payment")
+    e = LedgerEntry(
+        datetime(2024, 2, 15, 9, 0), "PCN1001", "22222", "claim", "payment", Decimal("47.00"), "payment"
+    )
     ledger.append(e)
     assert ledger.entries == (e,)
     assert not hasattr(ledger, "remove") and not hasattr(ledger, "__setitem__")

@@ -56,8 +56,10 @@ def _identity_from_json(d: dict) -> None:
     """charge = Σ paid + Σ counted adjustments + unresolved, and the category totals agree with the rows."""
     dec = Decimal
     rows = d["adjustments"]
-    by_cat = {c: sum((dec(r["amount"]) for r in rows if r["category"] == c), dec(0))
-              for c in ("contractual", "patient", "administrative", "bad-debt", "other")}
+    by_cat = {
+        c: sum((dec(r["amount"]) for r in rows if r["category"] == c), dec(0))
+        for c in ("contractual", "patient", "administrative", "bad-debt", "other")
+    }
     assert set(r["category"] for r in rows) <= set(by_cat)
     paid = sum((dec(v) for v in d["paid_by_payer"].values()), dec(0))
     assert dec(d["charge"]) == paid + sum(by_cat.values(), dec(0)) + dec(d["unresolved"])
@@ -67,10 +69,18 @@ def _identity_from_json(d: dict) -> None:
     assert dec(d["other_adjustments"]) == by_cat["other"]
     pb = d["patient_balance"]
     assert dec(pb["total"]) == by_cat["patient"]
-    assert dec(pb["total"]) == sum(dec(pb[k]) for k in ("deductible", "coinsurance", "copay", "noncovered", "other"))
-    assert dec(d["charge"]) == (paid + dec(d["write_off"]["contractual"]) + dec(d["write_off"]["administrative"])
-                                + dec(d["write_off"]["bad_debt"]) + dec(d["other_adjustments"])
-                                + dec(pb["total"]) + dec(d["unresolved"]))
+    assert dec(pb["total"]) == sum(
+        dec(pb[k]) for k in ("deductible", "coinsurance", "copay", "noncovered", "other")
+    )
+    assert dec(d["charge"]) == (
+        paid
+        + dec(d["write_off"]["contractual"])
+        + dec(d["write_off"]["administrative"])
+        + dec(d["write_off"]["bad_debt"])
+        + dec(d["other_adjustments"])
+        + dec(pb["total"])
+        + dec(d["unresolved"])
+    )
     assert d["balanced"] is True
 
 
@@ -88,8 +98,13 @@ def test_example_a_primary_then_secondary():
     acc, secondary = _example_a()
     after_primary = statement(acc)
     assert after_primary.patient_balance.total == D(47)
-    assert after_primary.patient_balance.due_from == "22222"  # pending the secondary, not billed to the patient
-    assert (after_primary.patient_balance.deductible, after_primary.patient_balance.coinsurance) == (D(20), D(27))
+    assert (
+        after_primary.patient_balance.due_from == "22222"
+    )  # pending the secondary, not billed to the patient
+    assert (after_primary.patient_balance.deductible, after_primary.patient_balance.coinsurance) == (
+        D(20),
+        D(27),
+    )
     r2 = post(acc, Adjudication.from_835(secondary, "22222", "S"))
     assert r2.accepted and r2.findings == ()
     s = statement(r2.account)
@@ -99,19 +114,37 @@ def test_example_a_primary_then_secondary():
     assert s.unresolved == 0 and s.review == ()
     assert dict(s.paid_by_payer) == {"11111": D(108), "22222": D(47)}
     # OA-23 203 is informational and never posted again
-    assert [(a.group, a.reason, a.amount) for a in s.informational if a.reason == "23"] == [("OA", "23", D(203))]
+    assert [(a.group, a.reason, a.amount) for a in s.informational if a.reason == "23"] == [
+        ("OA", "23", D(203))
+    ]
     assert all(a.reason != "23" for a in s.adjustments)
     d = s.to_dict()
     assert d["claim_id"] == "PCN1001" and d["charge"] == "250"
     assert d["write_off"] == {"contractual": "95", "administrative": "0", "bad_debt": "0"}
-    assert d["adjustments"] == [{"payer": "11111", "group": "CO", "reason": "45", "amount": "95",
-                                 "category": "contractual", "action": "WO-C"}]
+    assert d["adjustments"] == [
+        {
+            "payer": "11111",
+            "group": "CO",
+            "reason": "45",
+            "amount": "95",
+            "category": "contractual",
+            "action": "WO-C",
+        }
+    ]
     _identity_from_json(d)
 
 
 def _secondary(paid, *adjs):
-    return Adjudication("22222", "S", "PCN1001", "2", D(250), D(paid), "SECCLM0009",
-                        adjustments=tuple(PostedAdjustment(g, r, D(a)) for g, r, a in adjs))
+    return Adjudication(
+        "22222",
+        "S",
+        "PCN1001",
+        "2",
+        D(250),
+        D(paid),
+        "SECCLM0009",
+        adjustments=tuple(PostedAdjustment(g, r, D(a)) for g, r, a in adjs),
+    )
 
 
 def test_variant_secondary_pays_30_with_pr2_17():
@@ -135,8 +168,10 @@ def test_variant_secondary_co45_5_pays_42():
 
 def test_secondary_underpays_without_pr_is_flagged_not_written_off():
     acc, _ = _example_a()
-    s = statement(post(acc, _secondary(30, ("OA", "23", 220))).account,
-                  StatementPolicy(small_balance_threshold=D(100), uncollectible=True))
+    s = statement(
+        post(acc, _secondary(30, ("OA", "23", 220))).account,
+        StatementPolicy(small_balance_threshold=D(100), uncollectible=True),
+    )
     assert s.unresolved == D(17)
     assert s.write_off.contractual == D(95) and s.write_off.administrative == 0 and s.write_off.bad_debt == 0
     assert s.patient_balance.total == 0
@@ -162,10 +197,22 @@ def test_small_balance_and_bad_debt_policies():
 
 # ------------------------------------------------------------------------------------------ reversals
 def test_example_e_reversal_and_correction():
-    original = Adjudication("11111", "P", "PCN5005", "1", D(300), D(160), "PRICLM0005", D(40),
-                            trace="EARLIER", lines=(LinePayment("PCN5005-1", D(300), D(160)),),
-                            adjustments=(PostedAdjustment("CO", "45", D(100), "line", "PCN5005-1"),
-                                         PostedAdjustment("PR", "1", D(40), "line", "PCN5005-1")))
+    original = Adjudication(
+        "11111",
+        "P",
+        "PCN5005",
+        "1",
+        D(300),
+        D(160),
+        "PRICLM0005",
+        D(40),
+        trace="EARLIER",
+        lines=(LinePayment("PCN5005-1", D(300), D(160)),),
+        adjustments=(
+            PostedAdjustment("CO", "45", D(100), "line", "PCN5005-1"),
+            PostedAdjustment("PR", "1", D(40), "line", "PCN5005-1"),
+        ),
+    )
     acc = post(account_for("PCN5005", D(300), [("P", "11111"), ("S", "22222")]), original).account
     reversal, correction = _claims("E_reversal_correction.835")
     r = post(acc, Adjudication.from_835(reversal, "11111", "P"))
@@ -186,20 +233,31 @@ def test_example_e_reversal_and_correction():
 
 
 def test_reversal_must_negate_exactly():
-    a = Adjudication("11111", "P", "C1", "1", D(100), D(80), "ICN1",
-                     adjustments=(PostedAdjustment("CO", "45", D(20)),))
+    a = Adjudication(
+        "11111", "P", "C1", "1", D(100), D(80), "ICN1", adjustments=(PostedAdjustment("CO", "45", D(20)),)
+    )
     acc = post(account_for("C1", D(100)), a).account
-    wrong = Adjudication("11111", "P", "C1", "22", D(-100), D(-80), "ICN1",
-                         adjustments=(PostedAdjustment("CO", "45", D(-10)), PostedAdjustment("PR", "2", D(-10))))
+    wrong = Adjudication(
+        "11111",
+        "P",
+        "C1",
+        "22",
+        D(-100),
+        D(-80),
+        "ICN1",
+        adjustments=(PostedAdjustment("CO", "45", D(-10)), PostedAdjustment("PR", "2", D(-10))),
+    )
     r = post(acc, wrong)
     assert not r.accepted and r.account is acc
 
 
 def test_take_back_leaves_claim_open_with_the_payer():
-    a = Adjudication("11111", "P", "C1", "1", D(100), D(80), "ICN1",
-                     adjustments=(PostedAdjustment("CO", "45", D(20)),))
-    rev = Adjudication("11111", "P", "C1", "22", D(-100), D(-80), "ICN1",
-                       adjustments=(PostedAdjustment("CO", "45", D(-20)),))
+    a = Adjudication(
+        "11111", "P", "C1", "1", D(100), D(80), "ICN1", adjustments=(PostedAdjustment("CO", "45", D(20)),)
+    )
+    rev = Adjudication(
+        "11111", "P", "C1", "22", D(-100), D(-80), "ICN1", adjustments=(PostedAdjustment("CO", "45", D(-20)),)
+    )
     acc = post(post(account_for("C1", D(100), [("P", "11111")]), a).account, rev).account
     s = statement(acc)
     assert s.paid_total == 0 and s.unresolved == D(100) and s.patient_balance.due_from == "11111"
@@ -208,8 +266,9 @@ def test_take_back_leaves_claim_open_with_the_payer():
 
 def test_findings_on_mismatched_answers():
     acc = account_for("C1", D(100), [("P", "11111"), ("S", "22222")])
-    unbalanced = Adjudication("22222", "S", "C1", "2", D(90), D(50), "X", adjustments=(
-        PostedAdjustment("OA", "23", D(30)),))
+    unbalanced = Adjudication(
+        "22222", "S", "C1", "2", D(90), D(50), "X", adjustments=(PostedAdjustment("OA", "23", D(30)),)
+    )
     r = post(acc, unbalanced)
     assert r.accepted
     text = " ".join(r.findings)
@@ -231,21 +290,40 @@ def _split(data, total: int, k: int) -> list[int]:
 def _answer(seq, icn, status, charges, lines):
     """An Adjudication from per-line (paid, [(group, reason, cents)]) in cents."""
     lps, adjs = [], []
-    for i, (charge, (paid, parts)) in enumerate(zip(charges, lines)):
+    for i, (charge, (paid, parts)) in enumerate(zip(charges, lines, strict=True)):
         key = f"L{i + 1}"
         lps.append(LinePayment(key, _cents(charge), _cents(paid)))
         adjs += [PostedAdjustment(g, r, _cents(c), "line", key) for g, r, c in parts if c]
-    return Adjudication(PAYERS[seq], seq, "CLM1", status, _cents(sum(charges)),
-                        _cents(sum(p for p, _ in lines)), icn, adjustments=tuple(adjs), lines=tuple(lps),
-                        trace=f"TRN-{icn}-{status}")
+    return Adjudication(
+        PAYERS[seq],
+        seq,
+        "CLM1",
+        status,
+        _cents(sum(charges)),
+        _cents(sum(p for p, _ in lines)),
+        icn,
+        adjustments=tuple(adjs),
+        lines=tuple(lps),
+        trace=f"TRN-{icn}-{status}",
+    )
 
 
 def _negate(adj: Adjudication) -> Adjudication:
-    return Adjudication(adj.payer_id, adj.sequence, adj.claim_id, "22", -adj.charge, -adj.paid,
-                        adj.payer_claim_number, None, trace="REV-" + adj.trace,
-                        lines=tuple(LinePayment(lp.line, -lp.charge, -lp.paid) for lp in adj.lines),
-                        adjustments=tuple(PostedAdjustment(a.group, a.reason, -a.amount, a.level, a.line)
-                                          for a in adj.adjustments))
+    return Adjudication(
+        adj.payer_id,
+        adj.sequence,
+        adj.claim_id,
+        "22",
+        -adj.charge,
+        -adj.paid,
+        adj.payer_claim_number,
+        None,
+        trace="REV-" + adj.trace,
+        lines=tuple(LinePayment(lp.line, -lp.charge, -lp.paid) for lp in adj.lines),
+        adjustments=tuple(
+            PostedAdjustment(a.group, a.reason, -a.amount, a.level, a.line) for a in adj.adjustments
+        ),
+    )
 
 
 @st.composite
@@ -254,8 +332,12 @@ def scenarios(draw):
     n_payers = draw(st.integers(1, 3))
     charges = draw(st.lists(st.integers(1, 200_000), min_size=1, max_size=3))
     partial_denials = draw(st.booleans())
-    expect = {"totals": {"contractual": 0, "denied": 0, "hidden": 0}, "paid": {}, "last_pr": 0,
-              "last_pr_by": {}}
+    expect = {
+        "totals": {"contractual": 0, "denied": 0, "hidden": 0},
+        "paid": {},
+        "last_pr": 0,
+        "last_pr_by": {},
+    }
     postings: list[Adjudication] = []
     remaining = list(charges)  # per line: what the next payer is asked to consider
     for k, seq in enumerate("PST"[:n_payers]):
@@ -267,7 +349,13 @@ def scenarios(draw):
                 paid, co45, pr1, pr2, pr3, co50 = _split(data, r, 6)
                 if not partial_denials:
                     paid, co50 = paid + co50, 0
-                parts = [("CO", "45", co45), ("PR", "1", pr1), ("PR", "2", pr2), ("PR", "3", pr3), ("CO", "50", co50)]
+                parts = [
+                    ("CO", "45", co45),
+                    ("PR", "1", pr1),
+                    ("PR", "2", pr2),
+                    ("PR", "3", pr3),
+                    ("CO", "50", co50),
+                ]
                 hidden = 0
                 pr = pr1 + pr2 + pr3
             else:
@@ -310,21 +398,26 @@ def scenarios(draw):
 @given(scenarios())
 def test_posting_conserves_money(case):
     charges, n_payers, postings, expect, extra_payer, threshold, uncollectible, abandon = case
-    payers = [(s, PAYERS[s]) for s in "PST"[:n_payers + (1 if extra_payer else 0)]]
+    payers = [(s, PAYERS[s]) for s in "PST"[: n_payers + (1 if extra_payer else 0)]]
     account = account_for("CLM1", _cents(sum(charges)), payers)
     for adj in postings:
         result = post(account, adj)
         assert result.accepted, result.findings
         assert result.findings == ()
         account = result.account
-    policy = StatementPolicy(small_balance_threshold=_cents(threshold), uncollectible=uncollectible,
-                             abandoned=frozenset({("11111", "CO", "50")}) if abandon else frozenset())
+    policy = StatementPolicy(
+        small_balance_threshold=_cents(threshold),
+        uncollectible=uncollectible,
+        abandoned=frozenset({("11111", "CO", "50")}) if abandon else frozenset(),
+    )
     s = statement(account, policy)
     _walk_no_float(s)
     assert s.is_balanced()
     _identity_from_json(s.to_dict())
 
-    assert {p: a for p, a in s.paid_by_payer if a != 0} == {p: _cents(a) for p, a in expect["paid"].items() if a}
+    assert {p: a for p, a in s.paid_by_payer if a != 0} == {
+        p: _cents(a) for p, a in expect["paid"].items() if a
+    }
     assert s.unresolved == _cents(expect["totals"]["hidden"])
     assert s.write_off.contractual == _cents(expect["totals"]["contractual"])
     denied = _cents(expect["totals"]["denied"])
@@ -346,7 +439,11 @@ def test_posting_conserves_money(case):
         by = expect["last_pr_by"]
         pb = s.patient_balance
         assert (pb.deductible, pb.coinsurance, pb.copay, pb.noncovered) == (
-            _cents(by.get("1", 0)), _cents(by.get("2", 0)), _cents(by.get("3", 0)), _cents(by.get("96", 0)))
+            _cents(by.get("1", 0)),
+            _cents(by.get("2", 0)),
+            _cents(by.get("3", 0)),
+            _cents(by.get("96", 0)),
+        )
     assert s.other_adjustments == other
     if s.unresolved:
         assert any("not written off" in r for r in s.review)
@@ -385,10 +482,17 @@ def test_check_primary_payment_example_a_clean():
 
 def test_check_primary_payment_discrepancies():
     data = make835(
-        "LX*1", "CLP*C9*1*200*130*30*12*ICN9",
-        "SVC*HC:99213*100*90**1", "CAS*CO*45*10", "AMT*B6*80",
-        "SVC*HC:99214:25*100*40**2", "CAS*CO*45*40", "CAS*PR*2*20", "AMT*B6*60",
-        bpr02="130")
+        "LX*1",
+        "CLP*C9*1*200*130*30*12*ICN9",
+        "SVC*HC:99213*100*90**1",
+        "CAS*CO*45*10",
+        "AMT*B6*80",
+        "SVC*HC:99214:25*100*40**2",
+        "CAS*CO*45*40",
+        "CAS*PR*2*20",
+        "AMT*B6*60",
+        bpr02="130",
+    )
     claim = read_835(data)[0][0].claims[0]
     fee = {("99214", ("25",)): D(40), ("99213", ()): D(70)}
     found = check_primary_payment(claim, fee)
@@ -403,9 +507,15 @@ def test_check_primary_payment_discrepancies():
 
 
 def test_sequestration_counts_toward_allowed():
-    data = make835("LX*1", "CLP*C8*1*100*78.04*20*MB*ICN8",
-                   "SVC*HC:99213*100*78.04**1", "CAS*CO*45*0.4**253*1.56", "CAS*PR*2*20", "AMT*B6*99.6",
-                   bpr02="78.04")
+    data = make835(
+        "LX*1",
+        "CLP*C8*1*100*78.04*20*MB*ICN8",
+        "SVC*HC:99213*100*78.04**1",
+        "CAS*CO*45*0.4**253*1.56",
+        "CAS*PR*2*20",
+        "AMT*B6*99.6",
+        bpr02="78.04",
+    )
     claim = read_835(data)[0][0].claims[0]
     assert check_primary_payment(claim) == []
 
