@@ -4,7 +4,7 @@
     .venv/bin/python -m benchmarks.institutional --claims 2000   # quicker
     .venv/bin/python -m benchmarks.institutional --json out/inst-bench.json
 
-Measures, each in its own child process (so peak RSS, ``ru_maxrss``, is that run's own):
+Measures, each in its own child process (so peak RSS, VmHWM, is that run's own):
 
 1. a naive split pass over the same bytes (``data.split(b"~")`` then each segment ``.split(b"*")``), for the
    837I and for the 835: the floor any reader is compared with;
@@ -224,8 +224,16 @@ def write_pair(n_claims: int, seed: int = DEFAULT_SEED) -> tuple[Path, Path]:
 
 # ------------------------------------------------------------------------------------------- child side
 def _peak_rss() -> int:
+    """This process's own peak RSS. VmHWM belongs to the process's address space, which exec starts afresh;
+    ru_maxrss is not reset by exec on Linux, so a child forked from a big parent would report the parent's."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:  # pragma: no cover - not Linux
+        pass
     import resource
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def _child(kind: str, args: list[str]) -> dict:
