@@ -51,7 +51,7 @@ from .config import Settings
 from .control import ControlNumbers
 from .files import write_atomic
 from .log import get_logger
-from .pipeline import _parties
+from .pipeline import gc_paused, output_parties
 from .store import (
     ALREADY_BILLED,
     PENDING_ORIGINAL,
@@ -496,7 +496,7 @@ class Runner:
                 )
             else:
                 try:
-                    chosen = _parties(self.settings, parties_from(outcome.original))
+                    chosen = output_parties(self.settings, parties_from(outcome.original))
                 except ValueError as exc:
                     state, reasons = NEEDS_REVIEW, [str(exc)]
                 else:
@@ -758,11 +758,12 @@ def run_batch(
     try:
         runner = Runner(store, Path(out), settings)
         stream = progress_stream or sys.stderr
-        if not quiet and stream.isatty() and inputs:
-            with click.progressbar(length=len(inputs), label="edi batch", file=stream) as bar:
-                report = runner.run(inputs, bar.update)
-        else:
-            report = runner.run(inputs)
+        with gc_paused():
+            if not quiet and stream.isatty() and inputs:
+                with click.progressbar(length=len(inputs), label="edi batch", file=stream) as bar:
+                    report = runner.run(inputs, bar.update)
+            else:
+                report = runner.run(inputs)
     finally:
         store.close()
         if archive is not None:

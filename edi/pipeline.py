@@ -4,11 +4,13 @@ write the secondary claims and the report. `edi convert` is a thin wrapper over 
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -45,7 +47,7 @@ class ConvertResult:
         return 1 if any(o.disposition == NEEDS_REVIEW for o in self.outcomes) else 0
 
 
-def _parties(settings: Settings, default: InterchangeParties) -> InterchangeParties:
+def output_parties(settings: Settings, default: InterchangeParties) -> InterchangeParties:
     given = settings.interchange
     return InterchangeParties(
         given.sender_qualifier or default.sender_qualifier, given.sender_id or default.sender_id,
@@ -63,8 +65,25 @@ def convert(remit: str | Path, claims: Sequence[str | Path], out: str | Path | N
     `out` is a path, "-" for standard output, or None to keep the text only in the result. Nothing is
     written when no claim converts. Raises parsers.errors.X12Error when an input cannot be read.
     """
-    settings = settings or Settings()
-    now = now or datetime.now()
+    with gc_paused():
+        return _convert(remit, claims, out, report_path, settings or Settings(), now or datetime.now())
+
+
+@contextmanager
+def gc_paused():
+    """Pause the cyclic garbage collector for a run: the readers allocate millions of small acyclic objects,
+    and with a large heap each collection rescans all of them (a 4x slowdown at 8,000 claims, growing with
+    size). Nothing is lost: the cycles a run leaves are collected when it is switched back on."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _convert(remit, claims, out, report_path, settings: Settings, now: datetime) -> ConvertResult:
     started = time.perf_counter()
     originals = []
     findings: list[Finding] = []
@@ -79,7 +98,7 @@ def convert(remit: str | Path, claims: Sequence[str | Path], out: str | Path | N
     converted = [o for o in outcomes if o.disposition == CONVERTED]
     result = ConvertResult(outcomes, {}, findings=findings)
     if converted:
-        parties = _parties(settings, parties_from(converted[0].original))
+        parties = output_parties(settings, parties_from(converted[0].original))
         store = open_store(settings.state_dir)  # the counter `edi batch` and `edi watch` share
         try:
             numbers = ControlNumbers(settings.state_dir, store=store)

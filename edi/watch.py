@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from .batch import PROCESSED, REJECTED, Runner, file_input, ignored_name
+from .pipeline import gc_paused
 from .config import Settings
 from .log import get_logger
 from .store import open_store
@@ -116,7 +117,8 @@ class Watcher:
                 return
             if not path.exists():
                 continue
-            report = runner.run([file_input(path, self.inbox)])
+            with gc_paused():
+                report = runner.run([file_input(path, self.inbox)])
             self.files += 1
             log.info(
                 "watch.file",

@@ -228,7 +228,9 @@ def format_decimal(value) -> str:
     Amounts are never rounded here: a value with more than two decimals is rendered as it is, and the
     balancing rules catch it before anything is written.
     """
-    text = format(value, "f")
+    text = str(value)
+    if "E" in text:  # str() of a Decimal uses an exponent for some values (1E+2, 1E-7): spell them out
+        text = format(value, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     if text in ("-0", ""):

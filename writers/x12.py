@@ -54,7 +54,7 @@ class SegmentRenderer:
         self.end = delimiters.segment + ("\n" if line_break and delimiters.segment != "\n" else "")
 
     def render(self, seg: Segment, source: Delimiters | None = None) -> str:
-        if source is not None and source != self.delimiters:
+        if source is not None and source is not self.delimiters and source != self.delimiters:
             seg = translate(seg, source, self.delimiters)
         last = len(seg)
         while last > 1 and seg[last - 1] == "":
