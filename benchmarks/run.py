@@ -48,6 +48,19 @@ def _rss_now() -> int:
 
 
 def _peak_rss() -> int:
+    """This process's peak RSS in bytes.
+
+    VmHWM from /proc/self/status where there is one: it belongs to the address space made at exec, whereas
+    Linux carries ``ru_maxrss`` over from the forked copy of the parent (a parent that once held a big file
+    would inflate every child's figure).
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     import resource
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
 
@@ -126,25 +139,55 @@ def _child(kind: str, args: list[str]) -> dict:
 
 # ------------------------------------------------------------------------------------------- parent side
 
-def measure(kind: str, *args: str | os.PathLike, timeout: float = 3600) -> dict:
-    """Run ``kind`` in a fresh interpreter; a crash is reported, never raised."""
+def _limit_memory(limit: int) -> None:
+    """In the child, before exec: cap the address space so a runaway run fails alone (MemoryError)."""
+    import resource
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def measure(kind: str, *args: str | os.PathLike, timeout: float = 3600, memory_limit: int | None = None,
+            env: dict[str, str] | None = None) -> dict:
+    """Run ``kind`` in a fresh interpreter; a crash, a timeout or the memory cap is reported, never raised."""
     cmd = [sys.executable, "-m", "benchmarks.run", "--child", kind, *map(os.fspath, args)]
     root = Path(__file__).resolve().parent.parent
+    preexec = (lambda: _limit_memory(memory_limit)) if memory_limit else None
     try:
-        proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=timeout,
+                              preexec_fn=preexec, env={**os.environ, **(env or {})})
     except subprocess.TimeoutExpired:
         return {"status": f"timed out after {timeout:.0f}s"}
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
         tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
+        if "MemoryError" in proc.stderr and memory_limit:
+            return {"status": f"over the {memory_limit / MB / 1024:.0f} GB memory cap"}
         return {"status": f"error: {tail[:160]}"}
     return json.loads(lines[-1])
 
 
+def best_of(kind: str, path: Path, repeat: int) -> dict:
+    """The fastest of ``repeat`` child runs (the machine is shared; the minimum is the least disturbed)."""
+    best: dict | None = None
+    for _ in range(max(1, repeat)):
+        r = measure(kind, path)
+        if r.get("status") != "ok":
+            return r
+        if best is None or r["seconds"] < best["seconds"]:
+            best = r
+    assert best is not None
+    return {**best, "repeat": repeat}
+
+
 def count_claims(path: Path, tag: bytes) -> int:
+    """Segments ``tag`` in a generated file (one segment a line), read in chunks to keep this parent small."""
+    needle = b"\n" + tag + b"*"
+    count, tail = 0, b"\n"
     with open(path, "rb") as f:
-        data = f.read()
-    return data.count(b"~\n" + tag + b"*") + data.count(b"~" + tag + b"*")
+        while chunk := f.read(1 << 20):
+            data = tail + chunk
+            count += data.count(needle)
+            tail = data[-len(needle) + 1:]
+    return count
 
 
 def slice_835(src: Path, n_claims: int, dst: Path) -> int:
@@ -189,6 +232,7 @@ def mb(n: int | float) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    sys.stdout.reconfigure(line_buffering=True)
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--child"]:
         print(json.dumps(_child(argv[1], argv[2:])))
@@ -202,6 +246,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pyx12-slice", type=int, default=None, help="claims in the pyx12 validation slice")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     ap.add_argument("--json", default=None, help="also write the results to this JSON file")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="reading rows (but pyx12's) are the best of this many child runs (default 3)")
+    ap.add_argument("--pipeline-timeout", type=float, default=900, help="seconds (default 900)")
+    ap.add_argument("--pipeline-memory", type=float, default=4.0, help="GB address-space cap (default 4)")
     a = ap.parse_args(argv)
     n = a.claims or (2000 if a.quick else 20000)
     big = a.big or (20000 if a.quick else 200000)
@@ -225,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
         claims = count_claims(path, tag)
         naive = None
         for name, kind in (("naive split", "naive"), ("pyx12 X12Reader", "pyx12-reader"), ("ours", ours)):
-            r = measure(kind, path)
+            r = best_of(kind, path, repeat=1 if kind == "pyx12-reader" else a.repeat)
             results[f"read/{label}/{kind}"] = r
             if r.get("status") != "ok":
                 rows.append([f"{label} {name}", r["status"], "", "", "", ""])
@@ -236,7 +284,8 @@ def main(argv: list[str] | None = None) -> int:
             ratio = f"{s / naive:.1f}x" if naive else ""
             rows.append([f"{label} {name}", f"{s:.3f}", f"{claims / s:,.0f}", f"{size / MB / s:.1f}", ratio,
                          mb(r["peak_rss"])])
-    print(f"Reading {n:,} claims (835 CLPs include reversals; file read included)")
+    print(f"Reading {n:,} claims (835 CLPs include reversals; file read included; best of {a.repeat} runs, "
+          f"pyx12 one run)")
     print(table(rows, ["reader", "seconds", "claims/s", "MB/s", "vs naive", "peak RSS MB"]))
 
     # 2. streaming memory ----------------------------------------------------------------------------------
@@ -261,18 +310,27 @@ def main(argv: list[str] | None = None) -> int:
         print(f"peak RSS grows {growth:+.1%} for {big // n}x the claims: {verdict}")
 
     # 3. end to end ----------------------------------------------------------------------------------------
-    print(f"\nEnd to end on the {n:,}-claim pair")
+    print(f"\nEnd to end on the {n:,}-claim pair (pipeline capped at {a.pipeline_memory:g} GB and "
+          f"{a.pipeline_timeout:.0f}s; its state dir is a temporary folder)")
     rows = []
     claims835 = count_claims(p835, b"CLP")
+    small = max(1, min(1000, n // 10))
+    s837, s835 = write_pair(DATA_DIR, small, a.seed)
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-        out, report = Path(tmp) / "secondary.837", Path(tmp) / "report.json"
-        r = measure("pipeline", p835, p837, out, report)
-        results["pipeline"] = r
-        if r.get("status") == "ok":
-            rows.append(["edi.pipeline.convert", f"{r['seconds']:.2f}", f"{claims835 / r['seconds']:,.0f}",
-                         mb(r["peak_rss"]), f"measured; output {mb(r.get('out_bytes', 0))} MB"])
-        else:
-            rows.append(["edi.pipeline.convert", r["status"], "", "", ""])
+        for size, (c837, c835) in ((small, (s837, s835)), (n, (p837, p835))):
+            out, report = Path(tmp) / f"secondary{size}.837", Path(tmp) / f"report{size}.json"
+            state = Path(tmp) / f"state{size}"
+            state.mkdir()
+            r = measure("pipeline", c835, c837, out, report, timeout=a.pipeline_timeout,
+                        memory_limit=int(a.pipeline_memory * 1024 * MB), env={"EDI_STATE_DIR": str(state)})
+            results[f"pipeline/{size}"] = r
+            label = f"edi.pipeline.convert ({size:,})"
+            if r.get("status") == "ok":
+                got = count_claims(c835, b"CLP")
+                rows.append([label, f"{r['seconds']:.2f}", f"{got / r['seconds']:,.0f}", mb(r["peak_rss"]),
+                             f"measured; output {mb(r.get('out_bytes', 0))} MB"])
+            else:
+                rows.append([label, r["status"], "", "", ""])
         sliced = Path(tmp) / "slice.835"
         kept = slice_835(p835, n_slice, sliced)
         r = measure("pyx12-validate", sliced)
