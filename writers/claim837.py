@@ -1,14 +1,15 @@
 """The 837 writer: claims (read or derived) → a complete interchange (005010X222A1 / 005010X223A2).
 
-Claims are written in the order given. Consecutive claims under the same billing provider, subscriber and
-patient share their HL loops; HL numbers are sequential with parent links and child codes. Each kind of
-claim (professional, institutional) gets its own functional group, since GS08 differs; claims whose
-submitter/receiver header (1000A/1000B) differs get their own transaction set.
+Claims are rendered to text the moment they are added, so a run never needs to hold its claims: only the
+text. Each kind of claim (professional, institutional) gets its own functional group, since GS08 differs;
+claims whose submitter/receiver header (1000A/1000B) differs get their own transaction set. Within a set,
+consecutive claims under the same billing provider, subscriber and patient share their HL loops; HL numbers
+are sequential with parent links and child codes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from parsers.models import Claim837, HierarchyLevel, Segment
@@ -31,88 +32,113 @@ def claim_body(claim: Claim837) -> list[Segment]:
     return out
 
 
-def _key(level: HierarchyLevel | None) -> tuple | None:
-    return None if level is None else tuple(tuple(s) for s in level.segments[1:])
+def _same(a: HierarchyLevel | None, b: HierarchyLevel | None) -> bool:
+    """Same HL loop content (the HL segment itself aside)."""
+    if a is b:
+        return True
+    return a is not None and b is not None and a.segments[1:] == b.segments[1:]
 
 
-def transaction_segments(claims: Sequence[Claim837], control_number: str, version: str,
-                         reference: str, when: datetime) -> list[tuple[Segment, Claim837 | None]]:
-    """ST..SE of one transaction set, each segment with the claim whose delimiters it is written in."""
-    first = claims[0]
-    header: list[tuple[Segment, Claim837 | None]] = [(["ST", "837", control_number, version], None)]
-    for seg in first.transaction.segments[1:]:
-        if seg[0] == "BHT":
-            seg = ["BHT", seg[1] if len(seg) > 1 else "0019", "00", reference, when.strftime("%Y%m%d"),
-                   when.strftime("%H%M"), seg[6] if len(seg) > 6 else "CH"]
-        header.append((seg, first))
-    out = header
-    hl = 0
-    keys: tuple = (None, None, None)
-    provider_hl = subscriber_hl = 0
-    for position, claim in enumerate(claims):
-        new_keys = (_key(claim.billing_provider), _key(claim.subscriber), _key(claim.patient))
-        if new_keys[0] != keys[0]:
-            hl += 1
-            provider_hl = hl
-            out.append((["HL", str(hl), "", "20", "1"], None))
-            out += [(s, claim) for s in claim.billing_provider.segments[1:]]
-            keys = (new_keys[0], None, None)
-        # A claim of the subscriber's own sits right under 2000B, so it cannot follow a 2000C there.
-        if new_keys[1] != keys[1] or (claim.patient is None and keys[2] is not None):
-            hl += 1
-            subscriber_hl = hl
-            has_dependents = _subscriber_has_patients(claims, position, new_keys[:2])
-            out.append((["HL", str(hl), str(provider_hl), "22", "1" if has_dependents else "0"], None))
-            out += [(s, claim) for s in claim.subscriber.segments[1:]]
-            keys = (new_keys[0], new_keys[1], None)
-        if claim.patient is not None and new_keys[2] != keys[2]:
-            hl += 1
-            out.append((["HL", str(hl), str(subscriber_hl), "23", "0"], None))
-            out += [(s, claim) for s in claim.patient.segments[1:]]
-            keys = new_keys
-        out += [(s, claim) for s in claim_body(claim)]
-    out.append((["SE", str(len(out) + 1), control_number], None))
-    return out
+class _TransactionSet:
+    """One ST..SE being written: its header (from the first claim) and its rendered body so far."""
+
+    def __init__(self, first: Claim837, renderer: SegmentRenderer):
+        self.first = first
+        self.header_key = first.transaction.segments[1:]
+        self.renderer = renderer
+        self.body: list[str] = []
+        self.hl = 0
+        self.provider: HierarchyLevel | None = None
+        self.subscriber: HierarchyLevel | None = None
+        self.patient: HierarchyLevel | None = None
+        self.provider_hl = self.subscriber_hl = 0
+        self.subscriber_has_patients = False
+
+    def accepts(self, claim: Claim837) -> bool:
+        segments = claim.transaction.segments
+        return claim.transaction is self.first.transaction or [s for s in segments[1:] if s[0] != "BHT"] == [
+            s for s in self.header_key if s[0] != "BHT"]
+
+    def _open(self, level: HierarchyLevel, code: str, parent: int, children: str, claim: Claim837) -> int:
+        self.hl += 1
+        render = self.renderer.render
+        body = self.body
+        body.append(render(["HL", str(self.hl), str(parent) if parent else "", code, children]))
+        for seg in level.segments[1:]:
+            body.append(render(seg, claim.delimiters))
+        return self.hl
+
+    def add(self, claim: Claim837) -> None:
+        if not _same(claim.billing_provider, self.provider):
+            self.provider_hl = self._open(claim.billing_provider, "20", 0, "1", claim)
+            self.provider, self.subscriber, self.patient = claim.billing_provider, None, None
+        # A 2000B says up front whether 2000C loops follow it; a claim that needs the other answer (or a
+        # subscriber's own claim after a 2000C) opens a new 2000B.
+        wants_patients = claim.patient is not None
+        if (not _same(claim.subscriber, self.subscriber) or wants_patients != self.subscriber_has_patients
+                or (not wants_patients and self.patient is not None)):
+            self.subscriber_hl = self._open(claim.subscriber, "22", self.provider_hl,
+                                            "1" if wants_patients else "0", claim)
+            self.subscriber, self.patient = claim.subscriber, None
+            self.subscriber_has_patients = wants_patients
+        if wants_patients and not _same(claim.patient, self.patient):
+            self._open(claim.patient, "23", self.subscriber_hl, "0", claim)
+            self.patient = claim.patient
+        render = self.renderer.render
+        delimiters = claim.delimiters
+        self.body.extend(render(seg, delimiters) for seg in claim_body(claim))
+
+    def render(self, control_number: str, version: str, reference: str, when: datetime) -> list[str]:
+        render = self.renderer.render
+        out = [render(["ST", "837", control_number, version])]
+        for seg in self.first.transaction.segments[1:]:
+            if seg[0] == "BHT":
+                seg = ["BHT", seg[1] if len(seg) > 1 else "0019", "00", reference, when.strftime("%Y%m%d"),
+                       when.strftime("%H%M"), seg[6] if len(seg) > 6 else "CH"]
+            out.append(render(seg, self.first.delimiters))
+        out += self.body
+        out.append(render(["SE", str(len(out) + 1), control_number]))
+        return out
 
 
-def _subscriber_has_patients(claims: Sequence[Claim837], start: int, keys: tuple) -> bool:
-    """Whether the 2000B opened at claims[start] will have 2000C children (the claims that share it)."""
-    seen_patient = False
-    for claim in claims[start:]:
-        if (_key(claim.billing_provider), _key(claim.subscriber)) != keys:
-            break
-        if claim.patient is not None:
-            seen_patient = True
-        elif seen_patient:
-            break
-    return seen_patient
+class Writer837:
+    """Add claims one by one (`add`), then `finish` to get the interchange text."""
+
+    def __init__(self, renderer: SegmentRenderer | None = None):
+        self.renderer = renderer or SegmentRenderer()
+        self.groups: dict[str, list[_TransactionSet]] = {}
+        self.count = 0
+
+    def add(self, claim: Claim837) -> None:
+        sets = self.groups.setdefault(claim.kind, [])
+        target = next((t for t in sets if t.accepts(claim)), None)
+        if target is None:
+            target = _TransactionSet(claim, self.renderer)
+            sets.append(target)
+        target.add(claim)
+        self.count += 1
+
+    def finish(self, parties: InterchangeParties, next_number: Callable[[], int], when: datetime,
+               reference: str = "") -> str:
+        rendered_groups = []
+        for kind, sets in self.groups.items():
+            version = GUIDES[kind]
+            bodies = []
+            for transaction in sets:
+                number = next_number()
+                control = f"{number % 1_000_000_000:04d}"
+                bodies.append(transaction.render(control, version, reference or f"SEC{number}", when))
+            rendered_groups.append(("HC", version, bodies))
+        return interchange(self.renderer, parties, next_number, when, rendered_groups)
 
 
-def write_837(claims: Sequence[Claim837], parties: InterchangeParties, next_number: Callable[[], int],
+def write_837(claims: Iterable[Claim837], parties: InterchangeParties, next_number: Callable[[], int],
               when: datetime, renderer: SegmentRenderer | None = None, reference: str = "") -> str:
     """One interchange holding `claims`. `next_number` hands out control numbers that never repeat."""
-    renderer = renderer or SegmentRenderer()
-    groups: dict[str, list[list[Claim837]]] = {}
+    writer = Writer837(renderer)
     for claim in claims:
-        sets = groups.setdefault(claim.kind, [])
-        header = tuple(tuple(s) for s in claim.transaction.segments[1:] if s[0] != "BHT")
-        for existing in sets:
-            if tuple(tuple(s) for s in existing[0].transaction.segments[1:] if s[0] != "BHT") == header:
-                existing.append(claim)
-                break
-        else:
-            sets.append([claim])
-    rendered_groups = []
-    for kind, sets in groups.items():
-        version = GUIDES[kind]
-        bodies = []
-        for members in sets:
-            number = next_number()
-            control = f"{number % 1_000_000_000:04d}"
-            segments = transaction_segments(members, control, version, reference or f"SEC{number}", when)
-            bodies.append([renderer.render(seg, claim.delimiters if claim else None) for seg, claim in segments])
-        rendered_groups.append(("HC", version, bodies))
-    return interchange(renderer, parties, next_number, when, rendered_groups)
+        writer.add(claim)
+    return writer.finish(parties, next_number, when, reference)
 
 
 def parties_from(claim: Claim837) -> InterchangeParties:
