@@ -9,19 +9,21 @@ import json
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from parsers.errors import Finding
-from parsers.models import ZERO
+from parsers.models import ZERO, Claim837
 from parsers.read835 import read_835
-from parsers.read837 import read_837
+from parsers.read837 import Reader837
+from parsers.syntax import Tokenizer
+from rules.netting import group_by_claim
 from rules.outcome import CONVERTED, NEEDS_REVIEW, Outcome
-from rules.secondary import index_claims, secondary_claims
-from writers.claim837 import parties_from, write_837
+from rules.secondary import outcome_for
+from writers.claim837 import Writer837, parties_from
 from writers.x12 import InterchangeParties
 
 from .config import Settings
@@ -84,26 +86,48 @@ def gc_paused():
 
 
 def _convert(remit, claims, out, report_path, settings: Settings, now: datetime) -> ConvertResult:
+    """Streaming where the data allows: the 835 is read whole (netting needs all of a claim's adjudications),
+    the original claims stream by, and each secondary claim is rendered as soon as it is derived. Memory
+    holds the remittance and the output text, not the original claims."""
     started = time.perf_counter()
-    originals = []
-    findings: list[Finding] = []
+    remittances, findings = read_835(remit)
+    groups = group_by_claim([claim for remittance in remittances for claim in remittance.claims])
+    shared = _ids_on_several_originals(claims, groups)
+    policy = settings.policy.policy()
+    outcomes: dict[str, Outcome] = {}
+    waiting: dict[str, list[Claim837]] = {}  # originals sharing a claim id: decided together at the end
+    writer = Writer837()
+    parties = None
+
+    def settle(claim_id: str, originals: list[Claim837]) -> None:
+        nonlocal parties
+        outcome = outcome_for(groups[claim_id], {claim_id: originals}, policy)
+        if outcome.secondary is not None:
+            writer.add(outcome.secondary)
+            parties = parties or output_parties(settings, parties_from(outcome.original))
+            outcome.secondary = outcome.original = None  # rendered: let the claim go
+        outcomes[claim_id] = outcome
+
     for path in claims:
-        read, found = read_837(path)
-        originals += read
-        findings += found
-    remittances, found = read_835(remit)
-    findings += found
-    payments = [claim for remittance in remittances for claim in remittance.claims]
-    outcomes = secondary_claims(payments, index_claims(originals), settings.policy.policy())
-    converted = [o for o in outcomes if o.disposition == CONVERTED]
-    result = ConvertResult(outcomes, {}, findings=findings)
-    if converted:
-        parties = output_parties(settings, parties_from(converted[0].original))
+        reader = Reader837(Tokenizer.open(path))
+        for claim in reader.claims():
+            claim_id = claim.claim_id
+            if claim_id not in groups:
+                continue
+            if claim_id in shared:
+                waiting.setdefault(claim_id, []).append(claim)
+            else:
+                settle(claim_id, [claim])
+        findings += reader.findings
+    for claim_id in groups:
+        if claim_id not in outcomes:
+            settle(claim_id, waiting.get(claim_id, []))
+    ordered = [outcomes[claim_id] for claim_id in groups]
+    result = ConvertResult(ordered, {}, findings=findings)
+    if writer.count:
         store = open_store(settings.state_dir)  # the counter `edi batch` and `edi watch` share
         try:
-            numbers = ControlNumbers(settings.state_dir, store=store)
-            numbers.reserve(2 + 2 * len(converted))
-            result.text = write_837([o.secondary for o in converted], parties, numbers, now)
+            result.text = writer.finish(parties, ControlNumbers(settings.state_dir, store=store), now)
         finally:
             store.close()
         if out is not None:
@@ -113,13 +137,24 @@ def _convert(remit, claims, out, report_path, settings: Settings, now: datetime)
             else:
                 write_atomic(out, result.text)
             result.output = str(out)
-    result.report = build_report(remit, claims, outcomes, findings, result.output)
+    result.report = build_report(remit, claims, ordered, findings, result.output)
     if report_path is not None:
         write_atomic(report_path, json.dumps(result.report, indent=2) + "\n")
-    log.info("convert.done", remittance=str(remit), claims=len(outcomes), converted=len(converted),
-             dispositions=dict(Counter(o.disposition for o in outcomes)), output=result.output,
+    log.info("convert.done", remittance=str(remit), claims=len(ordered), converted=writer.count,
+             dispositions=dict(Counter(o.disposition for o in ordered)), output=result.output,
              seconds=round(time.perf_counter() - started, 3))
     return result
+
+
+def _ids_on_several_originals(paths: Sequence[str | Path], wanted: Mapping[str, object]) -> set[str]:
+    """Claim ids of the remittance that more than one original claim carries (a quick tokenizer pass): those
+    need all their candidates at hand to break the tie (payer, then charge)."""
+    seen: Counter = Counter()
+    for path in paths:
+        for seg in Tokenizer.open(path):
+            if seg[0] == "CLM" and len(seg) > 1 and seg[1] in wanted:
+                seen[seg[1]] += 1
+    return {claim_id for claim_id, count in seen.items() if count > 1}
 
 
 def build_report(remit, claims, outcomes: list[Outcome], findings: list[Finding], output: str | None) -> dict:
@@ -132,8 +167,8 @@ def build_report(remit, claims, outcomes: list[Outcome], findings: list[Finding]
         entry.update(outcome.figures())
         if outcome.notes:
             entry["notes"] = outcome.notes
-        if outcome.secondary is not None:
-            entry["secondary_payer_id"] = outcome.secondary.payer_id
+        if outcome.destination_payer_id:
+            entry["secondary_payer_id"] = outcome.destination_payer_id
         entries.append(entry)
     pays = [o.payment for o in outcomes]
     return {

@@ -36,6 +36,7 @@ class Outcome:
     reasons: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what COB rewrote or dropped, for the report
     secondary: Claim837 | None = None
+    destination_payer_id: str = ""  # the payer the secondary claim goes to (2010BB NM109), when converted
     line_matches: dict[int, list] = field(default_factory=dict)  # 837 line index -> matched ServicePayments
 
     def figures(self) -> dict:

@@ -55,6 +55,7 @@ def outcome_for(adjudications: list[ClaimPayment], originals: Mapping[str, list[
         if problems:
             raise Refusal(NEEDS_REVIEW, "secondary claim would not balance: " + "; ".join(problems))
         outcome.secondary = secondary
+        outcome.destination_payer_id = secondary.payer_id
         outcome.disposition = CONVERTED
         remaining = payment.patient_responsibility_total()
         outcome.reasons = [f"primary paid {payment.paid}; {remaining} patient responsibility billed to the "

@@ -46,7 +46,8 @@ class _TransactionSet:
         self.first = first
         self.header_key = first.transaction.segments[1:]
         self.renderer = renderer
-        self.body: list[str] = []
+        self.body: list[str] = []  # rendered text, a claim (or an HL loop) an item
+        self.segment_count = 0
         self.hl = 0
         self.provider: HierarchyLevel | None = None
         self.subscriber: HierarchyLevel | None = None
@@ -62,10 +63,9 @@ class _TransactionSet:
     def _open(self, level: HierarchyLevel, code: str, parent: int, children: str, claim: Claim837) -> int:
         self.hl += 1
         render = self.renderer.render
-        body = self.body
-        body.append(render(["HL", str(self.hl), str(parent) if parent else "", code, children]))
-        for seg in level.segments[1:]:
-            body.append(render(seg, claim.delimiters))
+        segments = [["HL", str(self.hl), str(parent) if parent else "", code, children]] + level.segments[1:]
+        self.body.append("".join(render(seg, claim.delimiters) for seg in segments))
+        self.segment_count += len(segments)
         return self.hl
 
     def add(self, claim: Claim837) -> None:
@@ -86,7 +86,9 @@ class _TransactionSet:
             self.patient = claim.patient
         render = self.renderer.render
         delimiters = claim.delimiters
-        self.body.extend(render(seg, delimiters) for seg in claim_body(claim))
+        body = claim_body(claim)
+        self.body.append("".join(render(seg, delimiters) for seg in body))
+        self.segment_count += len(body)
 
     def render(self, control_number: str, version: str, reference: str, when: datetime) -> list[str]:
         render = self.renderer.render
@@ -96,8 +98,9 @@ class _TransactionSet:
                 seg = ["BHT", seg[1] if len(seg) > 1 else "0019", "00", reference, when.strftime("%Y%m%d"),
                        when.strftime("%H%M"), seg[6] if len(seg) > 6 else "CH"]
             out.append(render(seg, self.first.delimiters))
+        count = len(out) + self.segment_count + 1
         out += self.body
-        out.append(render(["SE", str(len(out) + 1), control_number]))
+        out.append(render(["SE", str(count), control_number]))
         return out
 
 
