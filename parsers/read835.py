@@ -55,7 +55,7 @@ CAS_GROUPS = frozenset(("CO", "OA", "PI", "PR", "CR"))
 
 _ENVELOPE = frozenset(("ISA", "GS", "GE", "IEA", "TA1"))
 
-_CACHE_LIMIT = 50_000
+_CACHE_LIMIT = 4_096  # small: the cache pays off on repeated values, and must not grow with the file
 
 # Position is a frozen slotted dataclass; its generated __init__ sets each field through
 # object.__setattr__. Setting the slots directly builds the same (equal, hashable) object in half the time,
