@@ -29,6 +29,8 @@ test-crash: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.institutional
+	$(BIN)/python -m benchmarks.batch
 
 lint: $(STAMP)
 	$(BIN)/ruff check edi parsers rules writers tests benchmarks
