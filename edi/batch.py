@@ -42,7 +42,7 @@ from parsers.read835 import Reader835
 from parsers.read837 import Reader837
 from parsers.syntax import Tokenizer
 from rules.netting import group_by_claim
-from rules.outcome import CONVERTED, NEEDS_REVIEW
+from rules.outcome import CONVERTED, NEEDS_REVIEW, Outcome, Refusal
 from rules.secondary import outcome_for
 from writers.claim837 import parties_from, write_837
 from writers.x12 import InterchangeParties, WriterError
@@ -52,6 +52,7 @@ from .control import ControlNumbers
 from .files import write_atomic
 from .log import get_logger
 from .pipeline import gc_paused, output_parties
+from .posting import Poster
 from .store import (
     ALREADY_BILLED,
     PENDING_ORIGINAL,
@@ -275,6 +276,8 @@ class Runner:
         self.settings = settings or Settings()
         self.policy = self.settings.policy.policy()
         self.now = now
+        self.poster = Poster(self.store, self.settings, now)
+        self.postings: list[dict] = []  # what each 835 claim group posted (the run report's "postings")
 
     # -------------------------------------------------------------------------------- one run
     def run(self, inputs: list[InputFile], progress: Callable[[int], None] | None = None) -> dict:
@@ -319,6 +322,7 @@ class Runner:
                 "resolved_pending": dict(resolved),
                 "attention": attention,
             },
+            "postings": self.postings,
             "outputs": outputs,
             "republished": republished,
             "seconds": round(seconds, 3),
@@ -481,28 +485,33 @@ class Runner:
             reasons = ["the original 837 claim is not in the store yet; converted when it arrives"]
             store.save_adjudication(key, claim_id, icn, last.status, raw, file_id, PENDING_ORIGINAL, reasons)
             return PENDING_ORIGINAL, reasons
-        outcome = outcome_for(group, {claim_id: [s.claim for s in stored]}, self.policy)
-        original_id = next((s.row_id for s in stored if s.claim is outcome.original), None)
-        state, reasons = outcome.disposition, outcome.reasons
+        posted = self.poster.post_group(group, stored, raw)  # issue 6: every answer is posted to its account
+        self.postings.append(posted.as_dict())
+        if posted.sequence not in (None, "P"):  # a later payer's answer: posted, and a tertiary claim if any
+            state, reasons, onward = self.poster.onward(group, posted, self.policy)
+            outcome = Outcome(claim_id, last, original=posted.original.claim, secondary=onward)
+            original_id = posted.original.row_id
+        else:
+            outcome = outcome_for(group, {claim_id: [s.claim for s in stored]}, self.policy)
+            original_id = next((s.row_id for s in stored if s.claim is outcome.original), None)
+            state, reasons = outcome.disposition, outcome.reasons
+            if state == CONVERTED and store.billed_elsewhere(original_id, existing.id if existing else None):
+                try:  # §1.8: the destination already holds a claim: replace it (frequency 7), never duplicate
+                    outcome.secondary = self.poster.replacement(posted, outcome.secondary, required=True)
+                    reasons = [*reasons, "a secondary claim was already sent for this claim: sent as a replacement "
+                               f"(frequency 7, REF*F8 {outcome.secondary.find('REF', 'F8')[2]})"]
+                except Refusal as refusal:
+                    state, reasons = refusal.disposition, [refusal.reason]
         destination = parties = None
         if state == CONVERTED:
-            if store.billed_elsewhere(original_id, existing.id if existing else None):
-                state, reasons = (
-                    NEEDS_REVIEW,
-                    [
-                        "a secondary claim was already billed for this claim from another remittance; a replacement "
-                        "(frequency 7) needs a person"
-                    ],
-                )
+            try:
+                chosen = output_parties(self.settings, parties_from(outcome.original))
+            except ValueError as exc:
+                state, reasons = NEEDS_REVIEW, [str(exc)]
             else:
-                try:
-                    chosen = output_parties(self.settings, parties_from(outcome.original))
-                except ValueError as exc:
-                    state, reasons = NEEDS_REVIEW, [str(exc)]
-                else:
-                    state = READY
-                    parties = asdict(chosen)
-                    destination = json.dumps([list(parties.values()), outcome.secondary.payer_id])
+                state = READY
+                parties = asdict(chosen)
+                destination = json.dumps([list(parties.values()), outcome.secondary.payer_id])
         store.save_adjudication(
             key,
             claim_id,

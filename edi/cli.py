@@ -194,6 +194,11 @@ from .validate import validate as _validate_command  # noqa: E402  (edi validate
 
 cli.add_command(_validate_command)
 
+from .post import COMMANDS as _posting_commands  # noqa: E402  (edi post/statement/worklist/ledger, issue 6)
+
+for _command in _posting_commands:
+    cli.add_command(_command)
+
 
 if __name__ == "__main__":
     main()

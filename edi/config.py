@@ -16,13 +16,26 @@ Example (`edi.toml`):
     send_nothing_due_to = ["MEDICAID01"]
     send_provider_liability_denials = false
     other_payer_claim_number = true
+
+    [posting]                           # `edi post`, `edi statement`, `edi worklist` (issue 6)
+    small_balance_threshold = "5.00"    # patient balances > 0 and below this: administrative write-off
+    bad_debt = "never"                  # or "uncollectible": the patient balance goes to bad debt
+    fee_schedule = "/etc/edi/fees.csv"  # optional: code,modifiers,allowed (modifiers joined by ':')
+    default_payer_class = "commercial"  # deadline windows of rules.deadlines.DEFAULT_WINDOWS
+    [posting.payer_classes]             # payer id -> medicare | commercial | medicaid | tricare | medigap
+    "12402" = "medicare"
+    [posting.overrides."11111"]         # per-payer CARC action overrides ("GROUP-CARC" or "CARC")
+    "CO-29" = "WO-A"
 """
 
 from __future__ import annotations
 
+import csv
 import os
 import tomllib
+from decimal import Decimal
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -60,11 +73,48 @@ class PolicySettings(BaseModel):
                       self.send_provider_liability_denials, self.other_payer_claim_number)
 
 
+PAYER_CLASSES = ("medicare", "commercial", "medicaid", "tricare", "medigap")
+
+
+class PostingSettings(BaseModel):
+    """Posting payers' answers (issue 6): patient-balance policy, deadline classes, fee schedule."""
+
+    model_config = ConfigDict(extra="forbid")
+    small_balance_threshold: Decimal = Field(Decimal(0), ge=0)
+    bad_debt: Literal["never", "uncollectible"] = "never"
+    fee_schedule: Path | None = None
+    default_payer_class: Literal[PAYER_CLASSES] = "commercial"
+    payer_classes: dict[str, Literal[PAYER_CLASSES]] = {}
+    overrides: dict[str, dict[str, str]] = {}
+
+    def payer_class(self, payer_id: str) -> str:
+        return self.payer_classes.get(payer_id, self.default_payer_class)
+
+    def statement_policy(self):
+        from rules.posting import StatementPolicy
+
+        return StatementPolicy(self.small_balance_threshold, self.bad_debt == "uncollectible",
+                               overrides=self.overrides or None)
+
+    def fees(self) -> dict[tuple[str, tuple[str, ...]], Decimal] | None:
+        """The fee schedule (code, modifiers) -> allowed per unit, or None when none is configured.
+        CSV columns: code, modifiers (joined by ':', may be empty), allowed."""
+        if self.fee_schedule is None:
+            return None
+        out: dict[tuple[str, tuple[str, ...]], Decimal] = {}
+        with open(self.fee_schedule, newline="") as handle:
+            for row in csv.DictReader(handle):
+                modifiers = tuple(m for m in (row.get("modifiers") or "").split(":") if m)
+                out[(row["code"].strip(), modifiers)] = Decimal(row["allowed"].strip())
+        return out
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     state_dir: Path = Field(default_factory=default_state_dir)
     interchange: InterchangeSettings = InterchangeSettings()
     policy: PolicySettings = PolicySettings()
+    posting: PostingSettings = PostingSettings()
 
     @field_validator("state_dir", mode="before")
     @classmethod

@@ -20,6 +20,14 @@ Tables (schema version in ``PRAGMA user_version``, migrations in `MIGRATIONS`):
 * ``outbox``: each output file's full text and final name, written in the same transaction that reserves its
   control numbers and marks its claims converted; ``published_at`` once it is in the output folder.
 * ``counters``: the control-number counter shared by `edi convert`, `edi batch` and `edi watch`.
+* ``claim_accounts`` (migration 2): one per original claim: charge and payers in sequence (SBR01, payer id).
+* ``postings``: every payer answer (one 835 CLP) posted to an account, as `rules.posting.Adjudication` JSON
+  plus the raw X12 of its claim group; unique on (account, payer, CLP07, reversal, TRN02), so posting the
+  same answer twice adds nothing. Append-only (triggers refuse UPDATE and DELETE).
+* ``ledger_entries``: the append-only ledger (`rules.ledger.LedgerEntry` columns); triggers refuse UPDATE and
+  DELETE, so a correction is always a new entry.
+* ``worklist``: denial and review items (claim, line, payer, group, reason, amount, action, deadline) with
+  status open/closed; closed when the answer they came from is reversed.
 """
 
 from __future__ import annotations
@@ -131,6 +139,77 @@ MIGRATIONS: list[list[str]] = [
             name TEXT PRIMARY KEY,
             value INTEGER NOT NULL)""",
     ],
+    [  # 2: posting (issue 6): claim accounts, the payers' answers posted, the ledger, the denial worklist
+        """CREATE TABLE claim_accounts (
+            id INTEGER PRIMARY KEY,
+            original_id INTEGER NOT NULL UNIQUE REFERENCES original_claims (id),
+            claim_id TEXT NOT NULL,
+            charge TEXT NOT NULL,
+            payers TEXT NOT NULL,
+            opened_at TEXT NOT NULL)""",
+        "CREATE INDEX claim_accounts_claim ON claim_accounts (claim_id)",
+        """CREATE TABLE postings (
+            id INTEGER PRIMARY KEY,
+            account_id INTEGER NOT NULL REFERENCES claim_accounts (id),
+            sequence TEXT NOT NULL,
+            payer_id TEXT NOT NULL,
+            payer_claim_number TEXT NOT NULL,
+            reversal INTEGER NOT NULL,
+            trace TEXT NOT NULL,
+            body TEXT NOT NULL,
+            raw TEXT NOT NULL,
+            resolved_by TEXT NOT NULL,
+            posted_at TEXT NOT NULL,
+            UNIQUE (account_id, payer_id, payer_claim_number, reversal, trace))""",
+        """CREATE TABLE ledger_entries (
+            id INTEGER PRIMARY KEY,
+            account_id INTEGER NOT NULL REFERENCES claim_accounts (id),
+            posting_id INTEGER REFERENCES postings (id),
+            timestamp TEXT NOT NULL,
+            claim TEXT NOT NULL,
+            payer TEXT NOT NULL,
+            level TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            amount TEXT NOT NULL,
+            category TEXT NOT NULL,
+            grp TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            line TEXT NOT NULL,
+            trace TEXT NOT NULL,
+            trace_payer TEXT NOT NULL,
+            payer_claim_number TEXT NOT NULL,
+            sequence TEXT NOT NULL,
+            note TEXT NOT NULL)""",
+        "CREATE INDEX ledger_entries_account ON ledger_entries (account_id)",
+        """CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries
+            BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END""",
+        """CREATE TRIGGER ledger_entries_no_delete BEFORE DELETE ON ledger_entries
+            BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END""",
+        """CREATE TRIGGER postings_no_update BEFORE UPDATE ON postings
+            BEGIN SELECT RAISE(ABORT, 'postings are append-only'); END""",
+        """CREATE TRIGGER postings_no_delete BEFORE DELETE ON postings
+            BEGIN SELECT RAISE(ABORT, 'postings are append-only'); END""",
+        """CREATE TABLE worklist (
+            id INTEGER PRIMARY KEY,
+            account_id INTEGER NOT NULL REFERENCES claim_accounts (id),
+            posting_id INTEGER REFERENCES postings (id),
+            claim_id TEXT NOT NULL,
+            line TEXT NOT NULL,
+            payer_id TEXT NOT NULL,
+            payer_claim_number TEXT NOT NULL,
+            grp TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            amount TEXT NOT NULL,
+            action TEXT NOT NULL,
+            deadline TEXT,
+            alert_on TEXT,
+            status TEXT NOT NULL DEFAULT 'open',
+            note TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            closed_at TEXT)""",
+        "CREATE INDEX worklist_status ON worklist (status, deadline)",
+        "CREATE INDEX worklist_account ON worklist (account_id, payer_id, payer_claim_number)",
+    ],
 ]
 
 
@@ -175,6 +254,49 @@ class ReadyClaim:
     destination: str
     parties: dict
     secondary: str
+
+
+@dataclass(slots=True)
+class AccountRecord:
+    id: int
+    original_id: int
+    claim_id: str
+    charge: str
+    payers: list  # [[sequence, payer id, member id], ...]
+
+
+@dataclass(slots=True)
+class PostingRecord:
+    id: int
+    account_id: int
+    sequence: str
+    payer_id: str
+    payer_claim_number: str
+    reversal: bool
+    trace: str
+    body: str
+    raw: str
+    resolved_by: str
+    posted_at: str
+
+
+@dataclass(slots=True)
+class WorklistItem:
+    id: int
+    account_id: int
+    claim_id: str
+    line: str
+    payer_id: str
+    payer_claim_number: str
+    group: str
+    reason: str
+    amount: str
+    action: str
+    deadline: str | None
+    alert_on: str | None
+    status: str
+    note: str
+    created_at: str
 
 
 @dataclass(slots=True)
@@ -253,6 +375,31 @@ class ClaimStore(Protocol):
 
     # control numbers
     def reserve_control_numbers(self, count: int) -> int: ...
+
+    # posting (migration 2)
+    def open_account(self, original_id: int, claim_id: str, charge: str, payers: list) -> AccountRecord: ...
+    def accounts(self, claim_id: str) -> list[AccountRecord]: ...
+    def account(self, account_id: int) -> AccountRecord | None: ...
+    def postings(self, account_id: int) -> list[PostingRecord]: ...
+    def add_posting(
+        self,
+        account_id: int,
+        sequence: str,
+        payer_id: str,
+        payer_claim_number: str,
+        reversal: bool,
+        trace: str,
+        body: str,
+        raw: str,
+        resolved_by: str,
+    ) -> int | None: ...
+    def add_ledger_entries(self, account_id: int, posting_id: int | None, entries: list) -> None: ...
+    def ledger(self, claim_id: str | None = None, account_id: int | None = None) -> list: ...
+    def add_worklist_item(self, item: dict) -> int: ...
+    def close_worklist(self, account_id: int, payer_id: str, payer_claim_number: str, note: str) -> int: ...
+    def worklist(self, status: str = "open") -> list[WorklistItem]: ...
+    def secondaries_sent(self, original_id: int) -> list[tuple[str, str]]: ...
+    def sent_claims(self) -> list[tuple[int, str, str, str]]: ...
 
 
 # ------------------------------------------------------------------------------------------ SQLite
@@ -635,6 +782,141 @@ class SQLiteStore:
                 (CONTROL_COUNTER, start + count - 1),
             )
             return start
+
+    # -------------------------------------------------------------------------------- posting
+    def open_account(self, original_id: int, claim_id: str, charge: str, payers: list) -> AccountRecord:
+        """The claim account of an original claim, opened on first use (its payers refreshed from the
+        original, which a resubmission may have changed)."""
+        with self.transaction():
+            row = self.db.execute(
+                "INSERT INTO claim_accounts (original_id, claim_id, charge, payers, opened_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (original_id) DO UPDATE SET charge = excluded.charge, payers = excluded.payers "
+                "RETURNING id",
+                (original_id, claim_id, charge, json.dumps(payers), _now()),
+            ).fetchone()
+            return AccountRecord(row[0], original_id, claim_id, charge, payers)
+
+    def accounts(self, claim_id: str) -> list[AccountRecord]:
+        rows = self.db.execute(
+            "SELECT id, original_id, claim_id, charge, payers FROM claim_accounts WHERE claim_id = ? ORDER BY id",
+            (claim_id,),
+        ).fetchall()
+        return [AccountRecord(r[0], r[1], r[2], r[3], json.loads(r[4])) for r in rows]
+
+    def account(self, account_id: int) -> AccountRecord | None:
+        r = self.db.execute(
+            "SELECT id, original_id, claim_id, charge, payers FROM claim_accounts WHERE id = ?", (account_id,)
+        ).fetchone()
+        return AccountRecord(r[0], r[1], r[2], r[3], json.loads(r[4])) if r else None
+
+    _POSTING = (
+        "id, account_id, sequence, payer_id, payer_claim_number, reversal, trace, body, raw, resolved_by, posted_at"
+    )
+
+    def postings(self, account_id: int) -> list[PostingRecord]:
+        rows = self.db.execute(
+            f"SELECT {self._POSTING} FROM postings WHERE account_id = ? ORDER BY id", (account_id,)
+        ).fetchall()
+        return [PostingRecord(*r[:5], bool(r[5]), *r[6:]) for r in rows]
+
+    def add_posting(
+        self,
+        account_id: int,
+        sequence: str,
+        payer_id: str,
+        payer_claim_number: str,
+        reversal: bool,
+        trace: str,
+        body: str,
+        raw: str,
+        resolved_by: str,
+    ) -> int | None:
+        """Record one posted answer; None (nothing written) when the same answer is already posted."""
+        with self.transaction():
+            cur = self.db.execute(
+                "INSERT INTO postings (account_id, sequence, payer_id, payer_claim_number, reversal, trace, body, "
+                "raw, resolved_by, posted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (account_id, sequence, payer_id, payer_claim_number, int(reversal), trace, body, raw, resolved_by,
+                 _now()),
+            )
+            return cur.lastrowid if cur.rowcount else None
+
+    _LEDGER = (
+        "timestamp, claim, payer, level, kind, amount, category, grp, reason, line, trace, trace_payer, "
+        "payer_claim_number, sequence, note"
+    )
+
+    def add_ledger_entries(self, account_id: int, posting_id: int | None, entries: list) -> None:
+        with self.transaction():
+            self.db.executemany(
+                f"INSERT INTO ledger_entries (account_id, posting_id, {self._LEDGER}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (account_id, posting_id, e.timestamp.isoformat(), e.claim, e.payer, e.level, e.kind,
+                     str(e.amount), e.category, e.group, e.reason, e.line, e.trace, e.trace_payer,
+                     e.payer_claim_number, e.sequence, e.note)
+                    for e in entries
+                ],
+            )
+
+    def ledger(self, claim_id: str | None = None, account_id: int | None = None) -> list:
+        """Every ledger entry (of one claim or account, or all) in the order written, as `LedgerEntry`."""
+        from decimal import Decimal
+
+        from rules.ledger import LedgerEntry
+
+        where, args = "", ()
+        if account_id is not None:
+            where, args = "WHERE account_id = ?", (account_id,)
+        elif claim_id is not None:
+            where, args = "WHERE claim = ?", (claim_id,)
+        rows = self.db.execute(f"SELECT {self._LEDGER} FROM ledger_entries {where} ORDER BY id", args)
+        return [
+            LedgerEntry(datetime.fromisoformat(r[0]), r[1], r[2], r[3], r[4], Decimal(r[5]), r[6], *r[7:])
+            for r in rows
+        ]
+
+    def add_worklist_item(self, item: dict) -> int:
+        keys = ("account_id", "posting_id", "claim_id", "line", "payer_id", "payer_claim_number", "grp", "reason",
+                "amount", "action", "deadline", "alert_on", "note")
+        with self.transaction():
+            return self.db.execute(
+                f"INSERT INTO worklist ({', '.join(keys)}, status, created_at) "
+                f"VALUES ({', '.join('?' * len(keys))}, 'open', ?)",
+                (*(item.get(k, "") if k not in ("posting_id", "deadline", "alert_on") else item.get(k) for k in keys), _now()),
+            ).lastrowid
+
+    def close_worklist(self, account_id: int, payer_id: str, payer_claim_number: str, note: str) -> int:
+        """Close the open items that came from one payer answer (it was reversed); returns how many."""
+        with self.transaction():
+            return self.db.execute(
+                "UPDATE worklist SET status = 'closed', closed_at = ?, note = ? WHERE account_id = ? "
+                "AND payer_id = ? AND payer_claim_number = ? AND status = 'open'",
+                (_now(), note, account_id, payer_id, payer_claim_number),
+            ).rowcount
+
+    def worklist(self, status: str = "open") -> list[WorklistItem]:
+        rows = self.db.execute(
+            "SELECT id, account_id, claim_id, line, payer_id, payer_claim_number, grp, reason, amount, action, "
+            "deadline, alert_on, status, note, created_at FROM worklist WHERE status = ? ORDER BY id",
+            (status,),
+        ).fetchall()
+        return [WorklistItem(*r) for r in rows]
+
+    def secondaries_sent(self, original_id: int) -> list[tuple[str, str]]:
+        """(destination payer id, when written) of every claim we sent onward for this original claim."""
+        return self.db.execute(
+            "SELECT s.payer_id, o.created_at FROM secondary_claims s JOIN outbox o ON o.id = s.outbox_id "
+            "WHERE s.original_id = ? ORDER BY s.id",
+            (original_id,),
+        ).fetchall()
+
+    def sent_claims(self) -> list[tuple[int, str, str, str]]:
+        """(original id, claim id, destination payer id, when written) of every claim sent onward."""
+        return self.db.execute(
+            "SELECT s.original_id, s.claim_id, s.payer_id, o.created_at FROM secondary_claims s "
+            "JOIN outbox o ON o.id = s.outbox_id ORDER BY s.id"
+        ).fetchall()
 
 
 def open_store(state_dir: str | Path) -> SQLiteStore:

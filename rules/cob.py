@@ -257,3 +257,103 @@ def _line_adjudication(svc: ServicePayment, payer_id: str, kind: str, component:
     if level == "line":
         segments.append(["AMT", "EAF", _pr_total(svc.adjustments)])
     return segments
+
+
+# ------------------------------------------------------------------------------------------ tertiary (§3.8)
+def answered_other_payer(claim: Claim837, prior: OtherPayer, payment: ClaimPayment,
+                         line_matches: dict[int, list[ServicePayment]], policy: Policy,
+                         notes: list[str]) -> tuple[OtherPayer, dict[int, list[LineAdjudication]]]:
+    """One prior payer that is already a 2320 of the original (the secondary, for a tertiary claim) with its
+    answer filled in: 2320 CAS/AMT*D/AMT*EAF/OI/MOA, 2330A and 2330B as the original gave them (REF*F8 = its
+    CLP07, DTP*573 when it adjudicated no lines), and the 2430 loops it earns on each line (index -> loops)."""
+    kind, component = claim.kind, claim.delimiters.component
+    head, names = _name_loops(prior.segments)
+    subscriber, payer = names.get("IL", []), names.get("PR", [])
+    if not subscriber or not payer:
+        raise Refusal(NEEDS_REVIEW, f"the {prior.responsibility} payer's 2320 lacks 2330A NM1*IL or 2330B NM1*PR")
+    payer_id = _element(payer[0], 9)
+    if not payer_id:
+        raise Refusal(NEEDS_REVIEW, f"the {prior.responsibility} payer's 2330B NM1*PR has no id (NM109)")
+    date = payment.remittance.adjudication_date if payment.remittance else ""
+    if not date:
+        raise Refusal(NEEDS_REVIEW, f"the {prior.responsibility} payer's remittance gives no payment or "
+                      "production date for DTP*573")
+    level = eaf_level(payment)
+    clm = claim.clm
+    sbr = prior.sbr
+    if kind == "I" and len(sbr) > 5:
+        sbr = _set(sbr, 5, "")
+    segments = [sbr, *group_cas(payment.adjustments), ["AMT", "D", format_decimal(payment.paid)]]
+    if level == "claim":
+        segments.append(["AMT", "EAF", _pr_total(payment.all_adjustments())])
+    old_oi = find(head, "OI")
+    segments.append(["OI", "", "", _element(clm, 8), _element(old_oi, 4) if kind == "P" else "", "",
+                     _element(clm, 9)])
+    if kind == "I" and payment.inpatient:
+        segments.append(_set(["MIA"] + list(payment.inpatient[1:]), 2, ""))
+    if payment.outpatient:
+        segments.append(["MOA"] + list(payment.outpatient[1:]))
+    segments += subscriber
+    segments += [s for s in payer if s[0] != "REF" and not (s[0] == "DTP" and _element(s, 1) == "573")]
+    if not payment.services:
+        segments.append(["DTP", "573", "D8", date])
+    segments += [s for s in payer if s[0] == "REF" and _element(s, 1) != "F8"]
+    if policy.other_payer_claim_number and payment.payer_claim_number:
+        segments.append(["REF", "F8", payment.payer_claim_number])
+    for entity, loop in names.items():
+        if entity not in ("IL", "PR"):
+            segments += loop  # 2330C-I: this payer's own provider ids, still this payer's
+    lines: dict[int, list[LineAdjudication]] = {}
+    for index, line in enumerate(claim.lines):
+        services = line_matches.get(index, [])
+        if payment.services and not services:
+            raise Refusal(NEEDS_REVIEW, f"line {line.number} was not adjudicated by the {prior.responsibility} "
+                          "payer: it cannot balance at line level")
+        lines[index] = [LineAdjudication(_line_adjudication(svc, payer_id, kind, component, date, level, line),
+                                         svc.position) for svc in services]
+    notes.append(f"2320 {prior.responsibility} ({payer_id}) filled in from its own 835 (CLP07 "
+                 f"{payment.payer_claim_number})")
+    return OtherPayer(segments, prior.position), lines
+
+
+def build_tertiary(claim: Claim837, primary: ClaimPayment, primary_matches: dict[int, list[ServicePayment]],
+                   secondary: ClaimPayment, secondary_matches: dict[int, list[ServicePayment]],
+                   destination: OtherPayer, policy: Policy) -> tuple[Claim837, list[str]]:
+    """The tertiary claim (§3.8): 2000B/2010BA/2010BB for `destination` (the original's 2320 SBR01=T), and a
+    2320/2330/2430 set for BOTH prior payers: the primary (`build_secondary` does that part, from the
+    original's 2000B) and the secondary (`answered_other_payer`, from the original's 2320 SBR01=S), in
+    that order. Raises Refusal."""
+    out, notes = build_secondary(claim, primary, primary_matches, destination, policy)
+    prior = next((p for p in claim.other_payers if p.responsibility == "S"), None)
+    if prior is None:
+        raise Refusal(NEEDS_REVIEW, "the original claim lists no 2320 SBR01=S for the secondary payer")
+    filled, line_adjudications = answered_other_payer(claim, prior, secondary, secondary_matches, policy, notes)
+    out.other_payers = [filled if p is prior else p for p in out.other_payers]
+    for index, line in enumerate(out.lines):
+        extra = line_adjudications.get(index, [])
+        if extra:
+            out.lines[index] = ServiceLine(line.segments, line.position, list(line.adjudications) + extra,
+                                           line.trailing)
+    return out, notes
+
+
+EARLY_2300_REFS = {"4N", "F5", "EW", "9F", "G1"}  # the 2300 REFs the guides place before REF*F8
+
+
+def as_replacement(claim: Claim837, destination_claim_number: str) -> Claim837:
+    """The claim as a replacement of one the destination payer already holds (§1.8): CLM05-3 = 7 and 2300
+    REF*F8 = the destination payer's own claim number (its CLP07), in the guides' REF order."""
+    if not destination_claim_number:
+        raise Refusal(NEEDS_REVIEW, "a replacement (frequency 7) needs the destination payer's claim number "
+                      "(REF*F8 = its CLP07), and no answer from it is on file")
+    component = claim.delimiters.component
+    segments = [s for s in claim.segments if not (s[0] == "REF" and _element(s, 1) == "F8")]
+    facility = _element(segments[0], 5).split(component)
+    facility += [""] * (3 - len(facility))
+    facility[2] = "7"
+    segments[0] = _set(segments[0], 5, component.join(facility))
+    at = next((i for i, s in enumerate(segments) if i and s[0] not in ("DTP", "PWK", "CN1", "AMT")
+               and not (s[0] == "REF" and _element(s, 1) in EARLY_2300_REFS)), len(segments))
+    segments.insert(at, ["REF", "F8", destination_claim_number])
+    return Claim837(segments, claim.transaction, claim.billing_provider, claim.subscriber, claim.patient,
+                    claim.position, claim.other_payers, claim.lines, claim.levels)
