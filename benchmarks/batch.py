@@ -6,6 +6,11 @@ per pair), cached under benchmarks/data/batch-<claims>-<files>/, copies it to a 
 ``edi batch`` on it in a child process. Prints claims/s (835 claims decided, over the whole run), peak RSS of
 the child (``ru_maxrss``) and the store's share of the time (seconds inside the store: SQL, serialisation,
 commits, as the run report counts them).
+
+The outbound gate (pyx12 + COB balancing on every output before it is published, in a process pool) is timed
+too: the run is made with the gate and again with ``--no-gate``, and the figures say the gate's wall seconds,
+its share of the gated run, the claims it checked per second, and claims/s with and without it
+(``--gate-workers N`` sets the pool; ``--gate only`` / ``--gate off`` run one of the two).
 """
 
 from __future__ import annotations
@@ -44,7 +49,9 @@ def build_drop(claims: int = 100_000, files: int = 200, directory: Path | None =
     return drop
 
 
-def bench_batch(claims: int = 100_000, files: int = 200) -> dict:
+def bench_batch(
+    claims: int = 100_000, files: int = 200, gate: bool = True, gate_workers: int | None = None
+) -> dict:
     drop = build_drop(claims, files)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp) / "drop"
@@ -64,6 +71,10 @@ def bench_batch(claims: int = 100_000, files: int = 200) -> dict:
             str(report_path),
             "--quiet",
         ]
+        if not gate:
+            command.append("--no-gate")
+        if gate_workers is not None:
+            command += ["--gate-workers", str(gate_workers)]
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         started = time.perf_counter()
         code = subprocess.run(command, cwd=ROOT, env=env).returncode
@@ -83,6 +94,16 @@ def bench_batch(claims: int = 100_000, files: int = 200) -> dict:
         "peak_rss_mb": round(peak_kb / 1024),
         "store_seconds": report["store_seconds"],
         "store_share": round(report["store_seconds"] / report["seconds"], 3) if report["seconds"] else 0,
+        "gate": report["gate"]["enabled"],
+        "gate_workers": report["gate"]["workers"],
+        "gate_files": report["gate"]["checked"],
+        "gate_claims": report["gate"]["claims_checked"],
+        "gate_seconds": report["gate"]["seconds"],
+        "gate_share": round(report["gate"]["seconds"] / report["seconds"], 3) if report["seconds"] else 0,
+        "gate_claims_per_second": round(report["gate"]["claims_checked"] / report["gate"]["seconds"])
+        if report["gate"]["seconds"] and report["gate"]["checked"]
+        else None,
+        "gate_rejected": len(report["gate"]["rejected"]),
     }
     print(
         f"edi batch: {result['files']} files, {result['claims_837']:,} original claims, "
@@ -91,7 +112,38 @@ def bench_batch(claims: int = 100_000, files: int = 200) -> dict:
         f"peak RSS {result['peak_rss_mb']} MB, store {result['store_share']:.0%} of the time "
         f"({result['store_seconds']}s)"
     )
+    if result["gate"]:
+        print(
+            f"  outbound gate ({result['gate_workers']} worker(s)): {result['gate_files']} files, "
+            f"{result['gate_claims']:,} claims in {result['gate_seconds']}s = "
+            f"{result['gate_claims_per_second']} claims/s, {result['gate_share']:.0%} of the run, "
+            f"{result['gate_rejected']} rejected"
+        )
+    else:
+        print("  outbound gate OFF (--no-gate)")
     return result
+
+
+def bench_gate(claims: int, files: int, gate_workers: int | None = None) -> dict:
+    """The same drop with and without the outbound gate: what the gate costs."""
+    on = bench_batch(claims, files, True, gate_workers)
+    off = bench_batch(claims, files, False)
+    cost = {
+        "with_gate": on,
+        "without_gate": off,
+        "claims_per_second_with_gate": on["claims_per_second"],
+        "claims_per_second_without_gate": off["claims_per_second"],
+        "gate_seconds": on["gate_seconds"],
+        "gate_share_of_run": on["gate_share"],
+        "gate_claims_per_second": on["gate_claims_per_second"],
+        "slowdown": round(on["seconds"] / off["seconds"], 2) if off["seconds"] else None,
+    }
+    print(
+        f"gate cost: {off['claims_per_second']:,} -> {on['claims_per_second']:,} claims/s "
+        f"({cost['slowdown']}x the time); the gate is {on['gate_share']:.0%} of the gated run, "
+        f"{on['gate_claims_per_second']} claims/s validated"
+    )
+    return cost
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,8 +151,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--claims", type=int, default=100_000)
     parser.add_argument("--files", type=int, default=200)
     parser.add_argument("--json", help="also write the figures here")
+    parser.add_argument(
+        "--gate",
+        choices=["compare", "only", "off"],
+        default="compare",
+        help="with and without the outbound gate (default), with it only, or without it",
+    )
+    parser.add_argument("--gate-workers", type=int, default=None)
     args = parser.parse_args(argv)
-    result = bench_batch(args.claims, args.files)
+    if args.gate == "compare":
+        result = bench_gate(args.claims, args.files, args.gate_workers)
+    else:
+        result = bench_batch(args.claims, args.files, args.gate == "only", args.gate_workers)
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
     return 0

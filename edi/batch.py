@@ -10,26 +10,39 @@ included), in the shape of achgateway (audit trail by hash, processing apart fro
 3. re-run pending adjudications whose original claim has now arrived;
 4. in ONE store transaction: every ``ready`` claim, grouped by destination (ISA receiver + secondary payer,
    at most `MAX_CLAIMS_PER_INTERCHANGE` per interchange), is written to an outbox row with its control
-   numbers reserved from the store's counter, and marked ``converted``;
-5. publish the outbox rows (temp file in OUTDIR, fsync, rename) and mark them published;
-6. move each input to ``processed/`` (or ``rejected/`` with ``<name>.report.json``) and mark it settled.
+   numbers reserved from the store's counter, and marked ``converted``; with ``ack_dir`` set, the 999/TA1
+   of each inbound file (validated in the gate's process pool while 2-3 ran) go to the outbox too, one
+   transaction per input, keyed by its sha256 so that an input is acknowledged once;
+5. the outbound gate: every outbox row without a verdict is validated (`edi.validate.outbound_gate`: pyx12
+   on its guide + COB balancing on every claim) in a process pool, and the verdict is committed on the row:
+   ``passed``; or ``failed``, in the same transaction as its claims' move to ``needs-review`` ("outbound
+   validation failed: ...") and the removal of their secondary_claims rows (they were not billed);
+6. publish the outbox rows (temp file, fsync, rename) by verdict: passed to OUTDIR (acks to ack_dir), failed
+   to the rejected folder with ``<name>.report.json``; a row without a verdict is never published;
+7. move each input to ``processed/`` (or ``rejected/`` with ``<name>.report.json``) and mark it settled.
 
 A crash in 2 rolls the file back (it is read again next time); after 2 the hash is known (the input is only
-moved, next time); after 4 the outbox is published at the next start; after 5 publishing again rewrites the
-same bytes under the same name.
+moved, next time); after 4 the outbox is validated and published at the next start (the gate runs before
+anything is written: an unvalidated file is never published); after 5 the committed verdict is used as it
+is (the file is not validated again, and a failed one is never published, even by a run with --no-gate);
+after 6 publishing again rewrites the same bytes under the same name.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
+import sqlite3
 import sys
 import time
 import uuid
 import zipfile
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -62,6 +75,7 @@ from .store import (
     payments_from_raw,
     raw_remittance,
 )
+from .validate import FileVerdict, render_acks, validate_text
 
 log = get_logger("edi.batch")
 
@@ -69,6 +83,8 @@ CRASH_ENV = "EDI_TEST_CRASH_AT"  # tests: "<point>" or "<point>:<n>" makes the p
 MAX_CLAIMS_PER_INTERCHANGE = 5000  # the 837 guide's recommended ceiling of CLM segments per transaction set
 SNIFF_BYTES = 1 << 16
 PROCESSED, REJECTED, DUPLICATE = "processed", "rejected", "duplicate"
+GATE_PASSED, GATE_FAILED, GATE_SKIPPED = "passed", "failed", "skipped"  # outbox.gate (NULL: not judged yet)
+ACK_DESTINATION = "ack:"  # outbox.destination of acknowledgments: "ack:<sha256 of the inbound file>"
 
 _crash_hits: Counter = Counter()
 
@@ -260,6 +276,129 @@ def _rejection(inp: InputFile, sha256: str, kind: str, message: str, position: P
     return report
 
 
+# ------------------------------------------------------------------------------------------ validation pool
+class ValidationPool:
+    """`edi.validate.validate_text` off the main process: a spawn ProcessPoolExecutor of `workers` processes,
+    started on first use and kept across runs (`edi watch` pays the start-up once). pyx12 costs 0.3-0.5 s per
+    file plus ~6 ms per claim, so files are validated side by side, one per worker. ``workers=0`` validates in
+    the calling process, at submit time."""
+
+    def __init__(self, workers: int):
+        self.workers = max(0, workers)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def submit(self, text: str | bytes, name: str) -> Future:
+        if self.workers == 0:
+            done: Future = Future()
+            try:
+                done.set_result(validate_text(text, name))
+            except Exception as exc:  # a bug of ours or pyx12's: the caller decides, as with a worker's
+                done.set_exception(exc)
+            return done
+        if self._pool is None:
+            # spawn: a forked child would inherit the SQLite connection and the parent's threads mid-lock
+            self._pool = ProcessPoolExecutor(
+                self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_exit_with_parent,
+                initargs=(os.getpid(),),
+            )
+        return self._pool.submit(validate_text, text, name)
+
+    def reset(self) -> None:
+        """Drop a broken pool (a worker killed, e.g. out of memory); the next submit starts a new one."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Pool worker start-up: exit as soon as the parent is gone. A parent killed (-9, OOM) never tells its
+    workers, which would wait on the call queue forever, holding the parent's stdout/stderr open."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    import threading
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def _claim_spans(text: str) -> dict[str, list[tuple[int, int]]]:
+    """CLM01 -> [(first, last) segment ordinal (ISA = 1) of its 2300 loop and below], of an 837 we wrote."""
+    spans: dict[str, list[tuple[int, int]]] = {}
+    current: tuple[str, int] | None = None
+    ordinal = 0
+    for seg in text.split("~"):
+        seg = seg.strip()
+        if not seg:
+            continue
+        ordinal += 1
+        tag = seg.split("*", 1)[0]
+        if tag in ("CLM", "HL", "SE") and current is not None:
+            spans.setdefault(current[0], []).append((current[1], ordinal - 1))
+            current = None
+        if tag == "CLM":
+            current = (seg.split("*")[1], ordinal)
+    return spans
+
+
+def gate_report(name: str, verdict: FileVerdict, claims: list[str], spans: dict) -> dict:
+    """The `<name>.report.json` of an output the gate stopped: every finding with its position, segment,
+    element, plain explanation and the claim (CLM01) it sits in."""
+
+    def claim_at(segment: int) -> str:
+        for claim_id, ranges in spans.items():
+            if any(a <= segment <= b for a, b in ranges):
+                return claim_id
+        return ""
+
+    return {
+        "file": name,
+        "outcome": "rejected by the outbound gate: not published",
+        "reason": f"outbound validation failed: {len(verdict.errors)} error(s)",
+        "guide": verdict.guide,
+        "guide_checked": verdict.guide_checked,
+        "claims": claims,
+        "rejected_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "findings": [
+            {
+                "file": name,
+                "segment": i.segment,
+                "offset": i.offset,
+                "segment_id": i.segment_id,
+                "element": i.element,
+                "severity": i.severity,
+                "rule": i.rule,
+                "explanation": i.explanation,
+                "message": i.message,
+                "claim_id": claim_at(i.segment) if i.segment else "",
+            }
+            for i in verdict.issues
+        ],
+    }
+
+
+def _claim_reason(claim_id: str, report: dict, where: Path) -> str:
+    """The needs-review reason of one claim of a rejected output: its own errors first, else the file's."""
+    errors = [f for f in report["findings"] if f["severity"] == "error"]
+    own = [f for f in errors if f["claim_id"] == claim_id] or errors
+    said = "; ".join(
+        f"segment {f['segment']} ({f['element'] or f['segment_id'] or 'file'}): "
+        f"{f['explanation']} - {f['message']}"
+        for f in own[:3]
+    )
+    more = f" and {len(own) - 3} more" if len(own) > 3 else ""
+    return f"outbound validation failed: {said}{more}; the file is in {where} with its report"
+
+
 # ------------------------------------------------------------------------------------------ the runner
 class Runner:
     """Runs drops (or single files, for `edi watch`) against one store and one output folder."""
@@ -278,6 +417,18 @@ class Runner:
         self.now = now
         self.poster = Poster(self.store, self.settings, now)
         self.postings: list[dict] = []  # what each 835 claim group posted (the run report's "postings")
+        gate = self.settings.gate
+        self.gate_enabled = gate.enabled
+        self.rejected_dir = Path(gate.rejected_dir or self.out / REJECTED).resolve()
+        self.ack_dir = Path(self.settings.ack_dir).resolve() if self.settings.ack_dir else None
+        self.validator = ValidationPool(gate.workers)
+        self.gate_log: list[dict] = []  # verdicts committed since the current run started
+        self.rejected_written: list[str] = []  # failed outputs written to the rejected folder, this run
+        self.gate_seconds = 0.0
+
+    def close(self) -> None:
+        """Stop the validation processes."""
+        self.validator.close()
 
     # -------------------------------------------------------------------------------- one run
     def run(self, inputs: list[InputFile], progress: Callable[[int], None] | None = None) -> dict:
@@ -285,12 +436,14 @@ class Runner:
         store_before = self.store.seconds
         run_id = uuid.uuid4().hex
         self.out.mkdir(parents=True, exist_ok=True)
+        self.gate_log, self.rejected_written, self.gate_seconds = [], [], 0.0
         republished = self.publish()
         for inp in inputs:
             if not inp.kind:
                 inp.kind = sniff(inp.head())
         order = {"837": 0, "835": 1}
         ordered = sorted(inputs, key=lambda i: order.get(i.kind, 2))  # stable: names stay in order
+        ack_jobs = self._validate_inbound(ordered) if self.ack_dir is not None else {}
         results: list[FileResult] = []
         attention: list[dict] = []
         resolved: Counter = Counter()
@@ -304,9 +457,25 @@ class Runner:
             resolved = self.resolve_pending(attention)
         resolved.pop("none", None)
         outputs = self.emit(run_id, attention)
+        acks = self.acknowledge(results, ack_jobs, run_id) if ack_jobs else []
         crash_point("after-commit-before-publish")
         self.publish()
         crash_point("after-publish-before-move")
+        verdicts = {g["name"]: g for g in self.gate_log}
+        for output in outputs:
+            output["gate"] = verdicts.get(output["name"], {}).get("gate", "")
+        rejected_claims = 0
+        for g in self.gate_log:
+            for claim_id, reason in g.get("claims", {}).items():
+                rejected_claims += 1
+                attention.append(
+                    {
+                        "file": "(outbound gate)",
+                        "claim_id": claim_id,
+                        "disposition": NEEDS_REVIEW,
+                        "reasons": [reason],
+                    }
+                )
         for result in results:
             self.settle(result)
         dispositions: Counter = Counter()
@@ -325,19 +494,28 @@ class Runner:
             "postings": self.postings,
             "outputs": outputs,
             "republished": republished,
+            "acknowledgments": acks,
+            "gate": self._gate_summary(),
             "seconds": round(seconds, 3),
             "store_seconds": round(self.store.seconds - store_before, 3),
         }
+        report["claims"]["outbound_rejected"] = rejected_claims
         files = Counter(r.outcome for r in results)
         report["totals"] = {
             "files": len(results),
             "by_outcome": dict(files),
             "outputs": len(outputs),
-            "claims_written": sum(o["claims"] for o in outputs),
+            "claims_written": sum(o["claims"] for o in outputs if o["gate"] != GATE_FAILED),
         }
         review = dispositions.get(NEEDS_REVIEW, 0) + resolved.get(NEEDS_REVIEW, 0)
         report["exit_code"] = (
-            1 if files.get(REJECTED) or review or any(r.duplicate_of_rejected for r in results) else 0
+            1
+            if files.get(REJECTED)
+            or review
+            or rejected_claims
+            or report["gate"]["rejected"]
+            or any(r.duplicate_of_rejected for r in results)
+            else 0
         )
         log.info(
             "batch.run",
@@ -348,10 +526,30 @@ class Runner:
             resolved_pending=dict(resolved),
             outputs=len(outputs),
             control_numbers=[o["isa13"] for o in outputs],
+            gate=report["gate"],
             seconds=report["seconds"],
             store_seconds=report["store_seconds"],
         )
         return report
+
+    def _gate_summary(self) -> dict:
+        by = Counter(g["gate"] for g in self.gate_log)
+        return {
+            "enabled": self.gate_enabled,
+            "workers": self.validator.workers,
+            "checked": by[GATE_PASSED] + by[GATE_FAILED],
+            "passed": by[GATE_PASSED],
+            "failed": by[GATE_FAILED],
+            "skipped": by[GATE_SKIPPED],
+            "errors": by["error"],
+            "claims_checked": sum(g.get("claims_in_file", 0) for g in self.gate_log),
+            # judged failed in this run, or judged by a run that stopped and written to rejected/ now
+            "rejected": sorted(
+                {g["name"] for g in self.gate_log if g["gate"] == GATE_FAILED} | set(self.rejected_written)
+            ),
+            "seconds": round(self.gate_seconds, 3),
+            "validator_seconds": round(sum(g.get("seconds", 0.0) for g in self.gate_log), 3),
+        }
 
     # -------------------------------------------------------------------------------- step 2: one file
     def process_file(self, inp: InputFile, attention: list[dict]) -> FileResult:
@@ -638,28 +836,155 @@ class Runner:
 
     # -------------------------------------------------------------------------------- step 5: publish
     def publish(self) -> list[str]:
-        """Write every committed, unpublished output; returns their names. Idempotent."""
+        """Gate every committed output that has no verdict yet, then write every unpublished one by its
+        verdict: passed (or skipped under --no-gate) into its folder, failed into the rejected folder with
+        ``<name>.report.json``. A row without a verdict (the gate could not run) is never written. Returns
+        the names written. Idempotent."""
         self._remove_stale_temporaries()
+        rows = self.store.unpublished()
+        if any(r.gate is None for r in rows):
+            self.gate([r for r in rows if r.gate is None])
+            crash_point("after-gate-before-publish")
+            rows = self.store.unpublished()
         done = []
-        for record in self.store.unpublished():
-            write_atomic(Path(record.directory) / record.name, self.store.outbox_text(record.id))
+        for record in rows:
+            if record.gate in (GATE_PASSED, GATE_SKIPPED):
+                write_atomic(Path(record.directory) / record.name, self.store.outbox_text(record.id))
+            elif record.gate == GATE_FAILED:
+                report = self.store.gate_report(record.id) or {}
+                write_atomic(
+                    self.rejected_dir / f"{record.name}.report.json", json.dumps(report, indent=2) + "\n"
+                )
+                write_atomic(self.rejected_dir / record.name, self.store.outbox_text(record.id))
+                self.rejected_written.append(record.name)
+                log.warning("gate.rejected", file=record.name, folder=str(self.rejected_dir))
+            else:
+                continue
             crash_point("after-publish-before-mark")
             self.store.mark_published(record.id)
             done.append(record.name)
         return done
 
+    # -------------------------------------------------------------------------------- step 5: the gate
+    def gate(self, rows) -> None:
+        """Judge outbox rows: validate them side by side in the pool and commit each verdict on its row."""
+        started = time.perf_counter()
+        store = self.store
+        if not self.gate_enabled:
+            for record in rows:
+                if store.set_gate(record.id, GATE_SKIPPED):
+                    log.warning("gate.skipped", file=record.name, reason="--no-gate: published unvalidated")
+                self.gate_log.append({"name": record.name, "gate": GATE_SKIPPED})
+            self.gate_seconds += time.perf_counter() - started
+            return
+        texts = {record.id: store.outbox_text(record.id) for record in rows}
+        jobs = [(record, self.validator.submit(texts[record.id], record.name)) for record in rows]
+        for record, job in jobs:
+            try:
+                verdict = job.result()
+            except Exception as exc:  # a worker died or the validator broke: the row waits for the next run
+                log.error("gate.error", file=record.name, error=f"{type(exc).__name__}: {exc}")
+                self.gate_log.append({"name": record.name, "gate": "error"})
+                if isinstance(exc, BrokenProcessPool):
+                    self.validator.reset()
+                continue
+            self._record_verdict(record, texts.pop(record.id), verdict)
+        self.gate_seconds += time.perf_counter() - started
+
+    def _record_verdict(self, record, text: str, verdict: FileVerdict) -> None:
+        store = self.store
+        entry = {
+            "name": record.name,
+            "claims_in_file": verdict.claims,
+            "seconds": round(verdict.seconds, 3),
+        }
+        if verdict.ok:
+            store.set_gate(record.id, GATE_PASSED)
+            entry["gate"] = GATE_PASSED
+            log.info("gate.passed", file=record.name, claims=verdict.claims, seconds=entry["seconds"])
+            self.gate_log.append(entry)
+            return
+        entry["gate"] = GATE_FAILED
+        with store.transaction():
+            claims = store.outbox_claims(record.id)
+            report = gate_report(record.name, verdict, [c for _, c in claims], _claim_spans(text))
+            if not store.set_gate(record.id, GATE_FAILED, report):
+                return  # a concurrent run judged it first; its verdict stands
+            reasons = {}
+            for adjudication_id, claim_id in claims:
+                reason = _claim_reason(claim_id, report, self.rejected_dir / record.name)
+                store.set_state(adjudication_id, NEEDS_REVIEW, [reason])
+                reasons[claim_id] = reason
+            store.unbill(record.id)
+        entry["claims"] = reasons
+        self.gate_log.append(entry)
+        log.warning(
+            "gate.failed",
+            file=record.name,
+            errors=len(verdict.errors),
+            rules=sorted({i.rule for i in verdict.errors}),
+            claims=len(claims),
+        )
+
+    # -------------------------------------------------------------------------------- acknowledgments
+    def _validate_inbound(self, inputs: list[InputFile]) -> dict[int, Future]:
+        """Start validating every X12 input (for its 999/TA1) in the pool, while the store work goes on."""
+        jobs = {}
+        for inp in inputs:
+            if inp.head().lstrip()[:3] == b"ISA":
+                jobs[id(inp)] = self.validator.submit(inp.load(), inp.name)
+        return jobs
+
+    def acknowledge(self, results: list[FileResult], jobs: dict[int, Future], run_id: str) -> list[str]:
+        """Put the 999/TA1 of each input in the outbox (one transaction per input, once per sha256)."""
+        store = self.store
+        written: list[str] = []
+        when = self.now()
+        for result in results:
+            job = jobs.get(id(result.input))
+            if job is None or result.outcome == DUPLICATE:
+                continue  # not X12, or acknowledged when it first came in
+            try:
+                verdict = job.result()
+            except Exception as exc:
+                log.error("ack.error", file=result.input.name, error=f"{type(exc).__name__}: {exc}")
+                if isinstance(exc, BrokenProcessPool):
+                    self.validator.reset()
+                continue
+            destination = ACK_DESTINATION + result.sha256
+            with store.transaction():
+                if store.outbox_for(destination):
+                    continue  # acknowledged by a run that stopped before moving the input
+                numbers = ControlNumbers(store=store)
+                for suffix, text in render_acks(verdict, numbers, when):
+                    base = Path(result.input.name).name
+                    for name in (f"{base}{suffix}", f"{base}.{result.sha256[:12]}{suffix}"):
+                        try:
+                            with store.savepoint():
+                                store.add_outbox(name, str(self.ack_dir), text, 0, destination, run_id)
+                            break
+                        except sqlite3.IntegrityError:  # an earlier input of the same name was acknowledged
+                            continue
+                    written.append(name)
+                    log.info("batch.ack", file=result.input.name, ack=name)
+        return written
+
     def _remove_stale_temporaries(self, older_than: float = 600.0) -> None:
         """write_atomic's temporaries (``.NAME.837.xxxx.part``) left by a process killed while writing; only
         old ones, since another process may be writing a fresh one right now."""
-        if not self.out.is_dir():
-            return
         limit = time.time() - older_than
-        for path in self.out.glob(".*.837.*.part"):
-            try:
-                if path.stat().st_mtime < limit:
-                    path.unlink()
-            except FileNotFoundError:
-                pass
+        places = [(self.out, ".*.837.*.part"), (self.rejected_dir, ".*.part")]
+        if self.ack_dir is not None:
+            places.append((self.ack_dir, ".*.part"))
+        for folder, pattern in places:
+            if not folder.is_dir():
+                continue
+            for path in folder.glob(pattern):
+                try:
+                    if path.stat().st_mtime < limit:
+                        path.unlink()
+                except FileNotFoundError:
+                    pass
 
     # -------------------------------------------------------------------------------- step 6: cleanup
     def settle(self, result: FileResult) -> None:
@@ -764,6 +1089,7 @@ def run_batch(
     else:
         raise DropError(f"{drop}: no such folder or file")
     store = open_store(settings.state_dir)
+    runner = None
     try:
         runner = Runner(store, Path(out), settings)
         stream = progress_stream or sys.stderr
@@ -774,6 +1100,8 @@ def run_batch(
             else:
                 report = runner.run(inputs)
     finally:
+        if runner is not None:
+            runner.close()
         store.close()
         if archive is not None:
             archive.close()
@@ -804,6 +1132,22 @@ def summary(report: dict) -> str:
         f"{totals['claims_written']} secondary claim(s) in {totals['outputs']} file(s)"
         + (f" in {report.get('out')}" if report.get("out") else "")
     )
+    gate = report.get("gate") or {}
+    if gate.get("enabled") is False:
+        lines.append("outbound gate OFF (--no-gate): outputs were published without validation")
+    elif gate.get("checked"):
+        lines.append(
+            f"outbound gate: {gate['checked']} file(s) checked, {gate['passed']} passed, {gate['failed']} "
+            f"rejected, {gate['seconds']}s"
+        )
+    for name in gate.get("rejected", []):
+        lines.append(f"  not published {name}: outbound validation failed (see its report.json)")
+    if gate.get("errors"):
+        lines.append(
+            f"  {gate['errors']} output(s) could not be validated: kept, published after a later check"
+        )
+    if report.get("acknowledgments"):
+        lines.append(f"{len(report['acknowledgments'])} acknowledgment(s) written")
     for f in report["files"]:
         if f["outcome"] == REJECTED:
             lines.append(f"  rejected {f['name']}: {f['report']['reason']}")

@@ -11,6 +11,13 @@ Example (`edi.toml`):
     receiver_id = "CLEARINGHOUSE"
     usage = "P"
 
+    ack_dir = "/srv/edi/acks"           # edi batch / watch: a 999 per inbound 837 group, TA1 when due
+
+    [gate]                              # outbound gate: every output validated (pyx12 + COB) first
+    enabled = true                      # false = --no-gate: publish unvalidated files (unsafe)
+    workers = 2                         # validation processes; default min(2, cpu count); 0 = in-process
+    rejected_dir = "/srv/edi/rejected"  # where failed outputs go; default OUTDIR/rejected
+
     [policy]
     send_nothing_due = false
     send_nothing_due_to = ["MEDICAID01"]
@@ -73,6 +80,24 @@ class PolicySettings(BaseModel):
                       self.send_provider_liability_denials, self.other_payer_claim_number)
 
 
+def default_gate_workers() -> int:
+    return min(2, os.cpu_count() or 1)
+
+
+class GateSettings(BaseModel):
+    """The outbound gate of `edi batch` / `edi watch` (edi.validate.outbound_gate on every output)."""
+
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = True
+    workers: int = Field(default_factory=default_gate_workers, ge=0)
+    rejected_dir: Path | None = None
+
+    @field_validator("rejected_dir", mode="before")
+    @classmethod
+    def _expand(cls, value):
+        return Path(value).expanduser() if value else None
+
+
 PAYER_CLASSES = ("medicare", "commercial", "medicaid", "tricare", "medigap")
 
 
@@ -112,9 +137,11 @@ class PostingSettings(BaseModel):
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     state_dir: Path = Field(default_factory=default_state_dir)
+    ack_dir: Path | None = None
     interchange: InterchangeSettings = InterchangeSettings()
     policy: PolicySettings = PolicySettings()
     posting: PostingSettings = PostingSettings()
+    gate: GateSettings = GateSettings()
 
     @field_validator("state_dir", mode="before")
     @classmethod

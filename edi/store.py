@@ -18,7 +18,9 @@ Tables (schema version in ``PRAGMA user_version``, migrations in `MIGRATIONS`):
 * ``secondary_claims``: each secondary claim written: original claim, adjudication, destination payer,
   ISA13/GS06/ST02 and the output file.
 * ``outbox``: each output file's full text and final name, written in the same transaction that reserves its
-  control numbers and marks its claims converted; ``published_at`` once it is in the output folder.
+  control numbers and marks its claims converted; ``gate``, the outbound gate's verdict (NULL until validated:
+  ``passed``, ``failed`` with ``gate_report``, or ``skipped`` under --no-gate); ``published_at`` once it is in
+  the output folder (or, failed, in the rejected folder).
 * ``counters``: the control-number counter shared by `edi convert`, `edi batch` and `edi watch`.
 * ``claim_accounts`` (migration 2): one per original claim: charge and payers in sequence (SBR01, payer id).
 * ``postings``: every payer answer (one 835 CLP) posted to an account, as `rules.posting.Adjudication` JSON
@@ -210,6 +212,10 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX worklist_status ON worklist (status, deadline)",
         "CREATE INDEX worklist_account ON worklist (account_id, payer_id, payer_claim_number)",
     ],
+    [  # 3: the outbound gate's verdict on each outbox row (NULL: not validated yet, so never published)
+        "ALTER TABLE outbox ADD COLUMN gate TEXT",
+        "ALTER TABLE outbox ADD COLUMN gate_report TEXT",
+    ],
 ]
 
 
@@ -304,6 +310,8 @@ class OutboxRecord:
     id: int
     name: str
     directory: str
+    gate: str | None = None  # the outbound gate's verdict: None (not validated), passed, failed, skipped
+    claims: int = 0
 
 
 # ------------------------------------------------------------------------------------------ interface
@@ -372,6 +380,11 @@ class ClaimStore(Protocol):
     def unpublished(self) -> list[OutboxRecord]: ...
     def outbox_text(self, outbox_id: int) -> str: ...
     def mark_published(self, outbox_id: int) -> None: ...
+    def set_gate(self, outbox_id: int, gate: str, report: dict | None = None) -> bool: ...
+    def gate_report(self, outbox_id: int) -> dict | None: ...
+    def outbox_claims(self, outbox_id: int) -> list[tuple[int, str]]: ...
+    def unbill(self, outbox_id: int) -> None: ...
+    def outbox_for(self, destination: str) -> list[str]: ...
 
     # control numbers
     def reserve_control_numbers(self, count: int) -> int: ...
@@ -751,8 +764,41 @@ class SQLiteStore:
         return [
             OutboxRecord(*row)
             for row in self.db.execute(
-                "SELECT id, name, directory FROM outbox WHERE published_at IS NULL ORDER BY id"
+                "SELECT id, name, directory, gate, claims FROM outbox WHERE published_at IS NULL ORDER BY id"
             )
+        ]
+
+    def set_gate(self, outbox_id: int, gate: str, report: dict | None = None) -> bool:
+        """Record the outbound gate's verdict on a row not judged yet; False when one was already recorded
+        (by a concurrent run): the first verdict stands."""
+        with self.transaction():
+            cur = self.db.execute(
+                "UPDATE outbox SET gate = ?, gate_report = ? WHERE id = ? AND gate IS NULL",
+                (gate, json.dumps(report) if report is not None else None, outbox_id),
+            )
+            return cur.rowcount == 1
+
+    def gate_report(self, outbox_id: int) -> dict | None:
+        row = self.db.execute("SELECT gate_report FROM outbox WHERE id = ?", (outbox_id,)).fetchone()
+        return json.loads(row[0]) if row and row[0] else None
+
+    def outbox_claims(self, outbox_id: int) -> list[tuple[int, str]]:
+        """(adjudication id, CLM01) of the secondary claims an outbox row holds, in file order."""
+        return self.db.execute(
+            "SELECT adjudication_id, claim_id FROM secondary_claims WHERE outbox_id = ? ORDER BY id",
+            (outbox_id,),
+        ).fetchall()
+
+    def unbill(self, outbox_id: int) -> None:
+        """Forget the secondary claims of an outbox row that will never be published (its gate failed)."""
+        with self.transaction():
+            self.db.execute("DELETE FROM secondary_claims WHERE outbox_id = ?", (outbox_id,))
+
+    def outbox_for(self, destination: str) -> list[str]:
+        """Names of the outbox rows written for `destination` (acknowledgments: ``ack:<input sha256>``)."""
+        return [
+            row[0]
+            for row in self.db.execute("SELECT name FROM outbox WHERE destination = ? ORDER BY id", (destination,))
         ]
 
     def outbox_text(self, outbox_id: int) -> str:

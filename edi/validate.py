@@ -59,7 +59,9 @@ __all__ = [
     "validate_file",
     "validate_files",
     "outbound_gate",
+    "validate_text",
     "plan_acks",
+    "render_acks",
     "write_acks",
     "render_text",
     "validate",
@@ -746,10 +748,16 @@ def outbound_gate(text: str, name: str) -> FileVerdict:
     checks (tokenizer pass, 837 reader, COB balancing) ~0.7 ms. pyx12 is the whole cost: run it in a
     process pool (one file per worker, `validate_files(workers=N)` shows how) to keep it off the hot path.
     """
+    return validate_text(text, name)
+
+
+def validate_text(text: str | bytes, name: str) -> FileVerdict:
+    """`validate_file` on X12 held in memory (an output before it is published, a zip member): through a
+    temporary file, since pyx12 reads files. Top-level and picklable: process pools call it."""
     fd, tmp = tempfile.mkstemp(prefix="edi-gate-", suffix=".x12")
     try:
-        with os.fdopen(fd, "w", encoding="latin-1", newline="") as out:
-            out.write(text)
+        with os.fdopen(fd, "wb") as out:
+            out.write(text.encode("latin-1") if isinstance(text, str) else text)
         return validate_file(tmp, name)
     finally:
         os.unlink(tmp)
@@ -930,26 +938,35 @@ def plan_acks(verdict: FileVerdict):
     return acks, ta1s
 
 
+def render_acks(
+    verdict: FileVerdict, next_number: Callable[[], int], when: datetime | None = None
+) -> list[tuple[str, str]]:
+    """The acknowledgments `verdict` calls for, rendered: [(".ta1", text), (".999", text)], either or both
+    or none. `edi validate --ack` writes them (`write_acks`); `edi batch` / `edi watch` put them in their
+    outbox."""
+    from writers.ack import render_999, render_ta1
+
+    when = when or datetime.now()
+    acks, ta1s = plan_acks(verdict)
+    out = []
+    if ta1s:
+        out.append((".ta1", render_ta1(ta1s, next_number, when)))
+    if acks:
+        out.append((".999", render_999(acks, next_number, when)))
+    return out
+
+
 def write_acks(
     verdict: FileVerdict, out_dir: str | Path, next_number: Callable[[], int], when: datetime | None = None
 ) -> list[Path]:
     """Write `<file name>.999` and/or `<file name>.ta1` into `out_dir` atomically; the paths written."""
-    from writers.ack import render_999, render_ta1
-
     from .files import write_atomic
 
-    when = when or datetime.now()
-    acks, ta1s = plan_acks(verdict)
-    out_dir = Path(out_dir)
     written = []
     base = Path(verdict.file).name
-    if ta1s:
-        path = out_dir / f"{base}.ta1"
-        write_atomic(path, render_ta1(ta1s, next_number, when))
-        written.append(path)
-    if acks:
-        path = out_dir / f"{base}.999"
-        write_atomic(path, render_999(acks, next_number, when))
+    for suffix, text in render_acks(verdict, next_number, when):
+        path = Path(out_dir) / f"{base}{suffix}"
+        write_atomic(path, text)
         written.append(path)
     return written
 

@@ -107,6 +107,7 @@ class Watcher:
                 if self.stop.is_set():
                     break
         finally:
+            runner.close()
             store.close()
             log.info("watch.stop", files=self.files, seconds=round(time.perf_counter() - started, 3))
         return 0
