@@ -110,7 +110,7 @@ def _child(kind: str, args: list[str]) -> dict:
             return {"status": NOT_AVAILABLE, "why": str(e)}
         remit, claims, out, report = args[0], args[1], args[2], args[3]
         t0 = time.perf_counter()
-        result = convert(remit, [claims], out, report_path=report)
+        result = convert(remit, [claims], out, report_path=report, keep_claims=False)
         count = -1
         summary = repr(result)[:200] if result is not None else ""
         seconds = time.perf_counter() - t0

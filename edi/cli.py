@@ -86,7 +86,7 @@ def convert(remit: Path, claim_files: tuple[Path, ...], out: str, report_path: P
             policy__send_provider_liability_denials=send_provider_liability_denials)
     except (ValueError, OSError) as exc:
         _fail(f"{config_path or 'settings'}: {exc}")
-    result = run(remit, claim_files, None if out == "-" else out, report_path, settings)
+    result = run(remit, claim_files, None if out == "-" else out, report_path, settings, keep_claims=False)
     if out == "-" and result.text:
         sys.stdout.write(result.text)
     totals = result.report["totals"]

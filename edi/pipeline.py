@@ -61,14 +61,17 @@ def output_parties(settings: Settings, default: InterchangeParties) -> Interchan
 
 def convert(remit: str | Path, claims: Sequence[str | Path], out: str | Path | None = None,
             report_path: str | Path | None = None, settings: Settings | None = None,
-            now: datetime | None = None) -> ConvertResult:
+            now: datetime | None = None, keep_claims: bool = True) -> ConvertResult:
     """Convert one primary 835 and its original 837 claims into secondary claims.
 
     `out` is a path, "-" for standard output, or None to keep the text only in the result. Nothing is
     written when no claim converts. Raises parsers.errors.X12Error when an input cannot be read.
+    `keep_claims=False` lets each claim go once it is written (outcomes keep their figures, not their
+    original and secondary claim objects): what the command line does, so memory does not grow with the run.
     """
     with gc_paused():
-        return _convert(remit, claims, out, report_path, settings or Settings(), now or datetime.now())
+        return _convert(remit, claims, out, report_path, settings or Settings(), now or datetime.now(),
+                        keep_claims)
 
 
 @contextmanager
@@ -85,7 +88,8 @@ def gc_paused():
             gc.enable()
 
 
-def _convert(remit, claims, out, report_path, settings: Settings, now: datetime) -> ConvertResult:
+def _convert(remit, claims, out, report_path, settings: Settings, now: datetime,
+             keep_claims: bool) -> ConvertResult:
     """Streaming where the data allows: the 835 is read whole (netting needs all of a claim's adjudications),
     the original claims stream by, and each secondary claim is rendered as soon as it is derived. Memory
     holds the remittance and the output text, not the original claims."""
@@ -105,7 +109,8 @@ def _convert(remit, claims, out, report_path, settings: Settings, now: datetime)
         if outcome.secondary is not None:
             writer.add(outcome.secondary)
             parties = parties or output_parties(settings, parties_from(outcome.original))
-            outcome.secondary = outcome.original = None  # rendered: let the claim go
+            if not keep_claims:
+                outcome.secondary = outcome.original = None  # rendered: let the claim go
         outcomes[claim_id] = outcome
 
     for path in claims:
