@@ -38,6 +38,8 @@ def outcome_for(adjudications: list[ClaimPayment], originals: Mapping[str, list[
                 policy: Policy) -> Outcome:
     outcome = Outcome(adjudications[0].claim_id, adjudications[-1])
     try:
+        for adjudication in adjudications:  # every CLP of the claim id, reversals included, before netting
+            _check_adjudication_balances(adjudication)
         payment, notes = net_adjudications(adjudications)
         outcome.payment = payment
         outcome.notes += notes
@@ -64,6 +66,18 @@ def outcome_for(adjudications: list[ClaimPayment], originals: Mapping[str, list[
         outcome.disposition = refusal.disposition
         outcome.reasons = [refusal.reason]
     return outcome
+
+
+def _check_adjudication_balances(adjudication: ClaimPayment) -> None:
+    """§1.7.6: an 835 claim that fails B1/B2 is quarantined, and every claim of a transaction failing B3."""
+    remittance = adjudication.remittance
+    if remittance is not None and any(f.rule == "B3" for f in remittance.findings):
+        raise Refusal(NEEDS_REVIEW, "the primary's remittance does not balance (B3: BPR02 != sum CLP04 - "
+                      "sum PLB): the whole 835 is quarantined")
+    if adjudication.charge - adjudication.adjustment_total() != adjudication.paid or any(
+            svc.charge - svc.adjustment_total() != svc.paid for svc in adjudication.services):
+        raise Refusal(NEEDS_REVIEW, f"primary's adjudication (CLP02={adjudication.status}, payer claim "
+                      f"{adjudication.payer_claim_number}) does not balance (B1/B2)")
 
 
 def _check_primary_balances(payment: ClaimPayment, original: Claim837) -> None:
