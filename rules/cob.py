@@ -7,6 +7,9 @@ The secondary claim is the provider's original claim, segment for segment, excep
   primary's adjudication: claim-level CAS, AMT*D, AMT*EAF, OI, MOA, DTP*573, REF*F8;
 * every line the primary adjudicated gets a 2430 (SVD, CAS, DTP*573, AMT*EAF);
 * CLM05-3 becomes 1 (an original claim to this payer) and payer-specific 2300 references move with their payer.
+
+Segments are shared with the original claim, never copied: no step mutates a segment in place (`_set`
+returns a new one), so sharing is safe and keeps the derivation cheap.
 """
 
 from __future__ import annotations
@@ -60,7 +63,7 @@ def _name_loops(segments: list[Segment]) -> tuple[list[Segment], dict[str, list[
 
 
 def _only(segments: list[Segment], tags: set[str]) -> list[Segment]:
-    return [list(s) for s in segments if s[0] in tags]
+    return [s for s in segments if s[0] in tags]
 
 
 def eaf_level(payment: ClaimPayment) -> str:
@@ -121,7 +124,7 @@ def build_secondary(claim: Claim837, payment: ClaimPayment, line_matches: dict[i
     subscriber_segments: list[Segment] = [["HL", "", "", "22", ""], new_sbr]
     if kind == "P" and patient_is_dest_subscriber and patient_is_primary_subscriber:
         subscriber_segments += _only(primary_head, {"PAT"})  # 837P 2000B PAT: the patient's own data
-    subscriber_segments.append(list(dest_subscriber[0]))
+    subscriber_segments.append(dest_subscriber[0])
     given_address = _only(dest_subscriber, {"N3", "N4"})
     if patient_is_dest_subscriber:
         patient_address = [s for s in patient_details if s[0] in ("N3", "N4")]
@@ -130,9 +133,9 @@ def build_secondary(claim: Claim837, payment: ClaimPayment, line_matches: dict[i
     else:
         subscriber_segments += given_address
     subscriber_segments += _only(dest_subscriber, {"REF"})
-    subscriber_segments.append(list(dest_payer[0]))
+    subscriber_segments.append(dest_payer[0])
     subscriber_segments += _only(dest_payer, {"N3", "N4"})
-    subscriber_segments += [list(s) for s in dest_payer if s[0] == "REF" and _element(s, 1) in PAYER_REFS]
+    subscriber_segments += [s for s in dest_payer if s[0] == "REF" and _element(s, 1) in PAYER_REFS]
     new_subscriber = HierarchyLevel(subscriber_segments, claim.subscriber.position, claim.billing_provider)
 
     new_patient = None
@@ -147,7 +150,7 @@ def build_secondary(claim: Claim837, payment: ClaimPayment, line_matches: dict[i
                                      new_subscriber)
 
     # 2300: the claim itself, with CLM05-3 = 1 and payer-specific references moved to their payer.
-    segments = [list(s) for s in claim.segments]
+    segments = list(claim.segments)
     clm = segments[0]
     facility = _element(clm, 5).split(component)
     if len(facility) > 2 and facility[2] != "1":
@@ -158,7 +161,7 @@ def build_secondary(claim: Claim837, payment: ClaimPayment, line_matches: dict[i
         notes.append("2300 REF*F8 (the primary's claim number for a replacement) not sent to the secondary")
     primary_auth = [s for s in segments if s[0] == "REF" and _element(s, 1) in AUTH_REFS]
     segments = [s for s in segments if not (s[0] == "REF" and _element(s, 1) in (*AUTH_REFS, "F8"))]
-    dest_auth = [list(s) for s in dest_payer if s[0] == "REF" and _element(s, 1) in AUTH_REFS]
+    dest_auth = [s for s in dest_payer if s[0] == "REF" and _element(s, 1) in AUTH_REFS]
     if dest_auth:
         at = next((i for i, s in enumerate(segments) if i and s[0] in REF_BLOCK_START), len(segments))
         segments[at:at] = dest_auth
@@ -184,7 +187,7 @@ def build_secondary(claim: Claim837, payment: ClaimPayment, line_matches: dict[i
         other.append(_set(["MIA"] + list(payment.inpatient[1:]), 2, ""))  # 837I: MIA02 not used; MIA, MOA
     if payment.outpatient:
         other.append(["MOA"] + list(payment.outpatient[1:]))
-    subscriber_nm1 = list(primary_subscriber[0])
+    subscriber_nm1 = primary_subscriber[0]
     corrected = payment.names.get("74")
     if corrected and _element(corrected, 8) == "C" and _element(corrected, 9):
         subscriber_nm1 = _set(_set(subscriber_nm1, 8, _element(subscriber_nm1, 8) or "MI"), 9, corrected[9])
@@ -192,8 +195,8 @@ def build_secondary(claim: Claim837, payment: ClaimPayment, line_matches: dict[i
     other.append(subscriber_nm1)
     if not (patient_is_primary_subscriber and patient_is_dest_subscriber):
         other += _only(primary_subscriber, {"N3", "N4"})
-    other += [list(s) for s in primary_subscriber if s[0] == "REF" and _element(s, 1) == "SY"]
-    payer_nm1 = list(primary_payer[0])
+    other += [s for s in primary_subscriber if s[0] == "REF" and _element(s, 1) == "SY"]
+    payer_nm1 = primary_payer[0]
     primary_payer_id = _element(payer_nm1, 9)
     if not primary_payer_id:
         raise Refusal(NEEDS_REVIEW, "the primary payer's 2010BB NM1*PR has no id (NM109) to tie 2430 SVD01 to")
@@ -201,7 +204,7 @@ def build_secondary(claim: Claim837, payment: ClaimPayment, line_matches: dict[i
     other += _only(primary_payer, {"N3", "N4"})
     if not lines_adjudicated:
         other.append(["DTP", "573", "D8", adjudication_date])
-    other += [list(s) for s in primary_payer if s[0] == "REF" and _element(s, 1) in PAYER_REFS]
+    other += [s for s in primary_payer if s[0] == "REF" and _element(s, 1) in PAYER_REFS]
     other += sorted(primary_auth, key=lambda s: AUTH_REFS.index(s[1]))
     if policy.other_payer_claim_number and payment.payer_claim_number:
         other.append(["REF", "F8", payment.payer_claim_number])
@@ -223,8 +226,7 @@ def build_secondary(claim: Claim837, payment: ClaimPayment, line_matches: dict[i
             adjudications.append(LineAdjudication(
                 _line_adjudication(svc, primary_payer_id, kind, component, adjudication_date, level, line),
                 svc.position))
-        lines.append(ServiceLine([list(s) for s in line.segments], line.position, adjudications,
-                                 [list(s) for s in line.trailing]))
+        lines.append(ServiceLine(line.segments, line.position, adjudications, line.trailing))
 
     secondary = Claim837(segments, claim.transaction, claim.billing_provider, new_subscriber, new_patient,
                          claim.position, other_payers, lines)
