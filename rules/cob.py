@@ -168,25 +168,9 @@ def build_secondary(claim: Claim837, payment: ClaimPayment, line_matches: dict[i
 
     # 2320 + 2330A + 2330B: the primary and what it did. AMT order: 837P D, A8, EAF; 837I D, EAF, A8. A8 (a
     # bypassed payer) is never written here, so D then EAF serves both guides.
-    lines_adjudicated = bool(payment.services)
-    level = eaf_level(payment)
-    adjudication_date = payment.remittance.adjudication_date if payment.remittance else ""
-    if not adjudication_date:
-        raise Refusal(NEEDS_REVIEW, "the remittance gives no payment date (BPR16) or production date (DTM*405) "
-                      "for DTP*573")
-    other = [_set(primary_sbr, 2, relationship_to_primary)]
-    if kind == "I" and len(other[0]) > 5:
-        other[0][5] = ""  # 837I: 2320 SBR05 not used (§3.9)
-    other += group_cas(payment.adjustments)
-    other.append(["AMT", "D", format_decimal(payment.paid)])
-    if level == "claim":
-        other.append(["AMT", "EAF", _pr_total(payment.all_adjustments())])
+    adjudication_date = _adjudication_date(payment, "primary")
     old_oi = find(destination.segments, "OI")
-    other.append(["OI", "", "", _element(clm, 8), _element(old_oi, 4) if kind == "P" else "", "", _element(clm, 9)])
-    if kind == "I" and payment.inpatient:
-        other.append(_set(["MIA"] + list(payment.inpatient[1:]), 2, ""))  # 837I: MIA02 not used; MIA, MOA
-    if payment.outpatient:
-        other.append(["MOA"] + list(payment.outpatient[1:]))
+    other = _answer(_set(primary_sbr, 2, relationship_to_primary), payment, claim, old_oi)
     subscriber_nm1 = primary_subscriber[0]
     corrected = payment.names.get("74")
     if corrected and _element(corrected, 8) == "C" and _element(corrected, 9):
@@ -202,7 +186,7 @@ def build_secondary(claim: Claim837, payment: ClaimPayment, line_matches: dict[i
         raise Refusal(NEEDS_REVIEW, "the primary payer's 2010BB NM1*PR has no id (NM109) to tie 2430 SVD01 to")
     other.append(payer_nm1)
     other += _only(primary_payer, {"N3", "N4"})
-    if not lines_adjudicated:
+    if not payment.services:
         other.append(["DTP", "573", "D8", adjudication_date])
     other += [s for s in primary_payer if s[0] == "REF" and _element(s, 1) in PAYER_REFS]
     other += sorted(primary_auth, key=lambda s: AUTH_REFS.index(s[1]))
@@ -215,22 +199,57 @@ def build_secondary(claim: Claim837, payment: ClaimPayment, line_matches: dict[i
     other_payers += [p for p in claim.other_payers if p is not destination]
 
     # 2400 + 2430: every line, with the primary's adjudication of it.
-    lines: list[ServiceLine] = []
-    for index, line in enumerate(claim.lines):
-        services = line_matches.get(index, [])
-        if lines_adjudicated and not services:
-            raise Refusal(NEEDS_REVIEW, f"line {line.number} was not adjudicated by the primary: it cannot "
-                          "balance at line level")
-        adjudications = list(line.adjudications)
-        for svc in services:
-            adjudications.append(LineAdjudication(
-                _line_adjudication(svc, primary_payer_id, kind, component, adjudication_date, level, line),
-                svc.position))
-        lines.append(ServiceLine(line.segments, line.position, adjudications, line.trailing))
+    earned = _line_loops(claim, payment, line_matches, primary_payer_id, adjudication_date, "primary")
+    lines = [ServiceLine(line.segments, line.position, list(line.adjudications) + earned[index], line.trailing)
+             for index, line in enumerate(claim.lines)]
 
     secondary = Claim837(segments, claim.transaction, claim.billing_provider, new_subscriber, new_patient,
                          claim.position, other_payers, lines)
     return secondary, notes
+
+
+def _adjudication_date(payment: ClaimPayment, who: str) -> str:
+    """DTP*573: the payer's payment date (BPR16), else the remittance's production date."""
+    date = payment.remittance.adjudication_date if payment.remittance else ""
+    if not date:
+        raise Refusal(NEEDS_REVIEW, f"the {who} payer's remittance gives no payment date (BPR16) or production "
+                      "date (DTM*405) for DTP*573")
+    return date
+
+
+def _answer(sbr: Segment, payment: ClaimPayment, claim: Claim837, old_oi: Segment | None) -> list[Segment]:
+    """The head of a 2320 for a payer that answered: SBR, its claim-level CAS, AMT*D (always, even 0),
+    AMT*EAF when it goes at claim level (L4), OI, and MIA (837I) / MOA passed through from its 835.
+    AMT*A8 (a bypassed payer) is never written here, so D then EAF serves both guides' orders."""
+    kind, clm = claim.kind, claim.clm
+    if kind == "I" and len(sbr) > 5:
+        sbr = _set(sbr, 5, "")  # 837I: 2320 SBR05 not used (§3.9)
+    segments = [sbr, *group_cas(payment.adjustments), ["AMT", "D", format_decimal(payment.paid)]]
+    if eaf_level(payment) == "claim":
+        segments.append(["AMT", "EAF", _pr_total(payment.all_adjustments())])
+    segments.append(["OI", "", "", _element(clm, 8), _element(old_oi, 4) if kind == "P" else "", "",
+                     _element(clm, 9)])
+    if kind == "I" and payment.inpatient:
+        segments.append(_set(["MIA"] + list(payment.inpatient[1:]), 2, ""))  # 837I: MIA02 not used
+    if payment.outpatient:
+        segments.append(["MOA"] + list(payment.outpatient[1:]))
+    return segments
+
+
+def _line_loops(claim: Claim837, payment: ClaimPayment, line_matches: dict[int, list[ServicePayment]],
+                payer_id: str, date: str, who: str) -> dict[int, list[LineAdjudication]]:
+    """The 2430 loops a payer earns on each line (index -> loops); none when it adjudicated no lines."""
+    level = eaf_level(payment)
+    kind, component = claim.kind, claim.delimiters.component
+    loops: dict[int, list[LineAdjudication]] = {}
+    for index, line in enumerate(claim.lines):
+        services = line_matches.get(index, [])
+        if payment.services and not services:
+            raise Refusal(NEEDS_REVIEW, f"line {line.number} was not adjudicated by the {who} payer: it cannot "
+                          "balance at line level")
+        loops[index] = [LineAdjudication(_line_adjudication(svc, payer_id, kind, component, date, level, line),
+                                         svc.position) for svc in services]
+    return loops
 
 
 def _line_adjudication(svc: ServicePayment, payer_id: str, kind: str, component: str, date: str,
@@ -268,7 +287,6 @@ def answered_other_payer(claim: Claim837, prior: OtherPayer, payment: ClaimPayme
     """One prior payer that is already a 2320 of the original (the secondary, for a tertiary claim) with its
     answer filled in: 2320 CAS/AMT*D/AMT*EAF/OI/MOA, 2330A and 2330B as the original gave them (REF*F8 = its
     CLP07, DTP*573 when it adjudicated no lines), and the 2430 loops it earns on each line (index -> loops)."""
-    kind, component = claim.kind, claim.delimiters.component
     head, names = _name_loops(prior.segments)
     subscriber, payer = names.get("IL", []), names.get("PR", [])
     if not subscriber or not payer:
@@ -276,25 +294,8 @@ def answered_other_payer(claim: Claim837, prior: OtherPayer, payment: ClaimPayme
     payer_id = _element(payer[0], 9)
     if not payer_id:
         raise Refusal(NEEDS_REVIEW, f"the {prior.responsibility} payer's 2330B NM1*PR has no id (NM109)")
-    date = payment.remittance.adjudication_date if payment.remittance else ""
-    if not date:
-        raise Refusal(NEEDS_REVIEW, f"the {prior.responsibility} payer's remittance gives no payment or "
-                      "production date for DTP*573")
-    level = eaf_level(payment)
-    clm = claim.clm
-    sbr = prior.sbr
-    if kind == "I" and len(sbr) > 5:
-        sbr = _set(sbr, 5, "")
-    segments = [sbr, *group_cas(payment.adjustments), ["AMT", "D", format_decimal(payment.paid)]]
-    if level == "claim":
-        segments.append(["AMT", "EAF", _pr_total(payment.all_adjustments())])
-    old_oi = find(head, "OI")
-    segments.append(["OI", "", "", _element(clm, 8), _element(old_oi, 4) if kind == "P" else "", "",
-                     _element(clm, 9)])
-    if kind == "I" and payment.inpatient:
-        segments.append(_set(["MIA"] + list(payment.inpatient[1:]), 2, ""))
-    if payment.outpatient:
-        segments.append(["MOA"] + list(payment.outpatient[1:]))
+    date = _adjudication_date(payment, prior.responsibility)
+    segments = _answer(prior.sbr, payment, claim, find(head, "OI"))
     segments += subscriber
     segments += [s for s in payer if s[0] != "REF" and not (s[0] == "DTP" and _element(s, 1) == "573")]
     if not payment.services:
@@ -305,14 +306,7 @@ def answered_other_payer(claim: Claim837, prior: OtherPayer, payment: ClaimPayme
     for entity, loop in names.items():
         if entity not in ("IL", "PR"):
             segments += loop  # 2330C-I: this payer's own provider ids, still this payer's
-    lines: dict[int, list[LineAdjudication]] = {}
-    for index, line in enumerate(claim.lines):
-        services = line_matches.get(index, [])
-        if payment.services and not services:
-            raise Refusal(NEEDS_REVIEW, f"line {line.number} was not adjudicated by the {prior.responsibility} "
-                          "payer: it cannot balance at line level")
-        lines[index] = [LineAdjudication(_line_adjudication(svc, payer_id, kind, component, date, level, line),
-                                         svc.position) for svc in services]
+    lines = _line_loops(claim, payment, line_matches, payer_id, date, prior.responsibility)
     notes.append(f"2320 {prior.responsibility} ({payer_id}) filled in from its own 835 (CLP07 "
                  f"{payment.payer_claim_number})")
     return OtherPayer(segments, prior.position), lines
