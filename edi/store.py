@@ -929,7 +929,8 @@ class SQLiteStore:
             return self.db.execute(
                 f"INSERT INTO worklist ({', '.join(keys)}, status, created_at) "
                 f"VALUES ({', '.join('?' * len(keys))}, 'open', ?)",
-                (*(item.get(k, "") if k not in ("posting_id", "deadline", "alert_on") else item.get(k) for k in keys), _now()),
+                (*(item.get(k) if k in ("posting_id", "deadline", "alert_on") else item.get(k, "") for k in keys),
+                 _now()),
             ).lastrowid
 
     def close_worklist(self, account_id: int, payer_id: str, payer_claim_number: str, note: str) -> int:

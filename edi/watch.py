@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 
 from .batch import PROCESSED, REJECTED, Runner, file_input, ignored_name
-from .pipeline import gc_paused
 from .config import Settings
 from .log import get_logger
+from .pipeline import gc_paused
 from .store import open_store
 
 log = get_logger("edi.watch")

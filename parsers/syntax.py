@@ -51,7 +51,8 @@ def _isa_delimiters(text: str, start: int, name: str) -> tuple[Delimiters, int]:
     for _ in range(ISA_ELEMENTS - 1):
         pos = text.find(element, pos + 1)
         if pos < 0:
-            raise X12Error("interchange header ISA is cut short (expected 16 elements)", Position(name, 1, start, "ISA"))
+            raise X12Error("interchange header ISA is cut short (expected 16 elements)",
+                           Position(name, 1, start, "ISA"))
     if pos + 2 >= len(text):
         raise X12Error("interchange header ISA is cut short (expected ISA16 and a segment terminator)",
                        Position(name, 1, start, "ISA", "ISA16"))
