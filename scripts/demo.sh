@@ -1,28 +1,36 @@
 #!/usr/bin/env bash
-# The main job on bundled fixtures: each worked example's primary 835 + original 837P -> secondary 837P.
+# The main job on bundled fixtures: a clearinghouse drop of original 837Ps and primary 835s goes through
+# `edi batch` (secondary 837Ps out, validated before they are published), then the secondary payer's 835 is
+# posted and one claim is followed to a zero balance.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EDI=.venv/bin/edi
-OUT=out/demo
-rm -rf "$OUT"; mkdir -p "$OUT"
-export EDI_STATE_DIR="$OUT/state"
+DEMO=out/demo
+rm -rf "$DEMO"; mkdir -p "$DEMO/drop"
+export EDI_STATE_DIR="$DEMO/state"
 
-echo "== edi inspect fixtures/examples/A_primary.835"
+say() { printf '\n== %s\n' "$*"; }
+
+say "edi inspect fixtures/examples/A_primary.835"
 $EDI inspect fixtures/examples/A_primary.835
-for pair in A:A_primary B:B_primary C:C_primary C2:C2_primary D:D_medicare_crossover E:E_reversal_correction; do
-  name=${pair%%:*}; remit=${pair#*:}
-  echo
-  echo "== edi convert fixtures/examples/$remit.835 --claims fixtures/examples/${name}_original.837"
-  status=0
-  $EDI convert "fixtures/examples/$remit.835" --claims "fixtures/examples/${name}_original.837" \
-      --out "$OUT/${name}_secondary.837" --report "$OUT/${name}_report.json" || status=$?
-  echo "(exit status $status)"
-  if [ -f "$OUT/${name}_secondary.837" ]; then
-    echo "-- $OUT/${name}_secondary.837"
-    cat "$OUT/${name}_secondary.837"
-  else
-    echo "-- no secondary claim written"
-  fi
-  echo "-- $OUT/${name}_report.json (claims)"
-  .venv/bin/python -c "import json,sys; r=json.load(open(sys.argv[1])); print(json.dumps(r['claims'], indent=2))" "$OUT/${name}_report.json"
+
+# The drop: every worked example's original claim and primary remittance (batch moves what it takes).
+cp fixtures/examples/*_original.837 fixtures/examples/*_primary.835 fixtures/examples/D_medicare_crossover.835 \
+   fixtures/examples/E_reversal_correction.835 "$DEMO/drop/"
+say "edi batch $DEMO/drop --out $DEMO/out --report $DEMO/batch-report.json"
+status=0
+$EDI batch "$DEMO/drop" --out "$DEMO/out" --report "$DEMO/batch-report.json" 2>&1 || status=$?
+echo "(exit status $status: 0 clean, 1 something needs a person)"
+
+for f in "$DEMO"/out/*.837; do
+  say "written: $f"
+  cat "$f"
 done
+
+say "edi validate $DEMO/out/*.837"
+$EDI validate "$DEMO"/out/*.837
+
+say "edi post fixtures/examples/A_secondary_payer.835 (the secondary payer answers claim PCN1001)"
+$EDI post fixtures/examples/A_secondary_payer.835
+say "edi statement PCN1001 --json"
+$EDI statement PCN1001 --json
