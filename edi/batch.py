@@ -80,7 +80,8 @@ from .validate import FileVerdict, render_acks, validate_text
 log = get_logger("edi.batch")
 
 CRASH_ENV = "EDI_TEST_CRASH_AT"  # tests: "<point>" or "<point>:<n>" makes the process os._exit(137) there
-MAX_CLAIMS_PER_INTERCHANGE = 5000  # the 837 guide's recommended ceiling of CLM segments per transaction set
+MAX_CLAIMS_PER_INTERCHANGE = 1000  # well under the guide's 5,000 per set, so the outbound gate (one file per
+# pyx12 process, ~100-160 claims/s each) spreads a large destination over its pool
 SNIFF_BYTES = 1 << 16
 PROCESSED, REJECTED, DUPLICATE = "processed", "rejected", "duplicate"
 GATE_PASSED, GATE_FAILED, GATE_SKIPPED = "passed", "failed", "skipped"  # outbox.gate (NULL: not judged yet)
