@@ -112,7 +112,7 @@ def _child(kind: str, args: list[str]) -> dict:
         t0 = time.perf_counter()
         result = convert(remit, [claims], out, report_path=report, keep_claims=False)
         count = -1
-        summary = repr(result)[:200] if result is not None else ""
+        summary = json.dumps(result.report["totals"]["by_disposition"]) if result is not None else ""
         seconds = time.perf_counter() - t0
         out_size = Path(out).stat().st_size if Path(out).is_file() else 0
         return {"status": "ok", "seconds": seconds, "count": count, "peak_rss": _peak_rss(),
