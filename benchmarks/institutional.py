@@ -263,7 +263,7 @@ def _child(kind: str, args: list[str]) -> dict:
         from edi.pipeline import convert
         remit, claims, out, report, state = args
         t0 = time.perf_counter()
-        result = convert(remit, [claims], out, report, Settings(state_dir=Path(state)))
+        result = convert(remit, [claims], out, report, Settings(state_dir=Path(state)), keep_claims=False)
         seconds = time.perf_counter() - t0
         counts: dict[str, int] = {}
         for outcome in result.outcomes:
