@@ -16,6 +16,9 @@ from parsers.errors import X12Error
 
 from .config import Settings
 from .log import configure
+from .options import CONFIG, STATE, runner_options
+from .post import COMMANDS as POSTING_COMMANDS
+from .validate import validate as validate_command
 
 EXIT_OK, EXIT_REVIEW, EXIT_UNREADABLE = 0, 1, 2
 
@@ -23,6 +26,16 @@ EXIT_OK, EXIT_REVIEW, EXIT_UNREADABLE = 0, 1, 2
 def _fail(message: str) -> None:
     click.echo(f"edi: {message}", err=True)
     sys.exit(EXIT_UNREADABLE)
+
+
+def _runner_settings(config_path: Path | None, state_dir: Path | None, ack_dir: Path | None,
+                     gate_workers: int | None, no_gate: bool) -> Settings:
+    """Settings of `edi batch` / `edi watch`: the TOML file, then the flags."""
+    try:
+        return Settings.load(config_path, state_dir=state_dir, ack_dir=ack_dir, gate__workers=gate_workers,
+                             gate__enabled=False if no_gate else None)
+    except (ValueError, OSError) as exc:
+        _fail(f"{config_path or 'settings'}: {exc}")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -56,10 +69,8 @@ def inspect(file: Path, as_json: bool) -> None:
 @click.option("--out", required=True, help="Where to write the secondary 837 ('-' for standard output).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the JSON report here.")
-@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="TOML settings (interchange ids, policy switches, state directory).")
-@click.option("--state", "state_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="State directory (control-number counter). Default: $EDI_STATE_DIR or ~/.local/state/edi-cob.")
+@CONFIG
+@STATE
 @click.option("--sender-id", help="ISA06/GS02 of the output (default: the original claim's).")
 @click.option("--receiver-id", help="ISA08/GS03 of the output (default: the original claim's).")
 @click.option("--usage", type=click.Choice(["P", "T"]), help="ISA15 of the output (default: the original's).")
@@ -101,24 +112,10 @@ def convert(remit: Path, claim_files: tuple[Path, ...], out: str, report_path: P
 
 @cli.command()
 @click.argument("drop", type=click.Path(path_type=Path))
-@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder the secondary 837 files are published to (atomically).")
-@click.option("--state", "state_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="State directory (claim store). Default: $EDI_STATE_DIR or ~/.local/state/edi-cob.")
-@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="TOML settings (interchange ids, policy switches, state directory).")
+@runner_options
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the run report (JSON) here.")
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary.")
-@click.option("--ack", "ack_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Write acknowledgments here (atomically): a 999 for each inbound 837 functional group, a TA1 "
-                   "when an envelope is bad or ISA14=1 asks for one. Default: settings ack_dir, else none.")
-@click.option("--gate-workers", type=click.IntRange(min=0), default=None,
-              help="Processes validating the outputs before they are published (pyx12: 0.3-0.5 s per file, "
-                   "~160 claims/s). Default: settings [gate] workers, else min(2, CPUs); 0 = in this process.")
-@click.option("--no-gate", is_flag=True,
-              help="UNSAFE: publish outputs without validating them (pyx12 guide + COB balancing). A file the "
-                   "receiver will reject goes out; use only to measure or in an emergency.")
 def batch(drop: Path, out: Path, state_dir: Path | None, config_path: Path | None, report_path: Path | None,
           quiet: bool, ack_dir: Path | None, gate_workers: int | None, no_gate: bool) -> None:
     """Process a clearinghouse DROP (a folder, or a .zip) of mixed 837 and 835 files on the claim store.
@@ -135,11 +132,7 @@ def batch(drop: Path, out: Path, state_dir: Path | None, config_path: Path | Non
     """
     from .batch import DropError, run_batch, summary
 
-    try:
-        settings = Settings.load(config_path, state_dir=state_dir, ack_dir=ack_dir, gate__workers=gate_workers,
-                                 gate__enabled=False if no_gate else None)
-    except (ValueError, OSError) as exc:
-        _fail(f"{config_path or 'settings'}: {exc}")
+    settings = _runner_settings(config_path, state_dir, ack_dir, gate_workers, no_gate)
     try:
         report = run_batch(drop, out, settings, quiet=quiet, report_path=report_path)
     except DropError as exc:
@@ -151,12 +144,7 @@ def batch(drop: Path, out: Path, state_dir: Path | None, config_path: Path | Non
 
 @cli.command()
 @click.argument("inbox", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder the secondary 837 files are published to (atomically).")
-@click.option("--state", "state_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="State directory (claim store). Default: $EDI_STATE_DIR or ~/.local/state/edi-cob.")
-@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="TOML settings (interchange ids, policy switches, state directory).")
+@runner_options
 @click.option("--stable-seconds", default=2.0, show_default=True, type=click.FloatRange(min=0),
               help="A file is taken once unchanged (size and mtime) for this long; files renamed into place "
                    "with an older mtime are taken at once. Names starting with '.' or ending .part/.tmp are "
@@ -164,15 +152,6 @@ def batch(drop: Path, out: Path, state_dir: Path | None, config_path: Path | Non
 @click.option("--poll-interval", default=1.0, show_default=True, type=click.FloatRange(min=0.05),
               help="Seconds between looks at the folder when no event arrives.")
 @click.option("--force-polling", is_flag=True, help="Poll instead of inotify (network file systems).")
-@click.option("--ack", "ack_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Write acknowledgments here (atomically): a 999 for each inbound 837 functional group, a TA1 "
-                   "when an envelope is bad or ISA14=1 asks for one. Default: settings ack_dir, else none.")
-@click.option("--gate-workers", type=click.IntRange(min=0), default=None,
-              help="Processes validating the outputs before they are published (pyx12: 0.3-0.5 s per file, "
-                   "~160 claims/s). Default: settings [gate] workers, else min(2, CPUs); 0 = in this process.")
-@click.option("--no-gate", is_flag=True,
-              help="UNSAFE: publish outputs without validating them (pyx12 guide + COB balancing). A file the "
-                   "receiver will reject goes out; use only to measure or in an emergency.")
 def watch(inbox: Path, out: Path, state_dir: Path | None, config_path: Path | None, stable_seconds: float,
           poll_interval: float, force_polling: bool, ack_dir: Path | None, gate_workers: int | None,
           no_gate: bool) -> None:
@@ -185,11 +164,7 @@ def watch(inbox: Path, out: Path, state_dir: Path | None, config_path: Path | No
     """
     from .watch import watch as run_watch
 
-    try:
-        settings = Settings.load(config_path, state_dir=state_dir, ack_dir=ack_dir, gate__workers=gate_workers,
-                                 gate__enabled=False if no_gate else None)
-    except (ValueError, OSError) as exc:
-        _fail(f"{config_path or 'settings'}: {exc}")
+    settings = _runner_settings(config_path, state_dir, ack_dir, gate_workers, no_gate)
     run_watch(inbox, out, settings, stable_seconds=stable_seconds, poll_interval=poll_interval,
               force_polling=force_polling)
     sys.exit(EXIT_OK)
@@ -216,13 +191,7 @@ def main() -> None:
         _fail(f"internal error ({type(exc).__name__}): {exc}; run with EDI_DEBUG=1 for details")
 
 
-from .validate import validate as _validate_command  # noqa: E402  (edi validate, issue 7)
-
-cli.add_command(_validate_command)
-
-from .post import COMMANDS as _posting_commands  # noqa: E402  (edi post/statement/worklist/ledger, issue 6)
-
-for _command in _posting_commands:
+for _command in (validate_command, *POSTING_COMMANDS):
     cli.add_command(_command)
 
 

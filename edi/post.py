@@ -23,24 +23,11 @@ from rules.netting import group_by_claim
 
 from .config import Settings
 from .files import write_atomic
+from .options import CONFIG, STATE
 from .posting import Poster
 from .store import open_store, raw_remittance
 
 EXIT_OK, EXIT_REVIEW, EXIT_UNREADABLE = 0, 1, 2
-
-STATE = click.option(
-    "--state",
-    "state_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="State directory (claim store). Default: $EDI_STATE_DIR or ~/.local/state/edi-cob.",
-)
-CONFIG = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="TOML settings ([posting]: small balance, bad debt, payer classes, fee schedule).",
-)
-
 
 def _settings(config_path: Path | None, state_dir: Path | None) -> Settings:
     try:

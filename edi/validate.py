@@ -51,6 +51,8 @@ from parsers.envelope import EnvelopeWalker, element
 from parsers.errors import Finding, Position, X12Error
 from parsers.syntax import Tokenizer
 
+from .options import STATE
+
 __all__ = [
     "PLAIN",
     "explain",
@@ -1013,13 +1015,7 @@ def render_text(verdicts: list[FileVerdict]) -> str:
     show_default=True,
     help="Validate in this many processes (pyx12 takes about 0.4 s per small file).",
 )
-@click.option(
-    "--state",
-    "state_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="State directory (control numbers of the acknowledgments). Default: $EDI_STATE_DIR or "
-    "~/.local/state/edi-cob.",
-)
+@STATE
 def validate(
     files: tuple[Path, ...], as_json: bool, ack_dir: Path | None, workers: int, state_dir: Path | None
 ) -> None:
