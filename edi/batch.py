@@ -48,7 +48,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from parsers.envelope import EnvelopeWalker, element
+from parsers.envelope import EnvelopeWalker, element, first_transaction_set
 from parsers.errors import Position, X12Error
 from parsers.models import ClaimPayment
 from parsers.read835 import Reader835
@@ -110,17 +110,6 @@ def ignored_name(name: str) -> bool:
     """Names a writer uses while a file is not complete yet, and our own sidecars."""
     base = name.rsplit("/", 1)[-1]
     return base.startswith(".") or base.endswith((".part", ".tmp", ".report.json")) or not base
-
-
-def sniff(data: bytes) -> str:
-    """The first transaction set id (835, 837, 999 ...) of X12 bytes; '' when there is none or not X12."""
-    try:
-        for seg in EnvelopeWalker(Tokenizer.from_bytes(data, "<sniff>")):
-            if seg[0] == "ST":
-                return element(seg, 1)
-    except X12Error:
-        pass
-    return ""
 
 
 # ------------------------------------------------------------------------------------------ inputs
@@ -441,7 +430,7 @@ class Runner:
         republished = self.publish()
         for inp in inputs:
             if not inp.kind:
-                inp.kind = sniff(inp.head())
+                inp.kind = first_transaction_set(inp.head())
         order = {"837": 0, "835": 1}
         ordered = sorted(inputs, key=lambda i: order.get(i.kind, 2))  # stable: names stay in order
         ack_jobs = self._validate_inbound(ordered) if self.ack_dir is not None else {}
@@ -556,7 +545,8 @@ class Runner:
     def process_file(self, inp: InputFile, attention: list[dict]) -> FileResult:
         started = time.perf_counter()
         data = inp.load()
-        result = FileResult(inp, hashlib.sha256(data).hexdigest(), inp.kind or sniff(data[:SNIFF_BYTES]))
+        kind = inp.kind or first_transaction_set(data[:SNIFF_BYTES])
+        result = FileResult(inp, hashlib.sha256(data).hexdigest(), kind)
         store = self.store
         with store.transaction():
             existing = store.file_by_hash(result.sha256)

@@ -8,22 +8,20 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from parsers.envelope import EnvelopeWalker
+from parsers.envelope import EnvelopeWalker, first_transaction_set
 from parsers.errors import Finding
 from parsers.models import ZERO
 from parsers.read835 import Reader835
 from parsers.read837 import Reader837
 from parsers.syntax import Tokenizer
 
+SNIFF_BYTES = 1 << 16  # the first ST is always within the first few hundred bytes
+
 
 def sniff(path: str | Path) -> str:
     """The first transaction set id in the file (835, 837, 999 ...), '' when it has none."""
-    walker = EnvelopeWalker(Tokenizer(open(path, "rb"), str(path), chunk_size=1 << 14))
-    for seg in walker:
-        if seg[0] == "ST":
-            walker.tokenizer.stream.close()
-            return seg[1] if len(seg) > 1 else ""
-    return ""
+    with open(path, "rb") as handle:
+        return first_transaction_set(handle.read(SNIFF_BYTES))
 
 
 def inspect_file(path: str | Path) -> dict:

@@ -242,3 +242,15 @@ class EnvelopeWalker:
             raise X12Error(f"file ends inside functional group {self.group.control_number!r}: expected GE", end)
         if self.interchange is not None:
             raise X12Error(f"file ends inside interchange {self.interchange.control_number!r}: expected IEA", end)
+
+
+def first_transaction_set(data: bytes) -> str:
+    """The first transaction set id (835, 837, 999 ...) in the start of an X12 file; '' when there is none
+    or the bytes are not X12 (reading the whole file says why)."""
+    try:
+        for seg in EnvelopeWalker(Tokenizer.from_bytes(data, "<sniff>")):
+            if seg[0] == "ST":
+                return element(seg, 1)
+    except X12Error:
+        pass
+    return ""
