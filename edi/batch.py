@@ -440,13 +440,15 @@ class Runner:
         for inp in ordered:
             if inp.kind == "835" and not resolved:
                 resolved = self.resolve_pending(attention) or Counter({"none": 0})
-            results.append(self.process_file(inp, attention))
+            with gc_paused():  # per file: garbage left by one file is collected before the next
+                results.append(self.process_file(inp, attention))
             if progress:
                 progress(1)
         if not resolved:
             resolved = self.resolve_pending(attention)
         resolved.pop("none", None)
-        outputs = self.emit(run_id, attention)
+        with gc_paused():
+            outputs = self.emit(run_id, attention)
         acks = self.acknowledge(results, ack_jobs, run_id) if ack_jobs else []
         crash_point("after-commit-before-publish")
         self.publish()
@@ -1084,12 +1086,11 @@ def run_batch(
     try:
         runner = Runner(store, Path(out), settings)
         stream = progress_stream or sys.stderr
-        with gc_paused():
-            if not quiet and stream.isatty() and inputs:
-                with click.progressbar(length=len(inputs), label="edi batch", file=stream) as bar:
-                    report = runner.run(inputs, bar.update)
-            else:
-                report = runner.run(inputs)
+        if not quiet and stream.isatty() and inputs:
+            with click.progressbar(length=len(inputs), label="edi batch", file=stream) as bar:
+                report = runner.run(inputs, bar.update)
+        else:
+            report = runner.run(inputs)
     finally:
         if runner is not None:
             runner.close()

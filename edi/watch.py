@@ -19,7 +19,6 @@ from pathlib import Path
 from .batch import PROCESSED, REJECTED, Runner, file_input, ignored_name
 from .config import Settings
 from .log import get_logger
-from .pipeline import gc_paused
 from .store import open_store
 
 log = get_logger("edi.watch")
@@ -118,8 +117,7 @@ class Watcher:
                 return
             if not path.exists():
                 continue
-            with gc_paused():
-                report = runner.run([file_input(path, self.inbox)])
+            report = runner.run([file_input(path, self.inbox)])
             self.files += 1
             log.info(
                 "watch.file",
