@@ -32,8 +32,12 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.institutional
 	$(BIN)/python -m benchmarks.batch
 
+# Lint and format are one check: `ruff format` (without --check) fixes the formatting.
+LINTED := edi parsers rules writers tests benchmarks
+
 lint: $(STAMP)
-	$(BIN)/ruff check edi parsers rules writers tests benchmarks
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

@@ -49,9 +49,7 @@ def build_drop(claims: int = 100_000, files: int = 200, directory: Path | None =
     return drop
 
 
-def bench_batch(
-    claims: int = 100_000, files: int = 200, gate: bool = True, gate_workers: int | None = None
-) -> dict:
+def bench_batch(claims: int = 100_000, files: int = 200, gate: bool = True, gate_workers: int | None = None) -> dict:
     drop = build_drop(claims, files)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp) / "drop"

@@ -50,28 +50,86 @@ LX_MIN, LX_MAX = 20, 400  # LX groups hold this many claims
 SLOT_REVERSAL, SLOT_CLAIM_LEVEL, SLOT_DENIED, SLOT_MIXED, SLOT_NO_SECONDARY = 1, 2, 3, 4, 6
 MEDICARE_EVERY = 25  # subscriber slot (index % 25 == 2) that is a Medicare crossover
 
-FIRST = ["JANE", "JOHN", "MARY", "JAMES", "LINDA", "ROBERT", "SUSAN", "DAVID", "KAREN", "MARIA", "PAUL",
-         "ANNA",
-         "MARK", "LISA", "KEVIN", "NANCY", "BRIAN", "EMMA", "OLIVER", "SOFIA"]
-LAST = ["DOE", "SMITH", "JOHNSON", "BROWN", "GARCIA", "MILLER", "DAVIS", "WILSON", "MOORE", "TAYLOR",
-        "ANDERSON",
-        "THOMAS", "JACKSON", "WHITE", "HARRIS", "MARTIN", "LEE", "WALKER", "HALL", "YOUNG"]
+FIRST = [
+    "JANE",
+    "JOHN",
+    "MARY",
+    "JAMES",
+    "LINDA",
+    "ROBERT",
+    "SUSAN",
+    "DAVID",
+    "KAREN",
+    "MARIA",
+    "PAUL",
+    "ANNA",
+    "MARK",
+    "LISA",
+    "KEVIN",
+    "NANCY",
+    "BRIAN",
+    "EMMA",
+    "OLIVER",
+    "SOFIA",
+]
+LAST = [
+    "DOE",
+    "SMITH",
+    "JOHNSON",
+    "BROWN",
+    "GARCIA",
+    "MILLER",
+    "DAVIS",
+    "WILSON",
+    "MOORE",
+    "TAYLOR",
+    "ANDERSON",
+    "THOMAS",
+    "JACKSON",
+    "WHITE",
+    "HARRIS",
+    "MARTIN",
+    "LEE",
+    "WALKER",
+    "HALL",
+    "YOUNG",
+]
 STREETS = ["OAK AVE", "MAPLE ST", "ELM ST", "PINE RD", "CEDAR LN", "LAKE DR", "HILL ST", "PARK AVE"]
-CITIES = [("SPRINGFIELD", "IL", "62702"), ("PEORIA", "IL", "61602"), ("CHAMPAIGN", "IL", "61820"),
-          ("DECATUR", "IL", "62521"), ("URBANA", "IL", "61801")]
+CITIES = [
+    ("SPRINGFIELD", "IL", "62702"),
+    ("PEORIA", "IL", "61602"),
+    ("CHAMPAIGN", "IL", "61820"),
+    ("DECATUR", "IL", "62521"),
+    ("URBANA", "IL", "61801"),
+]
 # (procedure code, low charge, high charge) in whole dollars; modifiers applied to some lines
-PROCEDURES = [("99213", 90, 140), ("99214", 120, 190), ("99215", 180, 300), ("93000", 60, 110),
-              ("97140", 50, 95), ("97110", 45, 90), ("97810", 70, 110), ("29881", 1800, 4200),
-              ("J3301", 15, 40), ("90471", 20, 35), ("80053", 25, 70), ("36415", 8, 20)]
+PROCEDURES = [
+    ("99213", 90, 140),
+    ("99214", 120, 190),
+    ("99215", 180, 300),
+    ("93000", 60, 110),
+    ("97140", 50, 95),
+    ("97110", 45, 90),
+    ("97810", 70, 110),
+    ("29881", 1800, 4200),
+    ("J3301", 15, 40),
+    ("90471", 20, 35),
+    ("80053", 25, 70),
+    ("36415", 8, 20),
+]
 MODIFIERS = ["GP", "25", "59", "LT", "RT"]
 DIAGNOSES = ["I10", "E119", "M5450", "R079", "S83241A", "J069", "Z0000", "M545"]
 
 PRIMARY = ("PRIMARY HEALTH PLAN", "11111")
 SECONDARY = ("SECONDARY HEALTH PLAN", "22222")
 MEDIGAP = ("AARP MEDICARE SUPPLEMENT", "32003")
-PROVIDER_NAMES = ["ACME CLINIC", "NORTH SIDE FAMILY PRACTICE", "LAKEVIEW ORTHOPEDICS",
-                  "RIVER PHYSICAL THERAPY",
-                  "PRAIRIE CARDIOLOGY"]
+PROVIDER_NAMES = [
+    "ACME CLINIC",
+    "NORTH SIDE FAMILY PRACTICE",
+    "LAKEVIEW ORTHOPEDICS",
+    "RIVER PHYSICAL THERAPY",
+    "PRAIRIE CARDIOLOGY",
+]
 PROVIDER_WEIGHTS = [35, 25, 20, 12, 8]  # percent of the claims each billing provider gets
 
 
@@ -112,13 +170,14 @@ def cas_segments(adjustments: list[tuple[str, str, Decimal]], sign: int = 1) -> 
     for group, items in groups.items():
         for start in range(0, len(items), 6):
             parts = ["CAS", group]
-            for reason, amount in items[start:start + 6]:
+            for reason, amount in items[start : start + 6]:
                 parts += [reason, fmt(amount * sign), ""]
             out.append("*".join(parts[:-1]))
     return out
 
 
 # -------------------------------------------------------------------------------------------------- the model
+
 
 @dataclass(slots=True)
 class Line:
@@ -151,8 +210,7 @@ class Adjudication:
 
 
 class _Generator:
-    def __init__(self, n_claims: int, seed: int, out837: Callable[[str], None],
-                 out835: Callable[[str], None]):
+    def __init__(self, n_claims: int, seed: int, out837: Callable[[str], None], out835: Callable[[str], None]):
         self.n = n_claims
         self.seed = seed
         self.rng = random.Random(seed)
@@ -163,12 +221,14 @@ class _Generator:
     @staticmethod
     def _dates() -> list[str]:
         import datetime
+
         start = datetime.date(2024, 1, 1)
         return [(start + datetime.timedelta(days=i)).strftime("%Y%m%d") for i in range(400)]
 
     # ----------------------------------------------------------------------------------------- adjudication
-    def _adjudicate_amount(self, charge: Decimal,
-                           medicare: bool) -> tuple[Decimal, list[tuple[str, str, Decimal]], Decimal]:
+    def _adjudicate_amount(
+        self, charge: Decimal, medicare: bool
+    ) -> tuple[Decimal, list[tuple[str, str, Decimal]], Decimal]:
         """Paid amount, adjustments and allowed amount for one charge (a line, or a whole claim)."""
         rng = self.rng
         adj: list[tuple[str, str, Decimal]] = []
@@ -243,8 +303,9 @@ class _Generator:
         return Adjudication(results, claim_adj)
 
     # ----------------------------------------------------------------------------------------- 835 rendering
-    def _render_835_claim(self, out: list[str], c: _Claim, adj: Adjudication, status: str, icn: str,
-                          sign: int = 1, f8: str = "") -> Decimal:
+    def _render_835_claim(
+        self, out: list[str], c: _Claim, adj: Adjudication, status: str, icn: str, sign: int = 1, f8: str = ""
+    ) -> Decimal:
         """Append one 2100 loop (and its 2110s); returns CLP04 (signed)."""
         charge = c.total * sign
         line_cas_total = ZERO
@@ -310,20 +371,29 @@ class _Generator:
         quotas = [n * w // 100 for w in PROVIDER_WEIGHTS]
         for i in range(n - sum(quotas)):
             quotas[i % len(quotas)] += 1
-        providers = [(PROVIDER_NAMES[i], npi(123456700 + 37 * i), f"37{1234567 + 1111 * i:07d}", q)
-                     for i, q in enumerate(quotas) if q]
+        providers = [
+            (PROVIDER_NAMES[i], npi(123456700 + 37 * i), f"37{1234567 + 1111 * i:07d}", q)
+            for i, q in enumerate(quotas)
+            if q
+        ]
 
-        stamp837 = ("ISA*00*          *00*          *ZZ*ACMEBILLING    *ZZ*CLEARINGHOUSE  *241201*0800*^*"
-                    "00501*000000001*0*T*:" + TERM +
-                    "GS*HC*ACMEBILLING*CLEARINGHOUSE*20241201*0800*1*X*005010X222A1" + TERM)
-        head837 = ["ST*837*0001*005010X222A1", f"BHT*0019*00*BATCH{self.seed}*20241201*0800*CH",
-                   "NM1*41*2*ACME BILLING SERVICES*****46*ACMEBILLING", "PER*IC*BILLING OFFICE*TE*5555551212",
-                   "NM1*40*2*CLEARINGHOUSE INC*****46*CLEARINGHOUSE"]
+        stamp837 = (
+            "ISA*00*          *00*          *ZZ*ACMEBILLING    *ZZ*CLEARINGHOUSE  *241201*0800*^*"
+            "00501*000000001*0*T*:" + TERM + "GS*HC*ACMEBILLING*CLEARINGHOUSE*20241201*0800*1*X*005010X222A1" + TERM
+        )
+        head837 = [
+            "ST*837*0001*005010X222A1",
+            f"BHT*0019*00*BATCH{self.seed}*20241201*0800*CH",
+            "NM1*41*2*ACME BILLING SERVICES*****46*ACMEBILLING",
+            "PER*IC*BILLING OFFICE*TE*5555551212",
+            "NM1*40*2*CLEARINGHOUSE INC*****46*CLEARINGHOUSE",
+        ]
         self.w837(stamp837 + TERM.join(head837) + TERM)
         count837 = len(head837)
-        self.w835("ISA*00*          *00*          *ZZ*PRIMARYPAYER   *ZZ*ACMEBILLING    *241215*0900*^*00501*"
-                  "000000501*0*T*:" + TERM +
-                  "GS*HP*PRIMARYPAYER*ACMEBILLING*20241215*0900*501*X*005010X221A1" + TERM)
+        self.w835(
+            "ISA*00*          *00*          *ZZ*PRIMARYPAYER   *ZZ*ACMEBILLING    *241215*0900*^*00501*"
+            "000000501*0*T*:" + TERM + "GS*HP*PRIMARYPAYER*ACMEBILLING*20241215*0900*501*X*005010X221A1" + TERM
+        )
         self.st_count = 0
 
         hl = 0
@@ -333,8 +403,13 @@ class _Generator:
             hl += 1
             prov_hl = hl
             city, state, zipc = CITIES[hl % len(CITIES)]
-            seg = [f"HL*{hl}**20*1", f"NM1*85*2*{pname}*****XX*{pnpi}", f"N3*{100 + hl} MAIN ST",
-                   f"N4*{city}*{state}*{zipc}0000", f"REF*EI*{ein}"]
+            seg = [
+                f"HL*{hl}**20*1",
+                f"NM1*85*2*{pname}*****XX*{pnpi}",
+                f"N3*{100 + hl} MAIN ST",
+                f"N4*{city}*{state}*{zipc}0000",
+                f"REF*EI*{ein}",
+            ]
             self.w837(TERM.join(seg) + TERM)
             count837 += len(seg)
             tx = _Transaction835(self, pname, pnpi)
@@ -350,8 +425,10 @@ class _Generator:
                 city, state, zipc = rng.choice(CITIES)
                 street = f"{rng.randint(1, 9999)} {rng.choice(STREETS)}"
                 sex = rng.choice("FM")
-                dob = f"{rng.randint(1940 if medicare else 1950, 1959 if medicare else 2003)}" \
-                      f"{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
+                dob = (
+                    f"{rng.randint(1940 if medicare else 1950, 1959 if medicare else 2003)}"
+                    f"{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
+                )
                 hl += 1
                 sub_hl = hl
                 out: list[str] = [
@@ -359,20 +436,38 @@ class _Generator:
                     f"SBR*P*{'' if dependent else '18'}*{'' if medicare else 'GRP1001'}******"
                     f"{'MB' if medicare else '12'}",
                     f"NM1*IL*1*{sub_last}*{sub_first}****MI*{member_id}",
-                    f"N3*{street}", f"N4*{city}*{state}*{zipc}0000", f"DMG*D8*{dob}*{sex}",
-                    f"NM1*PR*2*{'MEDICARE PART B' if medicare else PRIMARY[0]}*****PI*{PRIMARY[1]}"]
+                    f"N3*{street}",
+                    f"N4*{city}*{state}*{zipc}0000",
+                    f"DMG*D8*{dob}*{sex}",
+                    f"NM1*PR*2*{'MEDICARE PART B' if medicare else PRIMARY[0]}*****PI*{PRIMARY[1]}",
+                ]
                 pat_first, pat_last = sub_first, sub_last
                 if dependent:
                     hl += 1
                     pat_first = rng.choice(FIRST)
-                    out += [f"HL*{hl}*{sub_hl}*23*0", "PAT*19", f"NM1*QC*1*{pat_last}*{pat_first}",
-                            f"N3*{street}", f"N4*{city}*{state}*{zipc}0000",
-                            f"DMG*D8*{rng.randint(2004, 2020)}{rng.randint(1, 12):02d}"
-                            f"{rng.randint(1, 28):02d}*{rng.choice('FM')}"]
+                    out += [
+                        f"HL*{hl}*{sub_hl}*23*0",
+                        "PAT*19",
+                        f"NM1*QC*1*{pat_last}*{pat_first}",
+                        f"N3*{street}",
+                        f"N4*{city}*{state}*{zipc}0000",
+                        f"DMG*D8*{rng.randint(2004, 2020)}{rng.randint(1, 12):02d}"
+                        f"{rng.randint(1, 28):02d}*{rng.choice('FM')}",
+                    ]
                 other_first = sub_first if not dependent else rng.choice(FIRST)
                 for _ in range(n_sub_claims):
-                    c = self._make_claim(k, medicare, dependent, sub_first, sub_last, pat_first, pat_last,
-                                         member_id, other_first, subscriber_index)
+                    c = self._make_claim(
+                        k,
+                        medicare,
+                        dependent,
+                        sub_first,
+                        sub_last,
+                        pat_first,
+                        pat_last,
+                        member_id,
+                        other_first,
+                        subscriber_index,
+                    )
                     self._render_837_claim(out, c)
                     tx.add(c)
                     k += 1
@@ -382,9 +477,19 @@ class _Generator:
         self.w837(f"SE*{count837 + 1}*0001{TERM}GE*1*1{TERM}IEA*1*000000001{TERM}")
         self.w835(f"GE*{self.st_count}*501{TERM}IEA*1*000000501{TERM}")
 
-    def _make_claim(self, k: int, medicare: bool, dependent: bool, sub_first: str, sub_last: str,
-                    pat_first: str, pat_last: str, member_id: str, other_first: str,
-                    sub_index: int) -> _Claim:
+    def _make_claim(
+        self,
+        k: int,
+        medicare: bool,
+        dependent: bool,
+        sub_first: str,
+        sub_last: str,
+        pat_first: str,
+        pat_last: str,
+        member_id: str,
+        other_first: str,
+        sub_index: int,
+    ) -> _Claim:
         rng = self.rng
         slot = k % 50
         pcn = f"PCN{k + 1:07d}"
@@ -397,8 +502,16 @@ class _Generator:
             charge = Decimal(cents // 100) if rng.random() < 0.6 else Decimal(cents) / HUNDRED
             units = rng.choice((1, 1, 1, 1, 2, 3)) if code.startswith("97") else 1
             modifier = rng.choice(MODIFIERS) if rng.random() < 0.15 else ""
-            lines.append(Line(code, modifier, charge * units, units, f"{pcn}-{j + 1}",
-                              self.dates[day + (j if rng.random() < 0.1 else 0)]))
+            lines.append(
+                Line(
+                    code,
+                    modifier,
+                    charge * units,
+                    units,
+                    f"{pcn}-{j + 1}",
+                    self.dates[day + (j if rng.random() < 0.1 else 0)],
+                )
+            )
         if slot == SLOT_CLAIM_LEVEL or rng.random() < 0.03:
             kind = "claim_level"
         elif slot == SLOT_DENIED or rng.random() < 0.01:
@@ -407,17 +520,31 @@ class _Generator:
             kind = "mixed"
         else:
             kind = "normal"
-        reversal = (slot == SLOT_REVERSAL or rng.random() < 0.01)
+        reversal = slot == SLOT_REVERSAL or rng.random() < 0.01
         has_secondary = medicare or not (slot == SLOT_NO_SECONDARY or rng.random() < 0.02)
         dates = [ln.date for ln in lines]
         return _Claim(
-            pcn=pcn, total=sum((ln.charge for ln in lines), ZERO), lines=lines, kind=kind, medicare=medicare,
-            dependent=dependent, reversal=reversal, has_secondary=has_secondary,
-            diagnosis=rng.choice(DIAGNOSES), patient_first=pat_first, patient_last=pat_last,
-            sub_first=sub_first, sub_last=sub_last, member_id=member_id,
-            other_first=other_first, other_last=sub_last,
+            pcn=pcn,
+            total=sum((ln.charge for ln in lines), ZERO),
+            lines=lines,
+            kind=kind,
+            medicare=medicare,
+            dependent=dependent,
+            reversal=reversal,
+            has_secondary=has_secondary,
+            diagnosis=rng.choice(DIAGNOSES),
+            patient_first=pat_first,
+            patient_last=pat_last,
+            sub_first=sub_first,
+            sub_last=sub_last,
+            member_id=member_id,
+            other_first=other_first,
+            other_last=sub_last,
             other_id=f"{'MG' if medicare else 'SEC'}{sub_index:08d}",
-            first_date=min(dates), last_date=max(dates), received=self.dates[day + 10 + rng.randint(0, 5)])
+            first_date=min(dates),
+            last_date=max(dates),
+            received=self.dates[day + 10 + rng.randint(0, 5)],
+        )
 
 
 @dataclass(slots=True)
@@ -509,17 +636,26 @@ class _Transaction835:
             bpr = ZERO
         date = "20241215"
         if bpr:
-            head = [f"ST*835*{st:04d}",
-                    f"BPR*I*{fmt(bpr)}*C*ACH*CCP*01*999999999*DA*123456*1111111111**01*888888888*DA*98765*{date}"]
+            head = [
+                f"ST*835*{st:04d}",
+                f"BPR*I*{fmt(bpr)}*C*ACH*CCP*01*999999999*DA*123456*1111111111**01*888888888*DA*98765*{date}",
+            ]
         else:
             head = [f"ST*835*{st:04d}", f"BPR*H*0*C*NON************{date}"]
-        head += [f"TRN*1*EFT{gen.seed}{st:05d}*1111111111", "DTM*405*20241214", f"N1*PR*{PRIMARY[0]}",
-                 "N3*1 PAYER WAY", "N4*CHICAGO*IL*606010000", f"REF*2U*{PRIMARY[1]}",
-                 "PER*BL*EDI SUPPORT*TE*8005550100", f"N1*PE*{self.payee}*XX*{self.npi}"]
+        head += [
+            f"TRN*1*EFT{gen.seed}{st:05d}*1111111111",
+            "DTM*405*20241214",
+            f"N1*PR*{PRIMARY[0]}",
+            "N3*1 PAYER WAY",
+            "N4*CHICAGO*IL*606010000",
+            f"REF*2U*{PRIMARY[1]}",
+            "PER*BL*EDI SUPPORT*TE*8005550100",
+            f"N1*PE*{self.payee}*XX*{self.npi}",
+        ]
         tail: list[str] = []
         for start in range(0, len(plb), 6):
             parts = ["PLB", self.npi, "20241231"]
-            for reason, ref, amount in plb[start:start + 6]:
+            for reason, ref, amount in plb[start : start + 6]:
                 parts += [f"{reason}:{ref}", fmt(amount)]
             tail.append("*".join(parts))
         count = len(head) + len(self.body) + len(tail) + 1
@@ -529,6 +665,7 @@ class _Transaction835:
 
 
 # ------------------------------------------------------------------------------------------------- public API
+
 
 def _generate(n_claims: int, seed: int, out837: Callable[[str], None], out835: Callable[[str], None]) -> None:
     if n_claims < 1:
@@ -549,8 +686,7 @@ def pair_paths(directory: str | os.PathLike, n_claims: int, seed: int = DEFAULT_
     return d / f"{stem}.837", d / f"{stem}.835"
 
 
-def write_pair(directory: str | os.PathLike | None, n_claims: int,
-               seed: int = DEFAULT_SEED) -> tuple[Path, Path]:
+def write_pair(directory: str | os.PathLike | None, n_claims: int, seed: int = DEFAULT_SEED) -> tuple[Path, Path]:
     """Write the pair under ``directory`` (default benchmarks/data/), reusing files already there.
 
     Streams to temporary files in the same folder, then renames them, so a cached file is always complete.
@@ -561,8 +697,7 @@ def write_pair(directory: str | os.PathLike | None, n_claims: int,
     if p837.exists() and p835.exists():
         return p837, p835
     t837, t835 = p837.with_suffix(".837.tmp"), p835.with_suffix(".835.tmp")
-    with open(t837, "w", encoding="ascii", newline="") as f837, \
-            open(t835, "w", encoding="ascii", newline="") as f835:
+    with open(t837, "w", encoding="ascii", newline="") as f837, open(t835, "w", encoding="ascii", newline="") as f835:
         _generate(n_claims, seed, f837.write, f835.write)
         for f in (f837, f835):
             f.flush()
@@ -575,6 +710,7 @@ def write_pair(directory: str | os.PathLike | None, n_claims: int,
 def main(argv: list[str] | None = None) -> int:
     import argparse
     import time
+
     ap = argparse.ArgumentParser(description="Write a generated 837P/835 pair")
     ap.add_argument("claims", type=int)
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
@@ -582,8 +718,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     t = time.perf_counter()
     p837, p835 = write_pair(args.dir, args.claims, args.seed)
-    print(f"{p837} ({p837.stat().st_size:,} bytes)\n{p835} ({p835.stat().st_size:,} bytes)\n"
-          f"{time.perf_counter() - t:.1f}s")
+    print(
+        f"{p837} ({p837.stat().st_size:,} bytes)\n{p835} ({p835.stat().st_size:,} bytes)\n"
+        f"{time.perf_counter() - t:.1f}s"
+    )
     return 0
 
 

@@ -42,8 +42,15 @@ MB = 1024 * 1024
 TERM = "~\n"
 
 REVENUE_ONLY = ("0120", "0250", "0270", "0300", "0450", "0636", "0730")
-WITH_HCPCS = (("0320", "71046"), ("0300", "80053"), ("0300", "85025"), ("0510", "99213"), ("0450", "99284"),
-              ("0360", "29881"), ("0636", "J3301"))
+WITH_HCPCS = (
+    ("0320", "71046"),
+    ("0300", "80053"),
+    ("0300", "85025"),
+    ("0510", "99213"),
+    ("0450", "99284"),
+    ("0360", "29881"),
+    ("0636", "J3301"),
+)
 FIRST = ("JANE", "JOHN", "MARY", "JAMES", "LINDA", "ROBERT", "SUSAN", "DAVID")
 LAST = ("DOE", "SMITH", "JOHNSON", "BROWN", "GARCIA", "MILLER", "DAVIS", "WILSON")
 
@@ -54,8 +61,7 @@ def money(cents: int) -> str:
 
 
 def _isa(sender: str, receiver: str, number: int) -> str:
-    return (f"ISA*00*          *00*          *ZZ*{sender:<15}*ZZ*{receiver:<15}*240425*0900*^*00501*"
-            f"{number:09d}*0*T*:")
+    return f"ISA*00*          *00*          *ZZ*{sender:<15}*ZZ*{receiver:<15}*240425*0900*^*00501*{number:09d}*0*T*:"
 
 
 def _split(rng: random.Random, total: int, parts: int, pr_first: bool) -> list[tuple[str, str, int]]:
@@ -84,15 +90,31 @@ def _claim(rng: random.Random, i: int, hl: list[int]) -> tuple[list[str], list[s
     member = f"PRI{i:08d}"
     s837: list[str] = []
     if dependent:
-        s837 += [f"HL*{hl_sub}*1*22*1", "SBR*P**GRP1001******12", f"NM1*IL*1*{last}*{first}****MI*{member}",
-                 "N3*44 ELM ST", "N4*SPRINGFIELD*IL*627040000", "DMG*D8*19581102*M",
-                 "NM1*PR*2*PRIMARY HEALTH PLAN*****PI*11111",
-                 f"HL*{hl_pat}*{hl_sub}*23*0", "PAT*19", f"NM1*QC*1*{last}*TIMMY", "N3*44 ELM ST",
-                 "N4*SPRINGFIELD*IL*627040000", "DMG*D8*20120607*M"]
+        s837 += [
+            f"HL*{hl_sub}*1*22*1",
+            "SBR*P**GRP1001******12",
+            f"NM1*IL*1*{last}*{first}****MI*{member}",
+            "N3*44 ELM ST",
+            "N4*SPRINGFIELD*IL*627040000",
+            "DMG*D8*19581102*M",
+            "NM1*PR*2*PRIMARY HEALTH PLAN*****PI*11111",
+            f"HL*{hl_pat}*{hl_sub}*23*0",
+            "PAT*19",
+            f"NM1*QC*1*{last}*TIMMY",
+            "N3*44 ELM ST",
+            "N4*SPRINGFIELD*IL*627040000",
+            "DMG*D8*20120607*M",
+        ]
     else:
-        s837 += [f"HL*{hl_sub}*1*22*0", "SBR*P*18*GRP1001******12", f"NM1*IL*1*{last}*{first}****MI*{member}",
-                 "N3*12 OAK AVE", "N4*SPRINGFIELD*IL*627020000", "DMG*D8*19700315*F",
-                 "NM1*PR*2*PRIMARY HEALTH PLAN*****PI*11111"]
+        s837 += [
+            f"HL*{hl_sub}*1*22*0",
+            "SBR*P*18*GRP1001******12",
+            f"NM1*IL*1*{last}*{first}****MI*{member}",
+            "N3*12 OAK AVE",
+            "N4*SPRINGFIELD*IL*627020000",
+            "DMG*D8*19700315*F",
+            "NM1*PR*2*PRIMARY HEALTH PLAN*****PI*11111",
+        ]
     n_lines = rng.randint(3, 5) if inpatient else rng.randint(1, 6)
     lines = []
     for _ in range(n_lines):
@@ -103,14 +125,29 @@ def _claim(rng: random.Random, i: int, hl: list[int]) -> tuple[list[str], list[s
             lines.append((rev, code, rng.randint(5_000, 300_000), rng.randint(1, 3)))
     charge = sum(c for _, _, c, _ in lines)
     if inpatient:
-        s837 += [f"CLM*{cid}*{money(charge)}***11:A:1**A*Y*Y", "DTP*434*RD8*20240406-20240410",
-                 "DTP*435*DT*202404061000", "CL1*1*7*01", "HI*ABK:I214", "HI*ABJ:R079", "HI*DR:280"]
+        s837 += [
+            f"CLM*{cid}*{money(charge)}***11:A:1**A*Y*Y",
+            "DTP*434*RD8*20240406-20240410",
+            "DTP*435*DT*202404061000",
+            "CL1*1*7*01",
+            "HI*ABK:I214",
+            "HI*ABJ:R079",
+            "HI*DR:280",
+        ]
     else:
-        s837 += [f"CLM*{cid}*{money(charge)}***13:A:1**A*Y*Y", "DTP*434*RD8*20240410-20240410", "CL1***01",
-                 "HI*ABK:R0789"]
+        s837 += [
+            f"CLM*{cid}*{money(charge)}***13:A:1**A*Y*Y",
+            "DTP*434*RD8*20240410-20240410",
+            "CL1***01",
+            "HI*ABK:R0789",
+        ]
     rel = rng.choice(("01", "19")) if dependent else "18"
-    s837 += [f"SBR*S*{rel}*GRP2002******CI", "OI***Y***Y", f"NM1*IL*1*{last}*{first}****MI*SEC{i:08d}",
-             "NM1*PR*2*SECONDARY HEALTH PLAN*****PI*22222"]
+    s837 += [
+        f"SBR*S*{rel}*GRP2002******CI",
+        "OI***Y***Y",
+        f"NM1*IL*1*{last}*{first}****MI*SEC{i:08d}",
+        "NM1*PR*2*SECONDARY HEALTH PLAN*****PI*22222",
+    ]
     control = not inpatient and rng.random() < 0.5
     for n, (rev, code, cents, units) in enumerate(lines, 1):
         s837 += [f"LX*{n}", f"SV2*{rev}*{'HC:' + code if code else ''}*{money(cents)}*UN*{units}"]
@@ -119,8 +156,11 @@ def _claim(rng: random.Random, i: int, hl: list[int]) -> tuple[list[str], list[s
         if control:
             s837.append(f"REF*6R*{cid}-{n}")
 
-    names = ([f"NM1*QC*1*{last}*TIMMY", f"NM1*IL*1*{last}*{first}****MI*{member}"] if dependent
-             else [f"NM1*QC*1*{last}*{first}****MI*{member}"])
+    names = (
+        [f"NM1*QC*1*{last}*TIMMY", f"NM1*IL*1*{last}*{first}****MI*{member}"]
+        if dependent
+        else [f"NM1*QC*1*{last}*{first}****MI*{member}"]
+    )
     if inpatient:
         adjustments = [("CO", "45", charge // 5)] + _split(rng, charge - charge // 5, 2, True)
         paid = charge - sum(a for _, _, a in adjustments)
@@ -160,17 +200,34 @@ def _claim(rng: random.Random, i: int, hl: list[int]) -> tuple[list[str], list[s
 
 def generate(n_claims: int, seed: int, path837: Path, path835: Path) -> None:
     rng = random.Random(seed)
-    with open(path837, "w", encoding="ascii", newline="") as f837, \
-            open(path835, "w", encoding="ascii", newline="") as f835:
-        f837.write(TERM.join([_isa("ACMEHOSP", "CLEARINGHOUSE", 1),
-                              "GS*HC*ACMEHOSP*CLEARINGHOUSE*20240411*0800*1*X*005010X223A2"]) + TERM)
-        f835.write(TERM.join([_isa("PRIMARYPAYER", "ACMEHOSP", 2),
-                              "GS*HP*PRIMARYPAYER*ACMEHOSP*20240425*0900*2*X*005010X221A1"]) + TERM)
-        head837 = ["ST*837*0001*005010X223A2", "BHT*0019*00*BENCH*20240411*0800*CH",
-                   "NM1*41*2*ACME GENERAL HOSPITAL*****46*ACMEHOSP", "PER*IC*PATIENT ACCOUNTS*TE*5555551313",
-                   "NM1*40*2*CLEARINGHOUSE INC*****46*CLEARINGHOUSE", "HL*1**20*1",
-                   "NM1*85*2*ACME GENERAL HOSPITAL*****XX*1987654328", "N3*500 HOSPITAL DR",
-                   "N4*SPRINGFIELD*IL*627030000", "REF*EI*371239999"]
+    with (
+        open(path837, "w", encoding="ascii", newline="") as f837,
+        open(path835, "w", encoding="ascii", newline="") as f835,
+    ):
+        f837.write(
+            TERM.join(
+                [_isa("ACMEHOSP", "CLEARINGHOUSE", 1), "GS*HC*ACMEHOSP*CLEARINGHOUSE*20240411*0800*1*X*005010X223A2"]
+            )
+            + TERM
+        )
+        f835.write(
+            TERM.join(
+                [_isa("PRIMARYPAYER", "ACMEHOSP", 2), "GS*HP*PRIMARYPAYER*ACMEHOSP*20240425*0900*2*X*005010X221A1"]
+            )
+            + TERM
+        )
+        head837 = [
+            "ST*837*0001*005010X223A2",
+            "BHT*0019*00*BENCH*20240411*0800*CH",
+            "NM1*41*2*ACME GENERAL HOSPITAL*****46*ACMEHOSP",
+            "PER*IC*PATIENT ACCOUNTS*TE*5555551313",
+            "NM1*40*2*CLEARINGHOUSE INC*****46*CLEARINGHOUSE",
+            "HL*1**20*1",
+            "NM1*85*2*ACME GENERAL HOSPITAL*****XX*1987654328",
+            "N3*500 HOSPITAL DR",
+            "N4*SPRINGFIELD*IL*627030000",
+            "REF*EI*371239999",
+        ]
         body837 = list(head837)
         n_st = 0
         hl = [1]
@@ -186,12 +243,19 @@ def generate(n_claims: int, seed: int, path837: Path, path835: Path) -> None:
                 if len(body837) > 50_000:
                     f837.write(TERM.join(body837) + TERM)
                     body837 = []
-            st = [f"ST*835*{n_st:04d}",
-                  f"BPR*I*{money(total)}*C*ACH*CCP*01*999999999*DA*123456*1111111111**01*888888888*DA*98765*"
-                  "20240425", f"TRN*1*EFT{n_st:06d}*1111111111", "DTM*405*20240424",
-                  "N1*PR*PRIMARY HEALTH PLAN", "N3*1 PAYER WAY", "N4*CHICAGO*IL*606010000", "REF*2U*11111",
-                  "PER*BL*EDI SUPPORT*TE*8005550100", "N1*PE*ACME GENERAL HOSPITAL*XX*1987654328",
-                  "LX*1"] + body835
+            st = [
+                f"ST*835*{n_st:04d}",
+                f"BPR*I*{money(total)}*C*ACH*CCP*01*999999999*DA*123456*1111111111**01*888888888*DA*98765*20240425",
+                f"TRN*1*EFT{n_st:06d}*1111111111",
+                "DTM*405*20240424",
+                "N1*PR*PRIMARY HEALTH PLAN",
+                "N3*1 PAYER WAY",
+                "N4*CHICAGO*IL*606010000",
+                "REF*2U*11111",
+                "PER*BL*EDI SUPPORT*TE*8005550100",
+                "N1*PE*ACME GENERAL HOSPITAL*XX*1987654328",
+                "LX*1",
+            ] + body835
             st.append(f"SE*{len(st) + 1}*{n_st:04d}")
             f835.write(TERM.join(st) + TERM)
         f835.write(TERM.join([f"GE*{n_st}*2", "IEA*1*000000002"]) + TERM)
@@ -233,6 +297,7 @@ def _peak_rss() -> int:
     except OSError:  # pragma: no cover - not Linux
         pass
     import resource
+
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
@@ -248,6 +313,7 @@ def _child(kind: str, args: list[str]) -> dict:
     elif kind == "read837":
         from parsers.read837 import Reader837
         from parsers.syntax import Tokenizer
+
         t0 = time.perf_counter()
         reader = Reader837(Tokenizer.open(args[0]))
         for _claim in reader.claims():
@@ -255,12 +321,14 @@ def _child(kind: str, args: list[str]) -> dict:
     elif kind == "read835":
         from parsers.read835 import Reader835
         from parsers.syntax import Tokenizer
+
         t0 = time.perf_counter()
         for _claim in Reader835(Tokenizer.open(args[0])).claims():
             count += 1
     elif kind == "convert":
         from edi.config import Settings
         from edi.pipeline import convert
+
         remit, claims, out, report, state = args
         t0 = time.perf_counter()
         result = convert(remit, [claims], out, report, Settings(state_dir=Path(state)), keep_claims=False)
@@ -268,8 +336,13 @@ def _child(kind: str, args: list[str]) -> dict:
         counts: dict[str, int] = {}
         for outcome in result.outcomes:
             counts[outcome.disposition] = counts.get(outcome.disposition, 0) + 1
-        return {"seconds": seconds, "count": len(result.outcomes), "peak_rss": _peak_rss(),
-                "dispositions": counts, "out_bytes": Path(out).stat().st_size if Path(out).is_file() else 0}
+        return {
+            "seconds": seconds,
+            "count": len(result.outcomes),
+            "peak_rss": _peak_rss(),
+            "dispositions": counts,
+            "out_bytes": Path(out).stat().st_size if Path(out).is_file() else 0,
+        }
     else:
         raise SystemExit(f"unknown measurement {kind!r}")
     return {"seconds": time.perf_counter() - t0, "count": count, "peak_rss": _peak_rss()}
@@ -287,8 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["--child"]:
         print(json.dumps(_child(argv[1], argv[2:])))
         return 0
-    ap = argparse.ArgumentParser(prog="python -m benchmarks.institutional",
-                                 description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.institutional", description=__doc__.split("\n")[0])
     ap.add_argument("--claims", type=int, default=20_000)
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     ap.add_argument("--json", default=None, help="also write the results to this JSON file")
@@ -297,8 +369,10 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     p837, p835 = write_pair(a.claims, a.seed)
     size837, size835 = p837.stat().st_size, p835.stat().st_size
-    print(f"837I {p837.name}: {size837 / MB:.1f} MB; 835 {p835.name}: {size835 / MB:.1f} MB; "
-          f"{a.claims} claims, seed {a.seed} (ready in {time.perf_counter() - t0:.1f}s)")
+    print(
+        f"837I {p837.name}: {size837 / MB:.1f} MB; 835 {p835.name}: {size835 / MB:.1f} MB; "
+        f"{a.claims} claims, seed {a.seed} (ready in {time.perf_counter() - t0:.1f}s)"
+    )
     results: dict[str, dict] = {}
     results["naive 837I"] = dict(measure("naive", p837), bytes=size837)
     results["Reader837 837I"] = dict(measure("read837", p837), bytes=size837)
@@ -306,8 +380,9 @@ def main(argv: list[str] | None = None) -> int:
     results["Reader835 835"] = dict(measure("read835", p835), bytes=size835)
     with tempfile.TemporaryDirectory() as tmp:
         results["convert (end to end)"] = dict(
-            measure("convert", p835, p837, Path(tmp) / "secondary.837", Path(tmp) / "report.json",
-                    Path(tmp) / "state"), bytes=size837 + size835)
+            measure("convert", p835, p837, Path(tmp) / "secondary.837", Path(tmp) / "report.json", Path(tmp) / "state"),
+            bytes=size837 + size835,
+        )
     naive = {"837I": results["naive 837I"]["seconds"], "835": results["naive 835"]["seconds"]}
     naive["both"] = naive["837I"] + naive["835"]
     header = f"{'measurement':<22} {'seconds':>8} {'claims/s':>10} {'MB/s':>7} {'peak RSS':>9} {'x naive':>8}"
@@ -316,11 +391,15 @@ def main(argv: list[str] | None = None) -> int:
     for name, r in results.items():
         base = naive["both"] if name.startswith("convert") else naive["835" if "835" in name else "837I"]
         claims_s = f"{a.claims / r['seconds']:,.0f}" if not name.startswith("naive") else "-"
-        print(f"{name:<22} {r['seconds']:>8.3f} {claims_s:>10} {r['bytes'] / MB / r['seconds']:>7.1f} "
-              f"{r['peak_rss'] / MB:>7.0f}MB {r['seconds'] / base:>8.1f}")
+        print(
+            f"{name:<22} {r['seconds']:>8.3f} {claims_s:>10} {r['bytes'] / MB / r['seconds']:>7.1f} "
+            f"{r['peak_rss'] / MB:>7.0f}MB {r['seconds'] / base:>8.1f}"
+        )
     conv = results["convert (end to end)"]
-    print(f"convert: {conv['count']} claims, dispositions {conv['dispositions']}, "
-          f"secondary 837I {conv['out_bytes'] / MB:.1f} MB")
+    print(
+        f"convert: {conv['count']} claims, dispositions {conv['dispositions']}, "
+        f"secondary 837I {conv['out_bytes'] / MB:.1f} MB"
+    )
     if a.json:
         Path(a.json).parent.mkdir(parents=True, exist_ok=True)
         summary = {"claims": a.claims, "seed": a.seed, "results": results}

@@ -39,9 +39,11 @@ MB = 1024 * 1024
 
 # ------------------------------------------------------------------------------------------- child side
 
+
 def _rss_now() -> int:
     try:
         import psutil
+
         return psutil.Process().memory_info().rss
     except ImportError:  # pragma: no cover - psutil is a dev dependency
         return 0
@@ -62,6 +64,7 @@ def _peak_rss() -> int:
     except OSError:
         pass
     import resource
+
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
 
 
@@ -79,6 +82,7 @@ def _child(kind: str, args: list[str]) -> dict:
             count += 1
     elif kind == "pyx12-reader":
         from pyx12.x12file import X12Reader
+
         reader = X12Reader(path)
         try:
             for _seg in reader:
@@ -115,22 +119,37 @@ def _child(kind: str, args: list[str]) -> dict:
         summary = json.dumps(result.report["totals"]["by_disposition"]) if result is not None else ""
         seconds = time.perf_counter() - t0
         out_size = Path(out).stat().st_size if Path(out).is_file() else 0
-        return {"status": "ok", "seconds": seconds, "count": count, "peak_rss": _peak_rss(),
-                "base_rss": base_rss, "result": summary, "out_bytes": out_size}
+        return {
+            "status": "ok",
+            "seconds": seconds,
+            "count": count,
+            "peak_rss": _peak_rss(),
+            "base_rss": base_rss,
+            "result": summary,
+            "out_bytes": out_size,
+        }
     elif kind == "pyx12-validate":
         import io
         import logging
 
         import pyx12.params
         import pyx12.x12n_document
+
         logging.getLogger("pyx12").setLevel(logging.CRITICAL)
         fd_json = io.StringIO()
         t0 = time.perf_counter()
-        ok = pyx12.x12n_document.x12n_document(param=pyx12.params.params(), src_file=path, fd_997=None,
-                                               fd_html=None, fd_json=fd_json)
+        ok = pyx12.x12n_document.x12n_document(
+            param=pyx12.params.params(), src_file=path, fd_997=None, fd_html=None, fd_json=fd_json
+        )
         seconds = time.perf_counter() - t0
-        return {"status": "ok", "seconds": seconds, "count": 0, "peak_rss": _peak_rss(), "base_rss": base_rss,
-                "result": f"valid={ok}"}
+        return {
+            "status": "ok",
+            "seconds": seconds,
+            "count": 0,
+            "peak_rss": _peak_rss(),
+            "base_rss": base_rss,
+            "result": f"valid={ok}",
+        }
     else:
         raise SystemExit(f"unknown child kind {kind!r}")
     seconds = time.perf_counter() - t0
@@ -139,21 +158,35 @@ def _child(kind: str, args: list[str]) -> dict:
 
 # ------------------------------------------------------------------------------------------- parent side
 
+
 def _limit_memory(limit: int) -> None:
     """In the child, before exec: cap the address space so a runaway run fails alone (MemoryError)."""
     import resource
+
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def measure(kind: str, *args: str | os.PathLike, timeout: float = 3600, memory_limit: int | None = None,
-            env: dict[str, str] | None = None) -> dict:
+def measure(
+    kind: str,
+    *args: str | os.PathLike,
+    timeout: float = 3600,
+    memory_limit: int | None = None,
+    env: dict[str, str] | None = None,
+) -> dict:
     """Run ``kind`` in a fresh interpreter; a crash, a timeout or the memory cap is reported, never raised."""
     cmd = [sys.executable, "-m", "benchmarks.run", "--child", kind, *map(os.fspath, args)]
     root = Path(__file__).resolve().parent.parent
     preexec = (lambda: _limit_memory(memory_limit)) if memory_limit else None
     try:
-        proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=timeout,
-                              preexec_fn=preexec, env={**os.environ, **(env or {})})
+        proc = subprocess.run(
+            cmd,
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            preexec_fn=preexec,
+            env={**os.environ, **(env or {})},
+        )
     except subprocess.TimeoutExpired:
         return {"status": f"timed out after {timeout:.0f}s"}
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
@@ -186,7 +219,7 @@ def count_claims(path: Path, tag: bytes) -> int:
         while chunk := f.read(1 << 20):
             data = tail + chunk
             count += data.count(needle)
-            tail = data[-len(needle) + 1:]
+            tail = data[-len(needle) + 1 :]
     return count
 
 
@@ -239,15 +272,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     ap = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
     ap.add_argument("--claims", type=int, default=None, help="claims in the main pair (default 20000)")
-    ap.add_argument("--big", type=int, default=None, help="claims in the big 835 for the RSS check "
-                    "(default 200000)")
-    ap.add_argument("--quick", action="store_true",
-                    help="small sizes: 2,000 / 20,000 claims, pyx12 slice 200")
+    ap.add_argument("--big", type=int, default=None, help="claims in the big 835 for the RSS check (default 200000)")
+    ap.add_argument("--quick", action="store_true", help="small sizes: 2,000 / 20,000 claims, pyx12 slice 200")
     ap.add_argument("--pyx12-slice", type=int, default=None, help="claims in the pyx12 validation slice")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     ap.add_argument("--json", default=None, help="also write the results to this JSON file")
-    ap.add_argument("--repeat", type=int, default=3,
-                    help="reading rows (but pyx12's) are the best of this many child runs (default 3)")
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="reading rows (but pyx12's) are the best of this many child runs (default 3)",
+    )
     ap.add_argument("--pipeline-timeout", type=float, default=900, help="seconds (default 900)")
     ap.add_argument("--pipeline-memory", type=float, default=4.0, help="GB address-space cap (default 4)")
     a = ap.parse_args(argv)
@@ -261,9 +296,11 @@ def main(argv: list[str] | None = None) -> int:
     t = time.perf_counter()
     p837, p835 = write_pair(DATA_DIR, n, a.seed)
     _, big835 = write_pair(DATA_DIR, big, a.seed)
-    print(f"data: {p837.name} {mb(p837.stat().st_size)} MB, {p835.name} {mb(p835.stat().st_size)} MB, "
-          f"{big835.name} {mb(big835.stat().st_size)} MB "
-          f"(generated or cached in {time.perf_counter() - t:.1f}s)")
+    print(
+        f"data: {p837.name} {mb(p837.stat().st_size)} MB, {p835.name} {mb(p835.stat().st_size)} MB, "
+        f"{big835.name} {mb(big835.stat().st_size)} MB "
+        f"(generated or cached in {time.perf_counter() - t:.1f}s)"
+    )
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; each row is one child process\n")
 
     # 1. reading speed -----------------------------------------------------------------------------------
@@ -282,10 +319,12 @@ def main(argv: list[str] | None = None) -> int:
             if kind == "naive":
                 naive = s
             ratio = f"{s / naive:.1f}x" if naive else ""
-            rows.append([f"{label} {name}", f"{s:.3f}", f"{claims / s:,.0f}", f"{size / MB / s:.1f}", ratio,
-                         mb(r["peak_rss"])])
-    print(f"Reading {n:,} claims (835 CLPs include reversals; file read included; best of {a.repeat} runs, "
-          f"pyx12 one run)")
+            rows.append(
+                [f"{label} {name}", f"{s:.3f}", f"{claims / s:,.0f}", f"{size / MB / s:.1f}", ratio, mb(r["peak_rss"])]
+            )
+    print(
+        f"Reading {n:,} claims (835 CLPs include reversals; file read included; best of {a.repeat} runs, pyx12 one run)"
+    )
     print(table(rows, ["reader", "seconds", "claims/s", "MB/s", "vs naive", "peak RSS MB"]))
 
     # 2. streaming memory ----------------------------------------------------------------------------------
@@ -300,8 +339,16 @@ def main(argv: list[str] | None = None) -> int:
             rows.append([f"{claims:,} claims", mb(path.stat().st_size), r["status"], "", "", ""])
             continue
         peaks.append(r["peak_rss"])
-        rows.append([f"{claims:,} claims", mb(path.stat().st_size), f"{r['seconds']:.2f}",
-                     f"{claims / r['seconds']:,.0f}", mb(r["base_rss"]), mb(r["peak_rss"])])
+        rows.append(
+            [
+                f"{claims:,} claims",
+                mb(path.stat().st_size),
+                f"{r['seconds']:.2f}",
+                f"{claims / r['seconds']:,.0f}",
+                mb(r["base_rss"]),
+                mb(r["peak_rss"]),
+            ]
+        )
     print(table(rows, ["835", "file MB", "seconds", "claims/s", "RSS at start MB", "peak RSS MB"]))
     if len(peaks) == 2:
         growth = peaks[1] / peaks[0] - 1
@@ -310,8 +357,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"peak RSS grows {growth:+.1%} for {big // n}x the claims: {verdict}")
 
     # 3. end to end ----------------------------------------------------------------------------------------
-    print(f"\nEnd to end on the {n:,}-claim pair (pipeline capped at {a.pipeline_memory:g} GB and "
-          f"{a.pipeline_timeout:.0f}s; its state dir is a temporary folder)")
+    print(
+        f"\nEnd to end on the {n:,}-claim pair (pipeline capped at {a.pipeline_memory:g} GB and "
+        f"{a.pipeline_timeout:.0f}s; its state dir is a temporary folder)"
+    )
     rows = []
     claims835 = count_claims(p835, b"CLP")
     small = max(1, min(1000, n // 10))
@@ -321,14 +370,29 @@ def main(argv: list[str] | None = None) -> int:
             out, report = Path(tmp) / f"secondary{size}.837", Path(tmp) / f"report{size}.json"
             state = Path(tmp) / f"state{size}"
             state.mkdir()
-            r = measure("pipeline", c835, c837, out, report, timeout=a.pipeline_timeout,
-                        memory_limit=int(a.pipeline_memory * 1024 * MB), env={"EDI_STATE_DIR": str(state)})
+            r = measure(
+                "pipeline",
+                c835,
+                c837,
+                out,
+                report,
+                timeout=a.pipeline_timeout,
+                memory_limit=int(a.pipeline_memory * 1024 * MB),
+                env={"EDI_STATE_DIR": str(state)},
+            )
             results[f"pipeline/{size}"] = r
             label = f"edi.pipeline.convert ({size:,})"
             if r.get("status") == "ok":
                 got = count_claims(c835, b"CLP")
-                rows.append([label, f"{r['seconds']:.2f}", f"{got / r['seconds']:,.0f}", mb(r["peak_rss"]),
-                             f"measured; output {mb(r.get('out_bytes', 0))} MB"])
+                rows.append(
+                    [
+                        label,
+                        f"{r['seconds']:.2f}",
+                        f"{got / r['seconds']:,.0f}",
+                        mb(r["peak_rss"]),
+                        f"measured; output {mb(r.get('out_bytes', 0))} MB",
+                    ]
+                )
             else:
                 rows.append([label, r["status"], "", "", ""])
         sliced = Path(tmp) / "slice.835"
@@ -337,9 +401,15 @@ def main(argv: list[str] | None = None) -> int:
         results["pyx12-validate"] = {**r, "slice_claims": kept}
         if r.get("status") == "ok":
             rate = kept / r["seconds"]
-            rows.append(["pyx12 x12n_document (validating)", f"{claims835 / rate:.1f}", f"{rate:,.0f}",
-                         mb(r["peak_rss"]), f"extrapolated from a {kept:,}-claim slice ({r['seconds']:.2f}s, "
-                         f"{r.get('result', '')})"])
+            rows.append(
+                [
+                    "pyx12 x12n_document (validating)",
+                    f"{claims835 / rate:.1f}",
+                    f"{rate:,.0f}",
+                    mb(r["peak_rss"]),
+                    f"extrapolated from a {kept:,}-claim slice ({r['seconds']:.2f}s, {r.get('result', '')})",
+                ]
+            )
         else:
             rows.append(["pyx12 x12n_document (validating)", r["status"], "", "", ""])
     print(table(rows, ["run", "seconds", "claims/s", "peak RSS MB", "note"]))

@@ -381,8 +381,7 @@ def _claim_reason(claim_id: str, report: dict, where: Path) -> str:
     errors = [f for f in report["findings"] if f["severity"] == "error"]
     own = [f for f in errors if f["claim_id"] == claim_id] or errors
     said = "; ".join(
-        f"segment {f['segment']} ({f['element'] or f['segment_id'] or 'file'}): "
-        f"{f['explanation']} - {f['message']}"
+        f"segment {f['segment']} ({f['element'] or f['segment_id'] or 'file'}): {f['explanation']} - {f['message']}"
         for f in own[:3]
     )
     more = f" and {len(own) - 3} more" if len(own) > 3 else ""
@@ -576,9 +575,7 @@ class Runner:
                 )
                 log.info("batch.file", file=inp.name, kind=existing.kind, outcome=DUPLICATE)
                 return result
-            result.file_id = store.add_file(
-                result.sha256, inp.name, result.kind or "other", len(data), "processing"
-            )
+            result.file_id = store.add_file(result.sha256, inp.name, result.kind or "other", len(data), "processing")
             try:
                 with store.savepoint():
                     if result.kind == "837":
@@ -649,12 +646,8 @@ class Runner:
             result.claims += 1
             result.dispositions[disposition] += 1
             if disposition not in (READY, CONVERTED):
-                attention.append(
-                    {"file": name, "claim_id": claim_id, "disposition": disposition, "reasons": reasons}
-                )
-        result.dispositions = Counter(
-            {(CONVERTED if k == READY else k): v for k, v in result.dispositions.items()}
-        )
+                attention.append({"file": name, "claim_id": claim_id, "disposition": disposition, "reasons": reasons})
+        result.dispositions = Counter({(CONVERTED if k == READY else k): v for k, v in result.dispositions.items()})
         return _findings_summary(reader.findings)
 
     # -------------------------------------------------------------------------------- rules on the store
@@ -689,8 +682,11 @@ class Runner:
             if state == CONVERTED and store.billed_elsewhere(original_id, existing.id if existing else None):
                 try:  # §1.8: the destination already holds a claim: replace it (frequency 7), never duplicate
                     outcome.secondary = self.poster.replacement(posted, outcome.secondary, required=True)
-                    reasons = [*reasons, "a secondary claim was already sent for this claim: sent as a replacement "
-                               f"(frequency 7, REF*F8 {outcome.secondary.find('REF', 'F8')[2]})"]
+                    reasons = [
+                        *reasons,
+                        "a secondary claim was already sent for this claim: sent as a replacement "
+                        f"(frequency 7, REF*F8 {outcome.secondary.find('REF', 'F8')[2]})",
+                    ]
                 except Refusal as refusal:
                     state, reasons = refusal.disposition, [refusal.reason]
         destination = parties = None
@@ -770,9 +766,7 @@ class Runner:
             )
         return outputs
 
-    def _write(
-        self, chunk, destination: str, run_id: str, when: datetime, attention: list[dict]
-    ) -> dict | None:
+    def _write(self, chunk, destination: str, run_id: str, when: datetime, attention: list[dict]) -> dict | None:
         store = self.store
         parties = InterchangeParties(**chunk[0].parties)
         payer = json.loads(destination)[1]
@@ -799,7 +793,7 @@ class Runner:
             if not keep:
                 return None
             chunk, claims = [k[0] for k in keep], [k[1] for k in keep]
-        numbers = ControlNumbers(store=store)
+        numbers = ControlNumbers(store)
         numbers.reserve(2 + len(claims))
         text = write_837(claims, parties, numbers, when)
         isa13, placed = _control_numbers(text)
@@ -845,9 +839,7 @@ class Runner:
                 write_atomic(Path(record.directory) / record.name, self.store.outbox_text(record.id))
             elif record.gate == GATE_FAILED:
                 report = self.store.gate_report(record.id) or {}
-                write_atomic(
-                    self.rejected_dir / f"{record.name}.report.json", json.dumps(report, indent=2) + "\n"
-                )
+                write_atomic(self.rejected_dir / f"{record.name}.report.json", json.dumps(report, indent=2) + "\n")
                 write_atomic(self.rejected_dir / record.name, self.store.outbox_text(record.id))
                 self.rejected_written.append(record.name)
                 log.warning("gate.rejected", file=record.name, folder=str(self.rejected_dir))
@@ -948,7 +940,7 @@ class Runner:
             with store.transaction():
                 if store.outbox_for(destination):
                     continue  # acknowledged by a run that stopped before moving the input
-                numbers = ControlNumbers(store=store)
+                numbers = ControlNumbers(store)
                 for suffix, text in render_acks(verdict, numbers, when):
                     base = Path(result.input.name).name
                     for name in (f"{base}{suffix}", f"{base}.{result.sha256[:12]}{suffix}"):
@@ -992,9 +984,7 @@ class Runner:
                 if target.exists():
                     target = folder / f"{target.stem}.{result.sha256[:12]}{target.suffix}"
                 if rejected:
-                    write_atomic(
-                        folder / f"{target.name}.report.json", json.dumps(result.report, indent=2) + "\n"
-                    )
+                    write_atomic(folder / f"{target.name}.report.json", json.dumps(result.report, indent=2) + "\n")
                 os.replace(inp.path, target)
                 _fsync_dir(folder)
                 result.moved_to = str(target)
@@ -1112,13 +1102,11 @@ def summary(report: dict) -> str:
     by = ", ".join(f"{k} {v}" for k, v in sorted(claims["by_disposition"].items()) if k != "stored-original")
     lines = [
         f"{totals['files']} file(s): {outcomes}",
-        f"{claims['by_disposition'].get('stored-original', 0)} original claim(s) stored; "
-        f"835 claims: {by or 'none'}",
+        f"{claims['by_disposition'].get('stored-original', 0)} original claim(s) stored; 835 claims: {by or 'none'}",
     ]
     if claims["resolved_pending"]:
         lines.append(
-            "pending claims resolved: "
-            + ", ".join(f"{k} {v}" for k, v in sorted(claims["resolved_pending"].items()))
+            "pending claims resolved: " + ", ".join(f"{k} {v}" for k, v in sorted(claims["resolved_pending"].items()))
         )
     lines.append(
         f"{totals['claims_written']} secondary claim(s) in {totals['outputs']} file(s)"
@@ -1135,9 +1123,7 @@ def summary(report: dict) -> str:
     for name in gate.get("rejected", []):
         lines.append(f"  not published {name}: outbound validation failed (see its report.json)")
     if gate.get("errors"):
-        lines.append(
-            f"  {gate['errors']} output(s) could not be validated: kept, published after a later check"
-        )
+        lines.append(f"  {gate['errors']} output(s) could not be validated: kept, published after a later check")
     if report.get("acknowledgments"):
         lines.append(f"{len(report['acknowledgments'])} acknowledgment(s) written")
     for f in report["files"]:

@@ -76,8 +76,12 @@ class PolicySettings(BaseModel):
     other_payer_claim_number: bool = True
 
     def policy(self) -> Policy:
-        return Policy(self.send_nothing_due, frozenset(self.send_nothing_due_to),
-                      self.send_provider_liability_denials, self.other_payer_claim_number)
+        return Policy(
+            self.send_nothing_due,
+            frozenset(self.send_nothing_due_to),
+            self.send_provider_liability_denials,
+            self.other_payer_claim_number,
+        )
 
 
 def default_gate_workers() -> int:
@@ -118,8 +122,9 @@ class PostingSettings(BaseModel):
     def statement_policy(self):
         from rules.posting import StatementPolicy
 
-        return StatementPolicy(self.small_balance_threshold, self.bad_debt == "uncollectible",
-                               overrides=self.overrides or None)
+        return StatementPolicy(
+            self.small_balance_threshold, self.bad_debt == "uncollectible", overrides=self.overrides or None
+        )
 
     def fees(self) -> dict[tuple[str, tuple[str, ...]], Decimal] | None:
         """The fee schedule (code, modifiers) -> allowed per unit, or None when none is configured.

@@ -43,8 +43,12 @@ def inspect_file(path: str | Path) -> dict:
 
 
 def _envelope(walker) -> dict:
-    return {"interchanges": walker.interchange_count, "groups": walker.group_count,
-            "transactions": walker.transaction_count, "enveloped": walker.tokenizer.enveloped}
+    return {
+        "interchanges": walker.interchange_count,
+        "groups": walker.group_count,
+        "transactions": walker.transaction_count,
+        "enveloped": walker.tokenizer.enveloped,
+    }
 
 
 def _findings(findings: list[Finding]) -> list[dict]:
@@ -63,26 +67,31 @@ def _inspect_835(path) -> dict:
         patient += claim.patient_responsibility_total()
         lines += len(claim.services)
     walker = reader.walker
-    remittances = [{
-        "control_number": r.header.control_number,
-        "payer_id": r.payer_id,
-        "handling": r.handling,
-        "payment": str(r.payment_amount),
-        "payment_date": r.payment_date,
-        "trace_number": r.trace_number,
-        "claims": r.claim_count,
-        "claims_paid": str(r.claim_paid_total),
-        "provider_adjustments": str(sum((a.amount for a in r.provider_adjustments), ZERO)),
-    } for r in reader.remittances]
+    remittances = [
+        {
+            "control_number": r.header.control_number,
+            "payer_id": r.payer_id,
+            "handling": r.handling,
+            "payment": str(r.payment_amount),
+            "payment_date": r.payment_date,
+            "trace_number": r.trace_number,
+            "claims": r.claim_count,
+            "claims_paid": str(r.claim_paid_total),
+            "provider_adjustments": str(sum((a.amount for a in r.provider_adjustments), ZERO)),
+        }
+        for r in reader.remittances
+    ]
     out = _envelope(walker)
-    out.update({
-        "claims": sum(statuses.values()),
-        "service_lines": lines,
-        "claim_status": dict(statuses),
-        "totals": {"charge": str(charge), "paid": str(paid), "patient_responsibility": str(patient)},
-        "remittances": remittances,
-        "findings": _findings(reader.findings),
-    })
+    out.update(
+        {
+            "claims": sum(statuses.values()),
+            "service_lines": lines,
+            "claim_status": dict(statuses),
+            "totals": {"charge": str(charge), "paid": str(paid), "patient_responsibility": str(patient)},
+            "remittances": remittances,
+            "findings": _findings(reader.findings),
+        }
+    )
     return out
 
 
@@ -104,24 +113,28 @@ def _inspect_837(path) -> dict:
             with_cob += 1
     walker = reader.walker
     out = _envelope(walker)
-    out.update({
-        "claims": count,
-        "service_lines": lines,
-        "claim_kinds": dict(kinds),
-        "claim_frequency": dict(frequencies),
-        "claims_with_prior_payer_adjudication": with_cob,
-        "totals": {"charge": str(charge)},
-        "guides": sorted({t.version for t in reader.transactions}),
-        "findings": _findings(reader.findings),
-    })
+    out.update(
+        {
+            "claims": count,
+            "service_lines": lines,
+            "claim_kinds": dict(kinds),
+            "claim_frequency": dict(frequencies),
+            "claims_with_prior_payer_adjudication": with_cob,
+            "totals": {"charge": str(charge)},
+            "guides": sorted({t.version for t in reader.transactions}),
+            "findings": _findings(reader.findings),
+        }
+    )
     return out
 
 
 def render_text(summary: dict) -> str:
     lines = [f"{summary['file']}: X12 {summary.get('transaction_set') or '(no transaction set)'}"]
     if "interchanges" in summary:
-        lines.append(f"  interchanges {summary['interchanges']}, groups {summary['groups']}, transaction sets "
-                     f"{summary['transactions']}" + ("" if summary.get("enveloped", True) else " (no envelope)"))
+        lines.append(
+            f"  interchanges {summary['interchanges']}, groups {summary['groups']}, transaction sets "
+            f"{summary['transactions']}" + ("" if summary.get("enveloped", True) else " (no envelope)")
+        )
     if "claims" in summary:
         lines.append(f"  claims {summary['claims']}, service lines {summary['service_lines']}")
     for key in ("claim_status", "claim_kinds", "claim_frequency", "transaction_sets"):
@@ -130,14 +143,19 @@ def render_text(summary: dict) -> str:
     if summary.get("totals"):
         lines.append("  totals: " + ", ".join(f"{k} {v}" for k, v in summary["totals"].items()))
     for r in summary.get("remittances", []):
-        lines.append(f"  remittance ST02 {r['control_number']}: payer {r['payer_id']}, BPR01 {r['handling']}, "
-                     f"payment {r['payment']} on {r['payment_date'] or '?'}, {r['claims']} claims paid "
-                     f"{r['claims_paid']}, PLB {r['provider_adjustments']}")
+        lines.append(
+            f"  remittance ST02 {r['control_number']}: payer {r['payer_id']}, BPR01 {r['handling']}, "
+            f"payment {r['payment']} on {r['payment_date'] or '?'}, {r['claims']} claims paid "
+            f"{r['claims_paid']}, PLB {r['provider_adjustments']}"
+        )
     findings = summary.get("findings", [])
     lines.append(f"  findings: {len(findings)}" + ("" if findings else " (balanced, envelope consistent)"))
     for f in findings:
         p = f["position"]
-        where = f"segment {p['segment']} ({p['segment_id']}{', ' + p['element'] if p['element'] else ''})" \
-            if p["segment"] else "file"
+        where = (
+            f"segment {p['segment']} ({p['segment_id']}{', ' + p['element'] if p['element'] else ''})"
+            if p["segment"]
+            else "file"
+        )
         lines.append(f"    {f['severity']} [{f['rule']}] {where}: {f['message']}")
     return "\n".join(lines)

@@ -7,26 +7,43 @@ from pathlib import Path
 import click
 
 STATE = click.option(
-    "--state", "state_dir", type=click.Path(file_okay=False, path_type=Path),
-    help="State directory (claim store, control numbers). Default: $EDI_STATE_DIR or ~/.local/state/edi-cob.")
+    "--state",
+    "state_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="State directory (claim store, control numbers). Default: $EDI_STATE_DIR or ~/.local/state/edi-cob.",
+)
 CONFIG = click.option(
-    "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="TOML settings (interchange ids, policy switches, [posting], [gate], state directory).")
+    "--config",
+    "config_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="TOML settings (interchange ids, policy switches, [posting], [gate], state directory).",
+)
 OUT_DIR = click.option(
-    "--out", required=True, type=click.Path(file_okay=False, path_type=Path),
-    help="Folder the secondary 837 files are published to (atomically).")
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder the secondary 837 files are published to (atomically).",
+)
 ACK = click.option(
-    "--ack", "ack_dir", type=click.Path(file_okay=False, path_type=Path),
+    "--ack",
+    "ack_dir",
+    type=click.Path(file_okay=False, path_type=Path),
     help="Write acknowledgments here (atomically): a 999 for each inbound 837 functional group, a TA1 when an "
-         "envelope is bad or ISA14=1 asks for one. Default: settings ack_dir, else none.")
+    "envelope is bad or ISA14=1 asks for one. Default: settings ack_dir, else none.",
+)
 GATE_WORKERS = click.option(
-    "--gate-workers", type=click.IntRange(min=0), default=None,
+    "--gate-workers",
+    type=click.IntRange(min=0),
+    default=None,
     help="Processes validating the outputs before they are published (pyx12: 0.3-0.5 s per file, "
-         "~160 claims/s). Default: settings [gate] workers, else min(2, CPUs); 0 = in this process.")
+    "~160 claims/s). Default: settings [gate] workers, else min(2, CPUs); 0 = in this process.",
+)
 NO_GATE = click.option(
-    "--no-gate", is_flag=True,
+    "--no-gate",
+    is_flag=True,
     help="UNSAFE: publish outputs without validating them (pyx12 guide + COB balancing). A file the receiver "
-         "will reject goes out; use only to measure or in an emergency.")
+    "will reject goes out; use only to measure or in an emergency.",
+)
 
 
 def runner_options(command):

@@ -52,16 +52,26 @@ class ConvertResult:
 def output_parties(settings: Settings, default: InterchangeParties) -> InterchangeParties:
     given = settings.interchange
     return InterchangeParties(
-        given.sender_qualifier or default.sender_qualifier, given.sender_id or default.sender_id,
-        given.receiver_qualifier or default.receiver_qualifier, given.receiver_id or default.receiver_id,
+        given.sender_qualifier or default.sender_qualifier,
+        given.sender_id or default.sender_id,
+        given.receiver_qualifier or default.receiver_qualifier,
+        given.receiver_id or default.receiver_id,
         given.group_sender or given.sender_id or default.group_sender,
         given.group_receiver or given.receiver_id or default.group_receiver,
-        given.usage or default.usage, default.acknowledgment_requested)
+        given.usage or default.usage,
+        default.acknowledgment_requested,
+    )
 
 
-def convert(remit: str | Path, claims: Sequence[str | Path], out: str | Path | None = None,
-            report_path: str | Path | None = None, settings: Settings | None = None,
-            now: datetime | None = None, keep_claims: bool = True) -> ConvertResult:
+def convert(
+    remit: str | Path,
+    claims: Sequence[str | Path],
+    out: str | Path | None = None,
+    report_path: str | Path | None = None,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+    keep_claims: bool = True,
+) -> ConvertResult:
     """Convert one primary 835 and its original 837 claims into secondary claims.
 
     `out` is a path, "-" for standard output, or None to keep the text only in the result. Nothing is
@@ -70,8 +80,7 @@ def convert(remit: str | Path, claims: Sequence[str | Path], out: str | Path | N
     original and secondary claim objects): what the command line does, so memory does not grow with the run.
     """
     with gc_paused():
-        return _convert(remit, claims, out, report_path, settings or Settings(), now or datetime.now(),
-                        keep_claims)
+        return _convert(remit, claims, out, report_path, settings or Settings(), now or datetime.now(), keep_claims)
 
 
 @contextmanager
@@ -88,8 +97,7 @@ def gc_paused():
             gc.enable()
 
 
-def _convert(remit, claims, out, report_path, settings: Settings, now: datetime,
-             keep_claims: bool) -> ConvertResult:
+def _convert(remit, claims, out, report_path, settings: Settings, now: datetime, keep_claims: bool) -> ConvertResult:
     """Streaming where the data allows: the 835 is read whole (netting needs all of a claim's adjudications),
     the original claims stream by, and each secondary claim is rendered as soon as it is derived. Memory
     holds the remittance and the output text, not the original claims."""
@@ -132,7 +140,7 @@ def _convert(remit, claims, out, report_path, settings: Settings, now: datetime,
     if writer.count:
         store = open_store(settings.state_dir)  # the counter `edi batch` and `edi watch` share
         try:
-            result.text = writer.finish(parties, ControlNumbers(settings.state_dir, store=store), now)
+            result.text = writer.finish(parties, ControlNumbers(store), now)
         finally:
             store.close()
         if out is not None:
@@ -145,9 +153,15 @@ def _convert(remit, claims, out, report_path, settings: Settings, now: datetime,
     result.report = build_report(remit, claims, ordered, findings, result.output)
     if report_path is not None:
         write_atomic(report_path, json.dumps(result.report, indent=2) + "\n")
-    log.info("convert.done", remittance=str(remit), claims=len(ordered), converted=writer.count,
-             dispositions=dict(Counter(o.disposition for o in ordered)), output=result.output,
-             seconds=round(time.perf_counter() - started, 3))
+    log.info(
+        "convert.done",
+        remittance=str(remit),
+        claims=len(ordered),
+        converted=writer.count,
+        dispositions=dict(Counter(o.disposition for o in ordered)),
+        output=result.output,
+        seconds=round(time.perf_counter() - started, 3),
+    )
     return result
 
 
@@ -191,5 +205,3 @@ def build_report(remit, claims, outcomes: list[Outcome], findings: list[Finding]
         },
         "input_findings": [f.as_dict() for f in findings],
     }
-
-

@@ -29,6 +29,7 @@ from .store import open_store, raw_remittance
 
 EXIT_OK, EXIT_REVIEW, EXIT_UNREADABLE = 0, 1, 2
 
+
 def _settings(config_path: Path | None, state_dir: Path | None) -> Settings:
     try:
         return Settings.load(config_path, state_dir=state_dir)
@@ -60,9 +61,7 @@ def read_groups(data: bytes, name: str) -> list[tuple[list, str]]:
         for group in group_by_claim(members).values():
             rem = group[-1].remittance
             isa, gs, _ = envelopes[id(rem)]
-            out.append(
-                (group, raw_remittance(isa, gs, rem.delimiters, [raw[id(p)] for p in group], rem.findings))
-            )
+            out.append((group, raw_remittance(isa, gs, rem.delimiters, [raw[id(p)] for p in group], rem.findings)))
     return out
 
 
@@ -217,9 +216,7 @@ def worklist_rows(settings: Settings, today: date) -> list[dict]:
         poster = Poster(store, settings)
         for original_id, claim_id, payer_id, created in store.sent_claims():
             account = next((a for a in store.accounts(claim_id) if a.original_id == original_id), None)
-            answered = account is not None and any(
-                a.payer_id == payer_id for a in poster.load(account).active()
-            )
+            answered = account is not None and any(a.payer_id == payer_id for a in poster.load(account).active())
             if answered:
                 continue
             sent = datetime.fromisoformat(created).date()
@@ -257,9 +254,7 @@ def worklist_rows(settings: Settings, today: date) -> list[dict]:
 @CONFIG
 @click.option("--json", "as_json", is_flag=True, help="Print the items as JSON.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print the items as CSV.")
-@click.option(
-    "--today", type=click.DateTime(["%Y-%m-%d"]), help="The day deadlines are judged on (default: today)."
-)
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="The day deadlines are judged on (default: today).")
 def worklist(
     state_dir: Path | None, config_path: Path | None, as_json: bool, as_csv: bool, today: datetime | None
 ) -> None:
@@ -294,9 +289,7 @@ def ledger() -> None:
 @STATE
 @CONFIG
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
-@click.option(
-    "--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write here (default stdout)."
-)
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write here (default stdout).")
 def ledger_export(state_dir: Path | None, config_path: Path | None, fmt: str, out: Path | None) -> None:
     """Export every ledger entry, in the order written (read back exactly by rules.ledger)."""
     settings = _settings(config_path, state_dir)

@@ -70,9 +70,7 @@ def adjudication_to_json(adj: Adjudication) -> str:
             "charge": str(adj.charge),
             "paid": str(adj.paid),
             "payer_claim_number": adj.payer_claim_number,
-            "patient_responsibility": None
-            if adj.patient_responsibility is None
-            else str(adj.patient_responsibility),
+            "patient_responsibility": None if adj.patient_responsibility is None else str(adj.patient_responsibility),
             "original_claim_number": adj.original_claim_number,
             "trace": adj.trace,
             "trace_payer": adj.trace_payer,
@@ -103,10 +101,7 @@ def adjudication_from_json(body: str) -> Adjudication:
         d["trace"],
         d["trace_payer"],
         date.fromisoformat(d["adjudication_date"]) if d["adjudication_date"] else None,
-        tuple(
-            LinePayment(k, Decimal(c), Decimal(p), None if a is None else Decimal(a))
-            for k, c, p, a in d["lines"]
-        ),
+        tuple(LinePayment(k, Decimal(c), Decimal(p), None if a is None else Decimal(a)) for k, c, p, a in d["lines"]),
         tuple(PostedAdjustment(g, r, Decimal(a), lv, ln) for g, r, a, lv, ln in d["adjustments"]),
         tuple(d["remarks"]),
     )
@@ -130,9 +125,7 @@ def account_payers(claim: Claim837) -> list[list[str]]:
     return [p for p in payers if p[0] in SEQUENCE]
 
 
-def resolve_payer(
-    payment: ClaimPayment, payers: list[list[str]], account: ClaimAccount
-) -> tuple[str, str, str] | None:
+def resolve_payer(payment: ClaimPayment, payers: list[list[str]], account: ClaimAccount) -> tuple[str, str, str] | None:
     """(sequence, payer id, how) of the payer that sent `payment` among the account's payers (module doc)."""
     if not payers:
         return None
@@ -152,15 +145,10 @@ def resolve_payer(
             return (
                 held.sequence,
                 held.payer_id,
-                (
-                    f"reversal of CLP07 {payment.payer_claim_number}, the {held.sequence} "
-                    f"payer's answer on file"
-                ),
+                (f"reversal of CLP07 {payment.payer_claim_number}, the {held.sequence} payer's answer on file"),
             )
     answered = {a.sequence for a in account.active()}
-    expected = next(
-        (p for p in sorted(payers, key=lambda p: SEQUENCE.index(p[0])) if p[0] not in answered), None
-    )
+    expected = next((p for p in sorted(payers, key=lambda p: SEQUENCE.index(p[0])) if p[0] not in answered), None)
     member_nm1 = payment.names.get("IL") or payment.names.get("QC")
     member = member_nm1[9] if member_nm1 and len(member_nm1) > 9 else ""
     by_member = [p for p in payers if member and p[2] == member]
@@ -251,9 +239,7 @@ class GroupPosting:
 class Poster:
     """Posts 835 claim groups on one store: accounts, postings, ledger rows, worklist items."""
 
-    def __init__(
-        self, store: ClaimStore, settings: Settings | None = None, now: Callable[[], datetime] = datetime.now
-    ):
+    def __init__(self, store: ClaimStore, settings: Settings | None = None, now: Callable[[], datetime] = datetime.now):
         self.store = store
         self.settings = settings or Settings()
         self.now = now
@@ -303,9 +289,7 @@ class Poster:
         candidate, record, account, resolved = self._choose(stored, group[-1])
         result.original, result.account_id = candidate, record.id
         if resolved is None:
-            result.refused.append(
-                "the 835's payer is none of the claim's payers and no next payer is expected"
-            )
+            result.refused.append("the 835's payer is none of the claim's payers and no next payer is expected")
             return result
         result.sequence, result.payer_id, result.resolved_by = resolved
         when = self.now()
@@ -337,9 +321,7 @@ class Poster:
             result.posted += 1
             result.findings += outcome.findings
             account = outcome.account
-            self.store.add_ledger_entries(
-                record.id, posting_id, ledger_entries(account, adj, when, self.policy)
-            )
+            self.store.add_ledger_entries(record.id, posting_id, ledger_entries(account, adj, when, self.policy))
             if adj.is_reversal:
                 self.store.close_worklist(
                     record.id, adj.payer_id, adj.payer_claim_number, f"reversed by remittance {adj.trace}"
@@ -484,9 +466,7 @@ class Poster:
             )
         return as_replacement(claim, icn)
 
-    def onward(
-        self, group: list[ClaimPayment], posted: GroupPosting, policy
-    ) -> tuple[str, list[str], Claim837 | None]:
+    def onward(self, group: list[ClaimPayment], posted: GroupPosting, policy) -> tuple[str, list[str], Claim837 | None]:
         """A later payer's answer (S, T ...): posted, and when the original names a further payer after the
         secondary, the tertiary claim (§3.8). Returns (state, reasons, claim to send or None)."""
         original = posted.original.claim
@@ -556,9 +536,7 @@ class Poster:
         """The primary's netted answer on file for this account, re-read from its stored X12."""
         postings = [p for p in self.store.postings(posted.account_id) if p.sequence == "P"]
         if not postings:
-            raise Refusal(
-                NEEDS_REVIEW, "the primary's answer is not on file: the tertiary claim needs its 2320"
-            )
+            raise Refusal(NEEDS_REVIEW, "the primary's answer is not on file: the tertiary claim needs its 2320")
         wanted = {(p.payer_claim_number, p.reversal, p.trace) for p in postings}
         payments, seen = [], set()
         for p in postings:

@@ -361,9 +361,7 @@ class ClaimStore(Protocol):
     def secondary_claim(self, ready: ReadyClaim) -> Claim837: ...
 
     # outputs
-    def add_outbox(
-        self, name: str, directory: str, text: str, claims: int, destination: str, run_id: str
-    ) -> int: ...
+    def add_outbox(self, name: str, directory: str, text: str, claims: int, destination: str, run_id: str) -> int: ...
     def record_secondary(
         self,
         adjudication_id: int,
@@ -517,9 +515,7 @@ class SQLiteStore:
             row[0], row[1], row[2], row[3], row[4], json.loads(row[5]) if row[5] else None, row[6] is not None
         )
 
-    def add_file(
-        self, sha256: str, name: str, kind: str, size: int, outcome: str, report: dict | None = None
-    ) -> int:
+    def add_file(self, sha256: str, name: str, kind: str, size: int, outcome: str, report: dict | None = None) -> int:
         with self.transaction():
             cur = self.db.execute(
                 "INSERT INTO inbound_files (sha256, name, kind, size, received_at, outcome, report) "
@@ -638,9 +634,7 @@ class SQLiteStore:
     ) -> int:
         with self.transaction():
             envelope = self._envelope_id(secondary.transaction) if secondary is not None else None
-            body = (
-                json.dumps({"envelope": envelope, "claim": claim_to_json(secondary)}) if secondary else None
-            )
+            body = json.dumps({"envelope": envelope, "claim": claim_to_json(secondary)}) if secondary else None
             row = self.db.execute(
                 "INSERT INTO adjudications (remittance_key, claim_id, payer_claim_number, status, raw, file_id, "
                 "state, reasons, original_id, destination, parties, secondary, updated_at) "
@@ -700,9 +694,7 @@ class SQLiteStore:
                 (*part, READY),
             ).fetchall()
             by_id = {row[0]: row for row in rows}
-            out += [
-                ReadyClaim(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in map(by_id.get, part) if r
-            ]
+            out += [ReadyClaim(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in map(by_id.get, part) if r]
         return out
 
     def secondary_claim(self, ready: ReadyClaim) -> Claim837:
@@ -727,9 +719,7 @@ class SQLiteStore:
         return dict(self.db.execute("SELECT state, COUNT(*) FROM adjudications GROUP BY state").fetchall())
 
     # -------------------------------------------------------------------------------- outputs
-    def add_outbox(
-        self, name: str, directory: str, text: str, claims: int, destination: str, run_id: str
-    ) -> int:
+    def add_outbox(self, name: str, directory: str, text: str, claims: int, destination: str, run_id: str) -> int:
         with self.transaction():
             return self.db.execute(
                 "INSERT INTO outbox (name, directory, text, claims, destination, run_id, created_at) "
@@ -882,8 +872,18 @@ class SQLiteStore:
             cur = self.db.execute(
                 "INSERT INTO postings (account_id, sequence, payer_id, payer_claim_number, reversal, trace, body, "
                 "raw, resolved_by, posted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (account_id, sequence, payer_id, payer_claim_number, int(reversal), trace, body, raw, resolved_by,
-                 _now()),
+                (
+                    account_id,
+                    sequence,
+                    payer_id,
+                    payer_claim_number,
+                    int(reversal),
+                    trace,
+                    body,
+                    raw,
+                    resolved_by,
+                    _now(),
+                ),
             )
             return cur.lastrowid if cur.rowcount else None
 
@@ -898,9 +898,25 @@ class SQLiteStore:
                 f"INSERT INTO ledger_entries (account_id, posting_id, {self._LEDGER}) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (account_id, posting_id, e.timestamp.isoformat(), e.claim, e.payer, e.level, e.kind,
-                     str(e.amount), e.category, e.group, e.reason, e.line, e.trace, e.trace_payer,
-                     e.payer_claim_number, e.sequence, e.note)
+                    (
+                        account_id,
+                        posting_id,
+                        e.timestamp.isoformat(),
+                        e.claim,
+                        e.payer,
+                        e.level,
+                        e.kind,
+                        str(e.amount),
+                        e.category,
+                        e.group,
+                        e.reason,
+                        e.line,
+                        e.trace,
+                        e.trace_payer,
+                        e.payer_claim_number,
+                        e.sequence,
+                        e.note,
+                    )
                     for e in entries
                 ],
             )
@@ -918,19 +934,33 @@ class SQLiteStore:
             where, args = "WHERE claim = ?", (claim_id,)
         rows = self.db.execute(f"SELECT {self._LEDGER} FROM ledger_entries {where} ORDER BY id", args)
         return [
-            LedgerEntry(datetime.fromisoformat(r[0]), r[1], r[2], r[3], r[4], Decimal(r[5]), r[6], *r[7:])
-            for r in rows
+            LedgerEntry(datetime.fromisoformat(r[0]), r[1], r[2], r[3], r[4], Decimal(r[5]), r[6], *r[7:]) for r in rows
         ]
 
     def add_worklist_item(self, item: dict) -> int:
-        keys = ("account_id", "posting_id", "claim_id", "line", "payer_id", "payer_claim_number", "grp", "reason",
-                "amount", "action", "deadline", "alert_on", "note")
+        keys = (
+            "account_id",
+            "posting_id",
+            "claim_id",
+            "line",
+            "payer_id",
+            "payer_claim_number",
+            "grp",
+            "reason",
+            "amount",
+            "action",
+            "deadline",
+            "alert_on",
+            "note",
+        )
         with self.transaction():
             return self.db.execute(
                 f"INSERT INTO worklist ({', '.join(keys)}, status, created_at) "
                 f"VALUES ({', '.join('?' * len(keys))}, 'open', ?)",
-                (*(item.get(k) if k in ("posting_id", "deadline", "alert_on") else item.get(k, "") for k in keys),
-                 _now()),
+                (
+                    *(item.get(k) if k in ("posting_id", "deadline", "alert_on") else item.get(k, "") for k in keys),
+                    _now(),
+                ),
             ).lastrowid
 
     def close_worklist(self, account_id: int, payer_id: str, payer_claim_number: str, note: str) -> int:
@@ -1008,10 +1038,7 @@ def claim_to_json(claim: Claim837) -> str:
             "patient": claim.patient.segments if claim.patient is not None else None,
             "claim": claim.segments,
             "other_payers": [o.segments for o in claim.other_payers],
-            "lines": [
-                [line.segments, [a.segments for a in line.adjudications], line.trailing]
-                for line in claim.lines
-            ],
+            "lines": [[line.segments, [a.segments for a in line.adjudications], line.trailing] for line in claim.lines],
         },
         separators=(",", ":"),
     )
@@ -1027,9 +1054,7 @@ def claim_from_json(body: str, transaction: Transaction837) -> Claim837:
     patient = HierarchyLevel(doc["patient"], where, subscriber) if doc["patient"] is not None else None
     lines = []
     for segments, adjudications, trailing in doc["lines"]:
-        lines.append(
-            ServiceLine(segments, where, [LineAdjudication(a, where) for a in adjudications], trailing)
-        )
+        lines.append(ServiceLine(segments, where, [LineAdjudication(a, where) for a in adjudications], trailing))
     levels = [level for level in (provider, subscriber, patient) if level is not None]
     return Claim837(
         doc["claim"],
@@ -1089,7 +1114,5 @@ def payments_from_raw(raw: str, name: str = "store") -> list[ClaimPayment]:
         out.append(f"IEA{e}1{e}0{t}")
     remittances, _ = read_835("".join(out).encode("latin-1"), name)
     for remittance in remittances:  # the findings of the remittance as first read, not of the small copy
-        remittance.header.findings[:] = [
-            Finding(rule, message, Position(name)) for rule, message in doc["findings"]
-        ]
+        remittance.header.findings[:] = [Finding(rule, message, Position(name)) for rule, message in doc["findings"]]
     return [claim for remittance in remittances for claim in remittance.claims]

@@ -333,13 +333,7 @@ class FileVerdict:
             "guide": self.guide,
             "claims": self.claims,
             "verdict": (
-                "unreadable"
-                if self.unreadable
-                else "errors"
-                if self.errors
-                else "warnings"
-                if self.issues
-                else "clean"
+                "unreadable" if self.unreadable else "errors" if self.errors else "warnings" if self.issues else "clean"
             ),
             "exit_code": self.exit_code,
             "guide_checked": self.guide_checked,
@@ -398,9 +392,7 @@ def _structure(path: Path, name: str, verdict: FileVerdict) -> array:
             if tag == "ST":
                 if not verdict.kind:
                     verdict.kind = element(seg, 1)
-                st = SetInfo(
-                    element(seg, 1), element(seg, 2), element(seg, 3) or (gs.version if gs else ""), ordinal
-                )
+                st = SetInfo(element(seg, 1), element(seg, 2), element(seg, 3) or (gs.version if gs else ""), ordinal)
                 if gs is not None:
                     gs.sets.append(st)
             elif tag == "SE":
@@ -573,9 +565,7 @@ _SAME_AS_OURS = {
 _ENGINE_RULES = frozenset({"no-map", "engine", "pyx12-crash", "not-x12", "encoding", "unreadable", "invalid"})
 
 
-def _enclosing(
-    verdict: FileVerdict, ordinal: int
-) -> tuple[InterchangeInfo | None, GroupInfo | None, SetInfo | None]:
+def _enclosing(verdict: FileVerdict, ordinal: int) -> tuple[InterchangeInfo | None, GroupInfo | None, SetInfo | None]:
     for isa in verdict.interchanges:
         if isa.start <= ordinal <= (isa.end or sys.maxsize):
             for gs in isa.groups:
@@ -617,9 +607,7 @@ def _guide(path: Path, name: str, verdict: FileVerdict, offsets: array) -> list[
         def in_bare(o: int) -> bool:
             return any(isa.start <= o <= (isa.end or sys.maxsize) for isa in bare)
 
-        dropped = [
-            f for f in raw if f.rule == "IK304-3" and "GS_LOOP" in f.message and in_bare(f.position.segment)
-        ]
+        dropped = [f for f in raw if f.rule == "IK304-3" and "GS_LOOP" in f.message and in_bare(f.position.segment)]
         if dropped:
             raw = [f for f in raw if f not in dropped]
             verdict.issues.append(
@@ -862,14 +850,10 @@ def plan_acks(verdict: FileVerdict):
         notes = sorted(dict.fromkeys(notes), key=lambda n: n == "025")  # say what is wrong inside it first
         first_gs = isa.groups[0] if isa.groups else None
         if notes:
-            ta1s.append(
-                TA1(isa.control_number, isa.field(9), isa.field(10), "R", notes[0], _parties(isa, first_gs))
-            )
+            ta1s.append(TA1(isa.control_number, isa.field(9), isa.field(10), "R", notes[0], _parties(isa, first_gs)))
             continue  # a rejected interchange is not opened: no 999 for its groups
         if isa.field(14) == "1":
-            ta1s.append(
-                TA1(isa.control_number, isa.field(9), isa.field(10), "A", "000", _parties(isa, first_gs))
-            )
+            ta1s.append(TA1(isa.control_number, isa.field(9), isa.field(10), "A", "000", _parties(isa, first_gs)))
         if not verdict.guide_checked or verdict.unreadable:
             continue
         ack = InterchangeAck(_parties(isa, first_gs))
@@ -888,21 +872,15 @@ def plan_acks(verdict: FileVerdict):
                 o, seg_id = f.position.segment, f.position.segment_id
                 if not gs.start <= o <= g_end:
                     continue
-                if f.rule.startswith("AK905-") and not any(
-                    st.start <= o <= (st.end or g_end) for st in gs.sets
-                ):
+                if f.rule.startswith("AK905-") and not any(st.start <= o <= (st.end or g_end) for st in gs.sets):
                     group.codes.append(f.rule[6:])
                 elif seg_id in ("GS", "GE") and f.rule.startswith("IK403-"):
                     group.codes.append(_GS_CODE.get(_element_position(f.position.element)[0], "1"))
-            group.codes += [
-                "19" for i in verdict.issues if i.rule == "duplicate-GS06" and i.segment == gs.start
-            ]
+            group.codes += ["19" for i in verdict.issues if i.rule == "duplicate-GS06" and i.segment == gs.start]
             for st in gs.sets:
                 s_end = st.end or g_end
                 s = SetAck(st.set_id, st.control_number, st.guide)
-                s.codes += [
-                    "23" for i in verdict.issues if i.rule == "duplicate-ST02" and i.segment == st.start
-                ]
+                s.codes += ["23" for i in verdict.issues if i.rule == "duplicate-ST02" and i.segment == st.start]
                 by_segment: dict[tuple[int, str], SegmentError] = {}
                 for f in guide:
                     o, seg_id, rule = f.position.segment, f.position.segment_id, f.rule
@@ -979,13 +957,7 @@ def render_text(verdicts: list[FileVerdict]) -> str:
     for v in verdicts:
         what = " ".join(x for x in (v.kind and f"X12 {v.kind}", v.guide) if x) or "no transaction set"
         errors, warnings = len(v.errors), len(v.issues) - len(v.errors)
-        state = (
-            "UNREADABLE"
-            if v.unreadable
-            else f"{errors} error(s), {warnings} warning(s)"
-            if v.issues
-            else "clean"
-        )
+        state = "UNREADABLE" if v.unreadable else f"{errors} error(s), {warnings} warning(s)" if v.issues else "clean"
         claims = f", {v.claims} claim(s)" if v.kind in ("835", "837") else ""
         lines.append(f"{v.file}: {what}{claims}: {state}")
         for i in v.issues:
@@ -1030,11 +1002,16 @@ def validate(
     if ack_dir is not None:
         from .config import default_state_dir
         from .control import ControlNumbers
+        from .store import open_store
 
-        numbers = ControlNumbers(state_dir or default_state_dir())
-        when = datetime.now()
-        for v in verdicts:
-            written += write_acks(v, ack_dir, numbers, when)
+        store = open_store(state_dir or default_state_dir())
+        try:
+            numbers = ControlNumbers(store)
+            when = datetime.now()
+            for v in verdicts:
+                written += write_acks(v, ack_dir, numbers, when)
+        finally:
+            store.close()
     if as_json:
         click.echo(
             json.dumps(
@@ -1047,6 +1024,4 @@ def validate(
         for p in written:
             click.echo(f"wrote {p}", err=True)
     codes = {v.exit_code for v in verdicts}
-    sys.exit(
-        EXIT_UNREADABLE if EXIT_UNREADABLE in codes else EXIT_FINDINGS if EXIT_FINDINGS in codes else EXIT_OK
-    )
+    sys.exit(EXIT_UNREADABLE if EXIT_UNREADABLE in codes else EXIT_FINDINGS if EXIT_FINDINGS in codes else EXIT_OK)

@@ -19,7 +19,7 @@ id and element; unmatched records (ISA/GS/ST element errors) take the segment id
 callback and the element from the "(ISA05)" pyx12 writes in its message. JSON entries without a log record
 (logging disabled by the host application) still become findings.
 
-pyx12's quirks handled here (see shared/reference/PYX12-NOTES.md): a non-ASCII byte raises
+pyx12's quirks handled here (pyx12 4.0.0): a non-ASCII byte raises
 UnicodeDecodeError (-> rule "encoding", positioned at the byte); an unreadable ISA only logs "does not look
 like an X12 data file" (-> rule "not-x12", with the reason); an unknown GS08 raises EngineError "Map not
 found" (-> rule "no-map"); its 999 for an 835 crashes half-way (-> ack_999 "", no finding). pyx12's logs
@@ -178,9 +178,7 @@ def _json_errors(tree: dict) -> list[_JsonErr]:
 
     def plain(kind: str, node: dict, seg_id: str) -> None:
         for e in node.get("errors", []):
-            out.append(
-                _JsonErr(kind, str(e["err_cde"]), e["err_str"], None, node.get("cur_line") or 0, seg_id, "")
-            )
+            out.append(_JsonErr(kind, str(e["err_cde"]), e["err_str"], None, node.get("cur_line") or 0, seg_id, ""))
 
     for isa in tree.get("interchanges", []):
         plain("ISA", isa, "ISA")
@@ -191,11 +189,7 @@ def _json_errors(tree: dict) -> list[_JsonErr]:
                 for seg in st.get("segments", []):
                     seg_id, line = seg.get("seg_id") or "", seg.get("cur_line") or 0
                     for e in seg.get("errors", []):
-                        out.append(
-                            _JsonErr(
-                                "SEG", str(e["err_cde"]), e["err_str"], e.get("err_val"), line, seg_id, ""
-                            )
-                        )
+                        out.append(_JsonErr("SEG", str(e["err_cde"]), e["err_str"], e.get("err_val"), line, seg_id, ""))
                     for ele in seg.get("elements", []):
                         ref = _element_ref(seg_id, ele.get("ele_pos"), ele.get("subele_pos"))
                         for e in ele.get("errors", []):
@@ -363,15 +357,10 @@ def _run(path: Path, name: str) -> GuideValidation:
             m = _MAP_NOT_FOUND_RE.search(text)
             if text.startswith("Map not found") and m:
                 icvn, fic, vriic = m.groups()
-                msg = (
-                    f"pyx12 has no map for guide {vriic} (GS01 {fic}, ISA12 {icvn}); "
-                    f"its maps include {_SHIPPED}"
-                )
+                msg = f"pyx12 has no map for guide {vriic} (GS01 {fic}, ISA12 {icvn}); its maps include {_SHIPPED}"
                 findings.append(Finding("no-map", msg, Position(name, last_line + 1, 0, "GS", "GS08")))
             else:
-                findings.append(
-                    Finding("engine", f"pyx12 stopped: {text[:200]}", Position(name, last_line + 1, 0))
-                )
+                findings.append(Finding("engine", f"pyx12 stopped: {text[:200]}", Position(name, last_line + 1, 0)))
         except OSError as exc:
             crashed = True
             findings.append(
@@ -428,8 +417,7 @@ def _run(path: Path, name: str) -> GuideValidation:
     pending = _json_errors(tree)
 
     matched = [
-        (kind, line, code, rest, _match(pending, kind, code, line, rest))
-        for kind, line, code, rest in logged_errors
+        (kind, line, code, rest, _match(pending, kind, code, line, rest)) for kind, line, code, rest in logged_errors
     ]
     # Unmatched records (ISA/GS/ST element errors; everything when pyx12 crashed before writing its JSON):
     # the segment id comes from the ordinal.

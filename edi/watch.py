@@ -138,9 +138,7 @@ def watch(
     force_polling: bool = False,
 ) -> int:
     """Run the service until SIGTERM or SIGINT; returns 0."""
-    watcher = Watcher(
-        Path(inbox), Path(out), settings or Settings(), stable_seconds, poll_interval, force_polling
-    )
+    watcher = Watcher(Path(inbox), Path(out), settings or Settings(), stable_seconds, poll_interval, force_polling)
 
     def stop(signum, _frame) -> None:
         log.info("watch.signal", signal=signal.Signals(signum).name)

@@ -144,28 +144,36 @@ class EnvelopeWalker:
             if first:
                 first = False
                 if not tok.enveloped:
-                    self._finding("no-envelope", "file has no ISA/GS envelope (starts at ST); delimiters "
-                                  f"guessed: element {tok.delimiters.element!r}, component "
-                                  f"{tok.delimiters.component!r}, terminator {tok.delimiters.segment!r}",
-                                  severity="warning")
+                    self._finding(
+                        "no-envelope",
+                        "file has no ISA/GS envelope (starts at ST); delimiters "
+                        f"guessed: element {tok.delimiters.element!r}, component "
+                        f"{tok.delimiters.component!r}, terminator {tok.delimiters.segment!r}",
+                        severity="warning",
+                    )
             tag = seg[0]
             if count:
                 count += 1
                 if tag == "SE":
                     st = self.transaction
                     if element(seg, 1) != str(count):
-                        self._finding("SE01", f"SE01 says {element(seg, 1)!r} segments but the transaction set "
-                                      f"has {count}", "SE01")
+                        self._finding(
+                            "SE01",
+                            f"SE01 says {element(seg, 1)!r} segments but the transaction set has {count}",
+                            "SE01",
+                        )
                     if element(seg, 2) != st.control_number:
-                        self._finding("SE02", f"SE02 {element(seg, 2)!r} does not match ST02 "
-                                      f"{st.control_number!r}", "SE02")
+                        self._finding(
+                            "SE02", f"SE02 {element(seg, 2)!r} does not match ST02 {st.control_number!r}", "SE02"
+                        )
                     yield seg
                     self.transaction = None
                     count = 0
                     continue
                 if tag in ("ST", "GS", "GE", "ISA", "IEA"):
-                    raise tok.error(f"transaction set {self.transaction.control_number!r} is not closed: "
-                                    f"expected SE before {tag}")
+                    raise tok.error(
+                        f"transaction set {self.transaction.control_number!r} is not closed: expected SE before {tag}"
+                    )
                 yield seg
                 continue
             if tag == "ST":
@@ -186,8 +194,12 @@ class EnvelopeWalker:
                 if length != 106:
                     self._finding("ISA-width", f"ISA is {length} characters, not the fixed 106", severity="warning")
                 if element(seg, 12) == "00501" and not tok.delimiters.repetition:
-                    self._finding("ISA11", f"ISA11 is {element(seg, 11)!r}: a 00501 interchange needs a "
-                                  "repetition separator", "ISA11", "warning")
+                    self._finding(
+                        "ISA11",
+                        f"ISA11 is {element(seg, 11)!r}: a 00501 interchange needs a repetition separator",
+                        "ISA11",
+                        "warning",
+                    )
                 yield seg
             elif tag == "GS":
                 if self.group is not None:
@@ -204,26 +216,39 @@ class EnvelopeWalker:
                     self._finding("envelope", "GE without a GS")
                 else:
                     if element(seg, 1) != str(sets_in_group):
-                        self._finding("GE01", f"GE01 says {element(seg, 1)!r} transaction sets but the group has "
-                                      f"{sets_in_group}", "GE01")
+                        self._finding(
+                            "GE01",
+                            f"GE01 says {element(seg, 1)!r} transaction sets but the group has {sets_in_group}",
+                            "GE01",
+                        )
                     if element(seg, 2) != self.group.control_number:
-                        self._finding("GE02", f"GE02 {element(seg, 2)!r} does not match GS06 "
-                                      f"{self.group.control_number!r}", "GE02")
+                        self._finding(
+                            "GE02",
+                            f"GE02 {element(seg, 2)!r} does not match GS06 {self.group.control_number!r}",
+                            "GE02",
+                        )
                 yield seg
                 self.group = None
             elif tag == "IEA":
                 if self.group is not None:
-                    raise tok.error(f"functional group {self.group.control_number!r} is not closed: expected GE "
-                                    "before IEA")
+                    raise tok.error(
+                        f"functional group {self.group.control_number!r} is not closed: expected GE before IEA"
+                    )
                 if self.interchange is None:
                     self._finding("envelope", "IEA without an ISA")
                 else:
                     if element(seg, 1) != str(groups_in_interchange):
-                        self._finding("IEA01", f"IEA01 says {element(seg, 1)!r} groups but the interchange has "
-                                      f"{groups_in_interchange}", "IEA01")
+                        self._finding(
+                            "IEA01",
+                            f"IEA01 says {element(seg, 1)!r} groups but the interchange has {groups_in_interchange}",
+                            "IEA01",
+                        )
                     if element(seg, 2) != self.interchange.control_number:
-                        self._finding("IEA02", f"IEA02 {element(seg, 2)!r} does not match ISA13 "
-                                      f"{self.interchange.control_number!r}", "IEA02")
+                        self._finding(
+                            "IEA02",
+                            f"IEA02 {element(seg, 2)!r} does not match ISA13 {self.interchange.control_number!r}",
+                            "IEA02",
+                        )
                 yield seg
                 self.interchange = None
             elif tag == "TA1":
@@ -236,8 +261,7 @@ class EnvelopeWalker:
             raise X12Error("empty file: expected an ISA segment", Position(self.name))
         end = Position(self.name, tok.ordinal, tok.offset, tok.segment_id)
         if count:
-            raise X12Error(f"file ends inside transaction set {self.transaction.control_number!r}: expected SE",
-                           end)
+            raise X12Error(f"file ends inside transaction set {self.transaction.control_number!r}: expected SE", end)
         if self.group is not None:
             raise X12Error(f"file ends inside functional group {self.group.control_number!r}: expected GE", end)
         if self.interchange is not None:

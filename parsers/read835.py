@@ -126,8 +126,15 @@ class Reader835:
         merged.sort(key=lambda f: f.position.segment)
         return merged
 
-    def _add(self, rule: str, message: str, position: Position, severity: str = "error",
-             rem: Remittance | None = None, claim: ClaimPayment | None = None) -> None:
+    def _add(
+        self,
+        rule: str,
+        message: str,
+        position: Position,
+        severity: str = "error",
+        rem: Remittance | None = None,
+        claim: ClaimPayment | None = None,
+    ) -> None:
         finding = Finding(rule, message, position, severity)
         self._findings.append(finding)
         if rem is not None:
@@ -146,8 +153,13 @@ class Reader835:
         if d is not None:
             return d
         if value == "":
-            self._add("missing-amount", f"{element} is empty where an amount is required; read as 0",
-                      self.tokenizer.position(element), "error", self._rem)
+            self._add(
+                "missing-amount",
+                f"{element} is empty where an amount is required; read as 0",
+                self.tokenizer.position(element),
+                "error",
+                self._rem,
+            )
             return ZERO
         try:
             d = _strict_decimal(value)
@@ -162,13 +174,14 @@ class Reader835:
         if value == "":
             what = f"{element} is empty: expected a decimal amount"
         else:
-            what = (f"{element} {_describe_value(value)} is not a decimal amount "
-                    "(expected digits with an optional leading '-' and one '.')")
+            what = (
+                f"{element} {_describe_value(value)} is not a decimal amount "
+                "(expected digits with an optional leading '-' and one '.')"
+            )
         return self.tokenizer.error(what, element)
 
     def _short(self, tag: str, need: int, have: int) -> X12Error:
-        return self.tokenizer.error(f"{tag} has {have - 1} elements: expected at least {need}",
-                                    f"{tag}{need:02d}")
+        return self.tokenizer.error(f"{tag} has {have - 1} elements: expected at least {need}", f"{tag}{need:02d}")
 
     def _procedure(self, value: str, delimiters: Delimiters, rem: Remittance, element: str) -> Procedure:
         proc = self._procedures.get(value)
@@ -190,9 +203,13 @@ class Reader835:
         if getattr(self, "_mismatch_reported", None) is rem:
             return
         self._mismatch_reported = rem
-        self._add("composite-separator",
-                  f"composite uses {used!r} but the component separator is {rem.delimiters.component!r}; "
-                  f"read with {used!r}", self.tokenizer.position(element), "warning", rem)
+        self._add(
+            "composite-separator",
+            f"composite uses {used!r} but the component separator is {rem.delimiters.component!r}; read with {used!r}",
+            self.tokenizer.position(element),
+            "warning",
+            rem,
+        )
 
     def _cas(self, seg: list[str], target: list[Adjustment]) -> tuple[Decimal, Decimal, bool]:
         """Append the segment's triplets to `target`; returns (Σ amounts, Σ PR amounts, any PR)."""
@@ -201,9 +218,14 @@ class Reader835:
             raise self._short("CAS", 3, n)
         group = seg[1]
         if group not in CAS_GROUPS:
-            self._add("CAS01", f"CAS01 group code {_describe_code(group)} is not CO, OA, PI or PR (or CR); "
-                      "the segment was not read as an adjustment", self.tokenizer.position("CAS01"), "error",
-                      self._rem)
+            self._add(
+                "CAS01",
+                f"CAS01 group code {_describe_code(group)} is not CO, OA, PI or PR (or CR); "
+                "the segment was not read as an adjustment",
+                self.tokenizer.position("CAS01"),
+                "error",
+                self._rem,
+            )
             return ZERO, ZERO, False
         adjustments = self._adjustments
         total = ZERO
@@ -213,8 +235,10 @@ class Reader835:
             q = seg[i + 2] if i + 2 < n else ""
             if not reason:
                 if a or q:
-                    raise self.tokenizer.error(f"CAS{i:02d} is empty but CAS{i + 1:02d}/CAS{i + 2:02d} are "
-                                               "not: expected a reason code", f"CAS{i:02d}")
+                    raise self.tokenizer.error(
+                        f"CAS{i:02d} is empty but CAS{i + 1:02d}/CAS{i + 2:02d} are not: expected a reason code",
+                        f"CAS{i:02d}",
+                    )
                 continue
             key = (group, reason, a, q)
             adj = adjustments.get(key)
@@ -333,8 +357,16 @@ class Reader835:
                             units = amount(seg[5], "SVC05")
                     original = procedure(seg[6], delimiters, rem, "SVC06") if n > 6 and seg[6] else None
                     original_units = amount(seg[7], "SVC07") if n > 7 and seg[7] else None
-                    svc = ServicePayment(proc, charge, paid, seg[4] if n > 4 else "", units, original,
-                                         original_units, _position(name, tok.ordinal, tok.offset, tag))
+                    svc = ServicePayment(
+                        proc,
+                        charge,
+                        paid,
+                        seg[4] if n > 4 else "",
+                        units,
+                        original,
+                        original_units,
+                        _position(name, tok.ordinal, tok.offset, tag),
+                    )
                     if units_absent:
                         svc.units_absent = True
                     claim.services.append(svc)
@@ -386,7 +418,8 @@ class Reader835:
                         self._check_line(svc, line_cas, rem, claim)
                     patient = claim.patient_responsibility
                     if claim.charge - claim_cas != claim.paid or (
-                            (has_pr or patient) and (patient or ZERO) != pr_total and claim.status != "22"):
+                        (has_pr or patient) and (patient or ZERO) != pr_total and claim.status != "22"
+                    ):
                         self._check_claim(claim, claim_cas, pr_total, has_pr, rem)
                     done = claim
                     claim = svc = None
@@ -416,8 +449,18 @@ class Reader835:
                         patient = amount(seg[5], "CLP05")
                 else:
                     patient = None
-                claim = ClaimPayment(seg, seg[1], seg[2], charge, paid, patient, seg[7] if n > 7 else "",
-                                     _position(name, tok.ordinal, tok.offset, tag), rem, header_number)
+                claim = ClaimPayment(
+                    seg,
+                    seg[1],
+                    seg[2],
+                    charge,
+                    paid,
+                    patient,
+                    seg[7] if n > 7 else "",
+                    _position(name, tok.ordinal, tok.offset, tag),
+                    rem,
+                    header_number,
+                )
                 claim_count += 1
                 paid_total += paid
                 claim_cas = pr_total = ZERO
@@ -433,9 +476,13 @@ class Reader835:
                     transaction = walker.transaction
                     if transaction is not None and transaction.set_id != "835":
                         skipping = True
-                        add("not-835", f"transaction set {transaction.set_id!r} (ST02 "
+                        add(
+                            "not-835",
+                            f"transaction set {transaction.set_id!r} (ST02 "
                             f"{transaction.control_number!r}) is not an 835; its segments were skipped",
-                            tok.position("ST01"), "warning")
+                            tok.position("ST01"),
+                            "warning",
+                        )
                         continue
                     delimiters = tok.delimiters
                     rem = self._rem = Remittance(transaction, delimiters)
@@ -469,16 +516,26 @@ class Reader835:
                     summaries.append(seg)
             elif tag == "N1":
                 n = len(seg)
-                party = Party(seg[1] if n > 1 else "", seg[2] if n > 2 else "", seg[3] if n > 3 else "",
-                              seg[4] if n > 4 else "", [seg])
+                party = Party(
+                    seg[1] if n > 1 else "",
+                    seg[2] if n > 2 else "",
+                    seg[3] if n > 3 else "",
+                    seg[4] if n > 4 else "",
+                    [seg],
+                )
                 if party.entity == "PR":
                     rem.payer = party
                 elif party.entity == "PE":
                     rem.payee = party
                 else:
-                    add("unknown-segment", f"N1 entity {party.entity[:3]!r} is neither the payer (PR) nor "
-                        "the payee (PE); the loop was not read into the model", tok.position("N101"),
-                        "warning", rem)
+                    add(
+                        "unknown-segment",
+                        f"N1 entity {party.entity[:3]!r} is neither the payer (PR) nor "
+                        "the payee (PE); the loop was not read into the model",
+                        tok.position("N101"),
+                        "warning",
+                        rem,
+                    )
             elif party is not None and tag in ("N3", "N4", "REF", "PER", "RDM"):
                 party.segments.append(seg)
             elif tag == "BPR":
@@ -498,32 +555,52 @@ class Reader835:
 
     # ------------------------------------------------------------------------------------------ helpers
     def _unknown(self, tag: str, where: str, rem: Remittance | None) -> None:
-        self._add("unknown-segment", f"segment {_segment_label(tag)} is not expected in the 835 {where}; "
-                  "it was not read into the model", self.tokenizer.position(), "warning", rem)
+        self._add(
+            "unknown-segment",
+            f"segment {_segment_label(tag)} is not expected in the 835 {where}; it was not read into the model",
+            self.tokenizer.position(),
+            "warning",
+            rem,
+        )
 
-    def _check_line(self, svc: ServicePayment, line_cas: Decimal, rem: Remittance,
-                    claim: ClaimPayment) -> None:
+    def _check_line(self, svc: ServicePayment, line_cas: Decimal, rem: Remittance, claim: ClaimPayment) -> None:
         if svc.charge - line_cas != svc.paid:
             p = svc.position
-            self._add("B1", f"line out of balance: SVC02 {svc.charge} − adjustments {line_cas} = "
-                      f"{svc.charge - line_cas}, but SVC03 is {svc.paid}",
-                      Position(p.file, p.segment, p.offset, p.segment_id, "SVC03"), "error", rem, claim)
+            self._add(
+                "B1",
+                f"line out of balance: SVC02 {svc.charge} − adjustments {line_cas} = "
+                f"{svc.charge - line_cas}, but SVC03 is {svc.paid}",
+                Position(p.file, p.segment, p.offset, p.segment_id, "SVC03"),
+                "error",
+                rem,
+                claim,
+            )
 
-    def _check_claim(self, claim: ClaimPayment, cas: Decimal, pr: Decimal, has_pr: bool,
-                     rem: Remittance) -> None:
+    def _check_claim(self, claim: ClaimPayment, cas: Decimal, pr: Decimal, has_pr: bool, rem: Remittance) -> None:
         p = claim.position
         if claim.charge - cas != claim.paid:
             ref = f" (CLP07 {claim.payer_claim_number})" if claim.payer_claim_number else ""
-            self._add("B2", f"claim out of balance{ref}: CLP03 {claim.charge} − adjustments {cas} = "
-                      f"{claim.charge - cas}, but CLP04 is {claim.paid}",
-                      Position(p.file, p.segment, p.offset, p.segment_id, "CLP04"), "error", rem, claim)
+            self._add(
+                "B2",
+                f"claim out of balance{ref}: CLP03 {claim.charge} − adjustments {cas} = "
+                f"{claim.charge - cas}, but CLP04 is {claim.paid}",
+                Position(p.file, p.segment, p.offset, p.segment_id, "CLP04"),
+                "error",
+                rem,
+                claim,
+            )
         if claim.status != "22":
             clp05 = claim.patient_responsibility
             if (has_pr or clp05) and (clp05 or ZERO) != pr:
                 shown = "empty" if clp05 is None else str(clp05)
-                self._add("CLP05", f"CLP05 patient responsibility is {shown}, but the PR adjustments "
-                          f"(claim and line) total {pr}",
-                          Position(p.file, p.segment, p.offset, p.segment_id, "CLP05"), "warning", rem, claim)
+                self._add(
+                    "CLP05",
+                    f"CLP05 patient responsibility is {shown}, but the PR adjustments (claim and line) total {pr}",
+                    Position(p.file, p.segment, p.offset, p.segment_id, "CLP05"),
+                    "warning",
+                    rem,
+                    claim,
+                )
 
     def _plb(self, seg: list[str], rem: Remittance, delimiters: Delimiters) -> Decimal:
         n = len(seg)
@@ -539,8 +616,9 @@ class Reader835:
                 continue
             element = f"PLB{i:02d}"
             if not composite:
-                raise self.tokenizer.error(f"{element} is empty but PLB{i + 1:02d} is not: expected an "
-                                           "adjustment reason", element)
+                raise self.tokenizer.error(
+                    f"{element} is empty but PLB{i + 1:02d} is not: expected an adjustment reason", element
+                )
             sep = comp
             if comp not in composite and len(composite) > 2 and not composite[2].isalnum():
                 sep = composite[2]
@@ -548,29 +626,42 @@ class Reader835:
             reason, _, reference = composite.partition(sep)
             amt = self._amount(value, f"PLB{i + 1:02d}")
             if reason not in PLB_REASONS:
-                self._add("PLB-reason", f"{element}-1 adjustment reason {_describe_code(reason)} is not an "
-                          "X221A1 PLB reason code", self.tokenizer.position(element), "error", rem)
-            rem.provider_adjustments.append(ProviderAdjustment(provider, period, reason, reference, amt,
-                                                               self.tokenizer.position(element)))
+                self._add(
+                    "PLB-reason",
+                    f"{element}-1 adjustment reason {_describe_code(reason)} is not an X221A1 PLB reason code",
+                    self.tokenizer.position(element),
+                    "error",
+                    rem,
+                )
+            rem.provider_adjustments.append(
+                ProviderAdjustment(provider, period, reason, reference, amt, self.tokenizer.position(element))
+            )
             total += amt
         return total
 
-    def _finish(self, rem: Remittance, bpr02: Decimal | None, paid_total: Decimal, plb_total: Decimal,
-                claim_count: int) -> None:
+    def _finish(
+        self, rem: Remittance, bpr02: Decimal | None, paid_total: Decimal, plb_total: Decimal, claim_count: int
+    ) -> None:
         rem.claim_count = claim_count
         rem.claim_paid_total = paid_total
         position = self.tokenizer.position()
         if bpr02 is None:
-            self._add("B3", "transaction has no BPR: the payment total cannot be balanced", position, "error",
-                      rem)
+            self._add("B3", "transaction has no BPR: the payment total cannot be balanced", position, "error", rem)
             return
         if bpr02 != paid_total - plb_total:
-            self._add("B3", f"transaction out of balance: Σ CLP04 {paid_total} − Σ PLB {plb_total} = "
-                      f"{paid_total - plb_total}, but BPR02 is {bpr02}", position, "error", rem)
+            self._add(
+                "B3",
+                f"transaction out of balance: Σ CLP04 {paid_total} − Σ PLB {plb_total} = "
+                f"{paid_total - plb_total}, but BPR02 is {bpr02}",
+                position,
+                "error",
+                rem,
+            )
 
 
-def read_835(source: str | os.PathLike | bytes | Tokenizer,
-             name: str | None = None) -> tuple[list[Remittance], list[Finding]]:
+def read_835(
+    source: str | os.PathLike | bytes | Tokenizer, name: str | None = None
+) -> tuple[list[Remittance], list[Finding]]:
     """Read a whole 835 file (path or bytes): each claim appended to its Remittance.claims."""
     tokenizer = source if isinstance(source, Tokenizer) else Tokenizer.open(source, name)
     reader = Reader835(tokenizer)

@@ -51,21 +51,107 @@ LEVEL_IDS = {
     "23": frozenset({"PAT", "NM1", "N2", "N3", "N4", "DMG", "REF", "PER"}),  # 2000C, 2010CA
 }
 ANY_LEVEL_IDS = frozenset().union(*LEVEL_IDS.values())
-CLAIM_IDS = frozenset({  # 2300 (P, I, D and 4010 leftovers) and 2310A-F
-    "DTP", "CL1", "DN1", "DN2", "PWK", "CN1", "AMT", "REF", "K3", "NTE", "CR1", "CR2", "CR3", "CR4", "CR5",
-    "CR6", "CR7", "CR8", "CRC", "HI", "HCP", "QTY", "MEA", "UR", "PRV", "NM1", "N2", "N3", "N4", "PER"})
-OTHER_IDS = frozenset({  # 2320 and 2330A-I
-    "CAS", "AMT", "DMG", "OI", "MIA", "MOA", "NM1", "N2", "N3", "N4", "PER", "DTP", "REF"})
-LINE_IDS = frozenset({  # 2400 (SV1/SV2/SV3 handled apart), 2410, 2420A-H
-    "DTP", "PWK", "CR1", "CR2", "CR3", "CR4", "CR5", "CRC", "QTY", "MEA", "CN1", "REF", "AMT", "K3", "NTE",
-    "PS1", "HCP", "HSD", "TOO", "SV5", "LIN", "CTP", "NM1", "PRV", "N2", "N3", "N4", "PER"})
+CLAIM_IDS = frozenset(
+    {  # 2300 (P, I, D and 4010 leftovers) and 2310A-F
+        "DTP",
+        "CL1",
+        "DN1",
+        "DN2",
+        "PWK",
+        "CN1",
+        "AMT",
+        "REF",
+        "K3",
+        "NTE",
+        "CR1",
+        "CR2",
+        "CR3",
+        "CR4",
+        "CR5",
+        "CR6",
+        "CR7",
+        "CR8",
+        "CRC",
+        "HI",
+        "HCP",
+        "QTY",
+        "MEA",
+        "UR",
+        "PRV",
+        "NM1",
+        "N2",
+        "N3",
+        "N4",
+        "PER",
+    }
+)
+OTHER_IDS = frozenset(
+    {  # 2320 and 2330A-I
+        "CAS",
+        "AMT",
+        "DMG",
+        "OI",
+        "MIA",
+        "MOA",
+        "NM1",
+        "N2",
+        "N3",
+        "N4",
+        "PER",
+        "DTP",
+        "REF",
+    }
+)
+LINE_IDS = frozenset(
+    {  # 2400 (SV1/SV2/SV3 handled apart), 2410, 2420A-H
+        "DTP",
+        "PWK",
+        "CR1",
+        "CR2",
+        "CR3",
+        "CR4",
+        "CR5",
+        "CRC",
+        "QTY",
+        "MEA",
+        "CN1",
+        "REF",
+        "AMT",
+        "K3",
+        "NTE",
+        "PS1",
+        "HCP",
+        "HSD",
+        "TOO",
+        "SV5",
+        "LIN",
+        "CTP",
+        "NM1",
+        "PRV",
+        "N2",
+        "N3",
+        "N4",
+        "PER",
+    }
+)
 ADJ_IDS = frozenset({"CAS", "DTP", "AMT"})  # 2430 after its SVD
 FORMS_IDS = frozenset({"LQ", "FRM"})  # 2440
 SERVICE_CHARGE = {"SV1": (2, "SV102"), "SV2": (3, "SV203"), "SV3": (2, "SV302")}
 # Segments that open a loop or need a look (one dict probe, then an if-chain, most frequent first).
 K_SERVICE, K_LX, K_SVD, K_SBR, K_CLM, K_HL, K_LQ, K_SE, K_ST = range(1, 10)
-SPECIAL = {"SV1": K_SERVICE, "SV2": K_SERVICE, "SV3": K_SERVICE, "LX": K_LX, "SVD": K_SVD, "SBR": K_SBR,
-           "CLM": K_CLM, "HL": K_HL, "LQ": K_LQ, "SE": K_SE, "ST": K_ST}
+SPECIAL = {
+    "SV1": K_SERVICE,
+    "SV2": K_SERVICE,
+    "SV3": K_SERVICE,
+    "LX": K_LX,
+    "SVD": K_SVD,
+    "SBR": K_SBR,
+    "CLM": K_CLM,
+    "HL": K_HL,
+    "LQ": K_LQ,
+    "SE": K_SE,
+    "ST": K_ST,
+}
 NO_IDS: frozenset[str] = frozenset()
 
 
@@ -74,7 +160,8 @@ NO_IDS: frozenset[str] = frozenset()
 # equal, hashable Position (it has no __post_init__) in about half the time.
 _new_object = object.__new__
 _SET_FILE, _SET_SEGMENT, _SET_OFFSET, _SET_ID, _SET_ELEMENT = (
-    Position.__dict__[f].__set__ for f in ("file", "segment", "offset", "segment_id", "element"))
+    Position.__dict__[f].__set__ for f in ("file", "segment", "offset", "segment_id", "element")
+)
 
 
 def _position(file: str, segment: int, offset: int, segment_id: str) -> Position:
@@ -128,27 +215,41 @@ class Reader837:
             self._txn.header.findings.append(finding)
 
     def _unknown(self, tag: str, state: int) -> None:
-        self._finding("unknown-segment", f"segment {_safe_id(tag)} does not belong in {STATE_LOOPS[state]}; "
-                      "kept where it stands", self.tokenizer.position(), "warning")
+        self._finding(
+            "unknown-segment",
+            f"segment {_safe_id(tag)} does not belong in {STATE_LOOPS[state]}; kept where it stands",
+            self.tokenizer.position(),
+            "warning",
+        )
 
     def _empty_level(self, level: HierarchyLevel) -> None:
-        self._finding("empty-hl", f"HL {level.segments[0][1] if len(level.segments[0]) > 1 else ''!r} "
-                      f"(level {level.level_code!r}) has no claim under it", level.position, "warning")
+        self._finding(
+            "empty-hl",
+            f"HL {level.segments[0][1] if len(level.segments[0]) > 1 else ''!r} "
+            f"(level {level.level_code!r}) has no claim under it",
+            level.position,
+            "warning",
+        )
 
     def _finish(self, claim: Claim837, charge: Decimal, total: Decimal) -> Claim837:
         if charge != total:
             pos = claim.position
-            self._finding("B7", f"CLM02 total charge {charge} does not equal the sum of the line charges "
-                          f"{total} ({len(claim.lines)} service line(s))",
-                          Position(pos.file, pos.segment, pos.offset, "CLM", "CLM02"))
+            self._finding(
+                "B7",
+                f"CLM02 total charge {charge} does not equal the sum of the line charges "
+                f"{total} ({len(claim.lines)} service line(s))",
+                Position(pos.file, pos.segment, pos.offset, "CLM", "CLM02"),
+            )
         return claim
 
     def _charge(self, value: str, element: str, what: str) -> Decimal:
         amount = _amount(value)
         if amount is None:
             problem = "is empty" if not value else "is not a number"
-            raise self.tokenizer.error(f"{element} {problem}: expected the {what} as a decimal amount "
-                                       "(digits, optional '-' and '.')", element=element)
+            raise self.tokenizer.error(
+                f"{element} {problem}: expected the {what} as a decimal amount (digits, optional '-' and '.')",
+                element=element,
+            )
         return amount
 
     # ------------------------------------------------------------------------------------------ reading
@@ -179,9 +280,13 @@ class Reader837:
                 if kind == K_ST and state == OUT:
                     header = walker.transaction
                     if header.set_id != "837":
-                        self._finding("not-837", f"transaction set {header.set_id!r} (ST02 "
-                                      f"{header.control_number!r}) is not an 837; skipped", tok.position(),
-                                      "warning")
+                        self._finding(
+                            "not-837",
+                            f"transaction set {header.set_id!r} (ST02 "
+                            f"{header.control_number!r}) is not an 837; skipped",
+                            tok.position(),
+                            "warning",
+                        )
                         state = SKIP
                         continue
                     txn = Transaction837(header, tok.delimiters, [seg])
@@ -240,8 +345,17 @@ class Reader837:
                     for level in pending:
                         if level is not billing and level is not subscriber and level is not patient:
                             self._empty_level(level)
-                    claim = Claim837([seg], txn, billing, subscriber, patient,
-                                     _position(name, tok.ordinal, tok.offset, tag), [], [], pending)
+                    claim = Claim837(
+                        [seg],
+                        txn,
+                        billing,
+                        subscriber,
+                        patient,
+                        _position(name, tok.ordinal, tok.offset, tag),
+                        [],
+                        [],
+                        pending,
+                    )
                     pending = []
                     line = None
                     total = ZERO
@@ -263,10 +377,13 @@ class Reader837:
                         level.parent = stack[-1][1]
                     else:
                         fallback = billing if code == "22" else subscriber if code == "23" else None
-                        taken = ("the current 2000A" if code == "22" else "the current 2000B") if fallback \
-                            else "none"
-                        self._finding("HL02", f"HL02 parent {pid!r} of HL {hid!r} is not an open HL loop; "
-                                      f"parent taken: {taken}", tok.position("HL02"), "warning")
+                        taken = ("the current 2000A" if code == "22" else "the current 2000B") if fallback else "none"
+                        self._finding(
+                            "HL02",
+                            f"HL02 parent {pid!r} of HL {hid!r} is not an open HL loop; parent taken: {taken}",
+                            tok.position("HL02"),
+                            "warning",
+                        )
                         level.parent = fallback
                         if fallback is not None:
                             stack.append((fallback.segments[0][1], fallback))
@@ -307,8 +424,7 @@ class Reader837:
         self._txn = None
 
 
-def read_837(source: str | os.PathLike | bytes,
-             name: str | None = None) -> tuple[list[Claim837], list[Finding]]:
+def read_837(source: str | os.PathLike | bytes, name: str | None = None) -> tuple[list[Claim837], list[Finding]]:
     """Every claim of every 837 transaction set in a file (path or bytes), and the file's findings."""
     reader = Reader837(Tokenizer.open(source, name))
     claims = list(reader.claims())

@@ -51,23 +51,28 @@ def _isa_delimiters(text: str, start: int, name: str) -> tuple[Delimiters, int]:
     for _ in range(ISA_ELEMENTS - 1):
         pos = text.find(element, pos + 1)
         if pos < 0:
-            raise X12Error("interchange header ISA is cut short (expected 16 elements)",
-                           Position(name, 1, start, "ISA"))
+            raise X12Error(
+                "interchange header ISA is cut short (expected 16 elements)", Position(name, 1, start, "ISA")
+            )
     if pos + 2 >= len(text):
-        raise X12Error("interchange header ISA is cut short (expected ISA16 and a segment terminator)",
-                       Position(name, 1, start, "ISA", "ISA16"))
+        raise X12Error(
+            "interchange header ISA is cut short (expected ISA16 and a segment terminator)",
+            Position(name, 1, start, "ISA", "ISA16"),
+        )
     component = text[pos + 1]
     terminator = text[pos + 2]
     after = pos + 3
-    if terminator == "\r" and text[after:after + 1] == "\n":
+    if terminator == "\r" and text[after : after + 1] == "\n":
         terminator, after = "\n", after + 1
     fields = text[start:pos].split(element)
     repetition = fields[11] if len(fields) > 11 else ""
     if len(repetition) != 1 or repetition.isalnum() or repetition == " ":
         repetition = ""  # 4010 "U" (or garbage): no repetition separator
     if element.isalnum() or component.isalnum() or terminator.isalnum() and terminator != "\n":
-        raise X12Error(f"ISA delimiters are not usable (element {element!r}, component {component!r}, "
-                       f"terminator {terminator!r})", Position(name, 1, start, "ISA"))
+        raise X12Error(
+            f"ISA delimiters are not usable (element {element!r}, component {component!r}, terminator {terminator!r})",
+            Position(name, 1, start, "ISA"),
+        )
     return Delimiters(element, component, repetition, terminator), after
 
 
@@ -79,7 +84,7 @@ def _bare_delimiters(text: str, start: int) -> Delimiters:
     while pos < len(text) and (text[pos].isalnum() or text[pos] in (element, " ")):
         pos += 1
     terminator = text[pos] if pos < len(text) else "~"
-    if terminator == "\r" and text[pos + 1:pos + 2] == "\n":
+    if terminator == "\r" and text[pos + 1 : pos + 2] == "\n":
         terminator = "\n"
     # ISA16 is absent; ':' is the near-universal component separator and '^' the 5010 repetition one.
     component = ":" if element != ":" and terminator != ":" else ">"
@@ -146,7 +151,7 @@ class Tokenizer:
             text += more
         if i >= len(text):
             return text, base, i
-        head = text[i:i + 3]
+        head = text[i : i + 3]
         if head == "ISA":
             self.delimiters, _ = _isa_delimiters(text, i, self.name)
         elif at_file_start and head[:2] == "ST" and len(text) > i + 2 and not text[i + 2].isalnum():
@@ -154,16 +159,21 @@ class Tokenizer:
             self.delimiters = _bare_delimiters(text, i)
         elif not at_file_start:
             # Something other than an interchange after the last IEA: report it, read no further.
-            self.findings.append(Finding(
-                "trailing-data", f"data after the last IEA is not an interchange and was not read: "
-                f"{text[i:i + 30]!r}", Position(self.name, self.ordinal + 1, base + i, text[i:i + 3]), "warning"))
+            self.findings.append(
+                Finding(
+                    "trailing-data",
+                    f"data after the last IEA is not an interchange and was not read: {text[i : i + 30]!r}",
+                    Position(self.name, self.ordinal + 1, base + i, text[i : i + 3]),
+                    "warning",
+                )
+            )
             return text, base, len(text)
         else:
             self.offset = base + i
             self.ordinal += 1
-            self.segment_id = text[i:i + 3].strip()
+            self.segment_id = text[i : i + 3].strip()
             what = "ISA" if not at_file_start else "ISA (or ST)"
-            raise self.error(f"not X12: expected {what} but found {text[i:i + 20]!r}")
+            raise self.error(f"not X12: expected {what} but found {text[i : i + 20]!r}")
         return text, base, i
 
     def __iter__(self) -> Iterator[list[str]]:
@@ -205,7 +215,7 @@ class Tokenizer:
                     yield seg
                     if seg[0] == "IEA":
                         # Another interchange may follow, possibly with other delimiters.
-                        after_iea = term.join(parts[index + 1:] + [rest])
+                        after_iea = term.join(parts[index + 1 :] + [rest])
                         break
                 else:
                     more = self._read()

@@ -73,11 +73,13 @@ def _check(claim: Claim837) -> list[str]:
             line_cas += sum((cas_total(a.segments) for a in adjs), ZERO)
             svd_paid += sum((a.paid for a in adjs), ZERO)
             if got != line.charge:
-                problems.append(f"B4: line {line.number} charge {line.charge} != paid + adjustments {got} "
-                                f"for payer {pid!r}")
+                problems.append(
+                    f"B4: line {line.number} charge {line.charge} != paid + adjustments {got} for payer {pid!r}"
+                )
         if charge != paid + claim_cas + line_cas:
-            problems.append(f"B5: CLM02 {charge} != AMT*D {paid} + claim CAS {claim_cas} + line CAS {line_cas} "
-                            f"for payer {pid!r}")
+            problems.append(
+                f"B5: CLM02 {charge} != AMT*D {paid} + claim CAS {claim_cas} + line CAS {line_cas} for payer {pid!r}"
+            )
         if has_lines and paid != svd_paid - claim_cas:
             problems.append(f"B6: AMT*D {paid} != sum SVD02 {svd_paid} - claim CAS {claim_cas} for payer {pid!r}")
         claim_date = any(s[0] == "DTP" and s[1] == "573" for s in payer.segments)

@@ -150,11 +150,7 @@ def _birthday_rule(a: Coverage, b: Coverage) -> tuple[int, str] | None:
         kb = (b.holder_birthday.month, b.holder_birthday.day)
         if ka != kb:
             return (-1 if ka < kb else 1), "rule 2 birthday rule (month/day earlier in the year)"
-        if (
-            a.holder_covered_since
-            and b.holder_covered_since
-            and a.holder_covered_since != b.holder_covered_since
-        ):
+        if a.holder_covered_since and b.holder_covered_since and a.holder_covered_since != b.holder_covered_since:
             return (
                 -1 if a.holder_covered_since < b.holder_covered_since else 1
             ), "rule 2 birthday tie: plan that covered the parent longer"
@@ -176,9 +172,7 @@ def naic_compare(a: Coverage, b: Coverage, facts: PatientFacts) -> tuple[int, st
     if a.has_cob_provision != b.has_cob_provision:
         return (-1 if not a.has_cob_provision else 1), "rule 0: a plan without a COB provision is primary"
     if a.excess_to == b.plan_id or b.excess_to == a.plan_id:
-        return (
-            1 if a.excess_to == b.plan_id else -1
-        ), "rule 0: supplemental coverage is excess to the basic plan"
+        return (1 if a.excess_to == b.plan_id else -1), "rule 0: supplemental coverage is excess to the basic plan"
     if a.role != b.role:
         return (-1 if a.role == SUBSCRIBER else 1), "rule 1: non-dependent before dependent"
     if a.role == DEPENDENT and facts.child is not None:
@@ -418,14 +412,10 @@ def estimate(
     reserve = None
     if method == STANDARD and inputs.secondary_benefit is not None:
         reserve = inputs.secondary_benefit - pays
-    return CobEstimate(
-        method, variant, pays, patient, inputs.charge - inputs.primary_paid - pays - patient, reserve
-    )
+    return CobEstimate(method, variant, pays, patient, inputs.charge - inputs.primary_paid - pays - patient, reserve)
 
 
-def check_secondary_payment(
-    actual_paid: Decimal, expected: CobEstimate, tolerance: Decimal = ZERO
-) -> str | None:
+def check_secondary_payment(actual_paid: Decimal, expected: CobEstimate, tolerance: Decimal = ZERO) -> str | None:
     """A finding when the secondary paid less than its method says it should (beyond `tolerance`)."""
     short = expected.secondary_pays - actual_paid
     if short > tolerance:

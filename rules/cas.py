@@ -17,10 +17,30 @@ MAX_CAS_SEGMENTS = 5  # per 2320 or 2430 loop in the 837
 EMITTED_GROUPS = ("CO", "OA", "PI", "PR")
 
 # Denials the provider must correct and send back to the primary (reference §3.8, §2.4 CORRECT / OTHER-PAYER).
-CORRECTABLE_CARCS = frozenset({
-    "4", "5", "6", "7", "8", "11", "16", "22", "31", "107", "109", "129", "146", "181", "182", "252",
-    "19", "20", "21", "227",
-})
+CORRECTABLE_CARCS = frozenset(
+    {
+        "4",
+        "5",
+        "6",
+        "7",
+        "8",
+        "11",
+        "16",
+        "22",
+        "31",
+        "107",
+        "109",
+        "129",
+        "146",
+        "181",
+        "182",
+        "252",
+        "19",
+        "20",
+        "21",
+        "227",
+    }
+)
 CORRECTABLE_RARCS = frozenset({"MA130", "MA04", "N4", "N479"})
 # Patient-responsibility denials the secondary may still cover (non-covered, benefit limits).
 PATIENT_NONCOVERED_CARCS = frozenset({"96", "204", "49", "35", "119", "26", "27", "55", "56", "50", "276"})
@@ -56,12 +76,13 @@ def group_cas(adjustments: list[Adjustment]) -> list[list[str]]:
     for group, entries in by_group.items():
         for start in range(0, len(entries), MAX_TRIPLETS):
             seg = ["CAS", group]
-            for reason, amount, quantity in entries[start:start + MAX_TRIPLETS]:
+            for reason, amount, quantity in entries[start : start + MAX_TRIPLETS]:
                 seg += [reason, format_decimal(amount), "" if quantity is None else format_decimal(quantity)]
             segments.append(seg)
     if len(segments) > MAX_CAS_SEGMENTS:
-        raise Refusal(NEEDS_REVIEW, f"{len(segments)} CAS segments needed at one level; an 837 allows "
-                      f"{MAX_CAS_SEGMENTS}")
+        raise Refusal(
+            NEEDS_REVIEW, f"{len(segments)} CAS segments needed at one level; an 837 allows {MAX_CAS_SEGMENTS}"
+        )
     return segments
 
 

@@ -79,8 +79,13 @@ def _pr_total(adjustments: list[Adjustment]) -> str:
     return format_decimal(sum((a.amount for a in adjustments if a.group == "PR"), ZERO))
 
 
-def build_secondary(claim: Claim837, payment: ClaimPayment, line_matches: dict[int, list[ServicePayment]],
-                    destination: OtherPayer, policy: Policy) -> tuple[Claim837, list[str]]:
+def build_secondary(
+    claim: Claim837,
+    payment: ClaimPayment,
+    line_matches: dict[int, list[ServicePayment]],
+    destination: OtherPayer,
+    policy: Policy,
+) -> tuple[Claim837, list[str]]:
     """The secondary claim for `destination`, and notes on what was rewritten. Raises Refusal."""
     notes: list[str] = []
     component = claim.delimiters.component
@@ -113,8 +118,10 @@ def build_secondary(claim: Claim837, payment: ClaimPayment, line_matches: dict[i
     if not dest_subscriber or not dest_payer:
         raise Refusal(NEEDS_REVIEW, "the secondary payer's 2320 lacks 2330A NM1*IL or 2330B NM1*PR")
     for entity in dest_names.keys() - {"IL", "PR"}:
-        notes.append(f"2330 NM1*{entity} (the secondary's own provider ids) not carried: the secondary is now "
-                     "the destination payer")
+        notes.append(
+            f"2330 NM1*{entity} (the secondary's own provider ids) not carried: the secondary is now "
+            "the destination payer"
+        )
     patient_is_dest_subscriber = _element(dest_sbr, 2) == "18"
 
     # 2000B + 2010BA + 2010BB: the destination policy.
@@ -145,9 +152,11 @@ def build_secondary(claim: Claim837, payment: ClaimPayment, line_matches: dict[i
         old_pat = find(claim.patient.segments, "PAT") if claim.patient else None
         pat = _set(old_pat or ["PAT"], 1, _element(dest_sbr, 2))
         qc = ["NM1", "QC"] + [_element(patient_name, n) for n in range(2, 8)]
-        new_patient = HierarchyLevel([["HL", "", "", "23", "0"], pat, qc] + patient_details,
-                                     claim.patient.position if claim.patient else claim.subscriber.position,
-                                     new_subscriber)
+        new_patient = HierarchyLevel(
+            [["HL", "", "", "23", "0"], pat, qc] + patient_details,
+            claim.patient.position if claim.patient else claim.subscriber.position,
+            new_subscriber,
+        )
 
     # 2300: the claim itself, with CLM05-3 = 1 and payer-specific references moved to their payer.
     segments = list(claim.segments)
@@ -200,11 +209,21 @@ def build_secondary(claim: Claim837, payment: ClaimPayment, line_matches: dict[i
 
     # 2400 + 2430: every line, with the primary's adjudication of it.
     earned = _line_loops(claim, payment, line_matches, primary_payer_id, adjudication_date, "primary")
-    lines = [ServiceLine(line.segments, line.position, list(line.adjudications) + earned[index], line.trailing)
-             for index, line in enumerate(claim.lines)]
+    lines = [
+        ServiceLine(line.segments, line.position, list(line.adjudications) + earned[index], line.trailing)
+        for index, line in enumerate(claim.lines)
+    ]
 
-    secondary = Claim837(segments, claim.transaction, claim.billing_provider, new_subscriber, new_patient,
-                         claim.position, other_payers, lines)
+    secondary = Claim837(
+        segments,
+        claim.transaction,
+        claim.billing_provider,
+        new_subscriber,
+        new_patient,
+        claim.position,
+        other_payers,
+        lines,
+    )
     return secondary, notes
 
 
@@ -212,8 +231,10 @@ def _adjudication_date(payment: ClaimPayment, who: str) -> str:
     """DTP*573: the payer's payment date (BPR16), else the remittance's production date."""
     date = payment.remittance.adjudication_date if payment.remittance else ""
     if not date:
-        raise Refusal(NEEDS_REVIEW, f"the {who} payer's remittance gives no payment date (BPR16) or production "
-                      "date (DTM*405) for DTP*573")
+        raise Refusal(
+            NEEDS_REVIEW,
+            f"the {who} payer's remittance gives no payment date (BPR16) or production date (DTM*405) for DTP*573",
+        )
     return date
 
 
@@ -227,8 +248,7 @@ def _answer(sbr: Segment, payment: ClaimPayment, claim: Claim837, old_oi: Segmen
     segments = [sbr, *group_cas(payment.adjustments), ["AMT", "D", format_decimal(payment.paid)]]
     if eaf_level(payment) == "claim":
         segments.append(["AMT", "EAF", _pr_total(payment.all_adjustments())])
-    segments.append(["OI", "", "", _element(clm, 8), _element(old_oi, 4) if kind == "P" else "", "",
-                     _element(clm, 9)])
+    segments.append(["OI", "", "", _element(clm, 8), _element(old_oi, 4) if kind == "P" else "", "", _element(clm, 9)])
     if kind == "I" and payment.inpatient:
         segments.append(_set(["MIA"] + list(payment.inpatient[1:]), 2, ""))  # 837I: MIA02 not used
     if payment.outpatient:
@@ -236,8 +256,14 @@ def _answer(sbr: Segment, payment: ClaimPayment, claim: Claim837, old_oi: Segmen
     return segments
 
 
-def _line_loops(claim: Claim837, payment: ClaimPayment, line_matches: dict[int, list[ServicePayment]],
-                payer_id: str, date: str, who: str) -> dict[int, list[LineAdjudication]]:
+def _line_loops(
+    claim: Claim837,
+    payment: ClaimPayment,
+    line_matches: dict[int, list[ServicePayment]],
+    payer_id: str,
+    date: str,
+    who: str,
+) -> dict[int, list[LineAdjudication]]:
     """The 2430 loops a payer earns on each line (index -> loops); none when it adjudicated no lines."""
     level = eaf_level(payment)
     kind, component = claim.kind, claim.delimiters.component
@@ -245,19 +271,32 @@ def _line_loops(claim: Claim837, payment: ClaimPayment, line_matches: dict[int, 
     for index, line in enumerate(claim.lines):
         services = line_matches.get(index, [])
         if payment.services and not services:
-            raise Refusal(NEEDS_REVIEW, f"line {line.number} was not adjudicated by the {who} payer: it cannot "
-                          "balance at line level")
-        loops[index] = [LineAdjudication(_line_adjudication(svc, payer_id, kind, component, date, level, line),
-                                         svc.position) for svc in services]
+            raise Refusal(
+                NEEDS_REVIEW,
+                f"line {line.number} was not adjudicated by the {who} payer: it cannot balance at line level",
+            )
+        loops[index] = [
+            LineAdjudication(_line_adjudication(svc, payer_id, kind, component, date, level, line), svc.position)
+            for svc in services
+        ]
     return loops
 
 
-def _line_adjudication(svc: ServicePayment, payer_id: str, kind: str, component: str, date: str,
-                       level: str, line: ServiceLine | None = None) -> list[Segment]:
+def _line_adjudication(
+    svc: ServicePayment,
+    payer_id: str,
+    kind: str,
+    component: str,
+    date: str,
+    level: str,
+    line: ServiceLine | None = None,
+) -> list[Segment]:
     procedure = svc.procedure
     if procedure.qualifier not in SVD03_QUALIFIERS.get(kind, SVD03_QUALIFIERS["P"]) and kind == "P":
-        raise Refusal(NEEDS_REVIEW, f"adjudicated procedure qualifier {procedure.qualifier!r} cannot be "
-                      "reported in SVD03 of an 837P")
+        raise Refusal(
+            NEEDS_REVIEW,
+            f"adjudicated procedure qualifier {procedure.qualifier!r} cannot be reported in SVD03 of an 837P",
+        )
     revenue = svc.revenue_code or (procedure.code if procedure.qualifier == "NU" else "")
     svd03 = component.join(procedure.components()) if procedure.qualifier != "NU" else ""
     if kind == "I":
@@ -268,10 +307,18 @@ def _line_adjudication(svc: ServicePayment, payer_id: str, kind: str, component:
         if not revenue and line is not None and line.service[:1] == ["SV2"]:
             revenue = _element(line.service, 1)
         if not revenue:
-            raise Refusal(NEEDS_REVIEW, f"no revenue code for SVD04 of line {line.number if line else '?'} "
-                          "(835 SVC04, NU SVC01 or 837 SV201)")
-    svd = ["SVD", payer_id, format_decimal(svc.paid), svd03, revenue if kind == "I" else "",
-           format_decimal(svc.units_paid)]
+            raise Refusal(
+                NEEDS_REVIEW,
+                f"no revenue code for SVD04 of line {line.number if line else '?'} (835 SVC04, NU SVC01 or 837 SV201)",
+            )
+    svd = [
+        "SVD",
+        payer_id,
+        format_decimal(svc.paid),
+        svd03,
+        revenue if kind == "I" else "",
+        format_decimal(svc.units_paid),
+    ]
     segments = [svd]
     segments += group_cas(svc.adjustments)
     segments.append(["DTP", "573", "D8", date])
@@ -281,9 +328,14 @@ def _line_adjudication(svc: ServicePayment, payer_id: str, kind: str, component:
 
 
 # ------------------------------------------------------------------------------------------ tertiary (§3.8)
-def answered_other_payer(claim: Claim837, prior: OtherPayer, payment: ClaimPayment,
-                         line_matches: dict[int, list[ServicePayment]], policy: Policy,
-                         notes: list[str]) -> tuple[OtherPayer, dict[int, list[LineAdjudication]]]:
+def answered_other_payer(
+    claim: Claim837,
+    prior: OtherPayer,
+    payment: ClaimPayment,
+    line_matches: dict[int, list[ServicePayment]],
+    policy: Policy,
+    notes: list[str],
+) -> tuple[OtherPayer, dict[int, list[LineAdjudication]]]:
     """One prior payer that is already a 2320 of the original (the secondary, for a tertiary claim) with its
     answer filled in: 2320 CAS/AMT*D/AMT*EAF/OI/MOA, 2330A and 2330B as the original gave them (REF*F8 = its
     CLP07, DTP*573 when it adjudicated no lines), and the 2430 loops it earns on each line (index -> loops)."""
@@ -307,14 +359,21 @@ def answered_other_payer(claim: Claim837, prior: OtherPayer, payment: ClaimPayme
         if entity not in ("IL", "PR"):
             segments += loop  # 2330C-I: this payer's own provider ids, still this payer's
     lines = _line_loops(claim, payment, line_matches, payer_id, date, prior.responsibility)
-    notes.append(f"2320 {prior.responsibility} ({payer_id}) filled in from its own 835 (CLP07 "
-                 f"{payment.payer_claim_number})")
+    notes.append(
+        f"2320 {prior.responsibility} ({payer_id}) filled in from its own 835 (CLP07 {payment.payer_claim_number})"
+    )
     return OtherPayer(segments, prior.position), lines
 
 
-def build_tertiary(claim: Claim837, primary: ClaimPayment, primary_matches: dict[int, list[ServicePayment]],
-                   secondary: ClaimPayment, secondary_matches: dict[int, list[ServicePayment]],
-                   destination: OtherPayer, policy: Policy) -> tuple[Claim837, list[str]]:
+def build_tertiary(
+    claim: Claim837,
+    primary: ClaimPayment,
+    primary_matches: dict[int, list[ServicePayment]],
+    secondary: ClaimPayment,
+    secondary_matches: dict[int, list[ServicePayment]],
+    destination: OtherPayer,
+    policy: Policy,
+) -> tuple[Claim837, list[str]]:
     """The tertiary claim (§3.8): 2000B/2010BA/2010BB for `destination` (the original's 2320 SBR01=T), and a
     2320/2330/2430 set for BOTH prior payers: the primary (`build_secondary` does that part, from the
     original's 2000B) and the secondary (`answered_other_payer`, from the original's 2320 SBR01=S), in
@@ -328,8 +387,9 @@ def build_tertiary(claim: Claim837, primary: ClaimPayment, primary_matches: dict
     for index, line in enumerate(out.lines):
         extra = line_adjudications.get(index, [])
         if extra:
-            out.lines[index] = ServiceLine(line.segments, line.position, list(line.adjudications) + extra,
-                                           line.trailing)
+            out.lines[index] = ServiceLine(
+                line.segments, line.position, list(line.adjudications) + extra, line.trailing
+            )
     return out, notes
 
 
@@ -340,16 +400,36 @@ def as_replacement(claim: Claim837, destination_claim_number: str) -> Claim837:
     """The claim as a replacement of one the destination payer already holds (§1.8): CLM05-3 = 7 and 2300
     REF*F8 = the destination payer's own claim number (its CLP07), in the guides' REF order."""
     if not destination_claim_number:
-        raise Refusal(NEEDS_REVIEW, "a replacement (frequency 7) needs the destination payer's claim number "
-                      "(REF*F8 = its CLP07), and no answer from it is on file")
+        raise Refusal(
+            NEEDS_REVIEW,
+            "a replacement (frequency 7) needs the destination payer's claim number "
+            "(REF*F8 = its CLP07), and no answer from it is on file",
+        )
     component = claim.delimiters.component
     segments = [s for s in claim.segments if not (s[0] == "REF" and _element(s, 1) == "F8")]
     facility = _element(segments[0], 5).split(component)
     facility += [""] * (3 - len(facility))
     facility[2] = "7"
     segments[0] = _set(segments[0], 5, component.join(facility))
-    at = next((i for i, s in enumerate(segments) if i and s[0] not in ("DTP", "PWK", "CN1", "AMT")
-               and not (s[0] == "REF" and _element(s, 1) in EARLY_2300_REFS)), len(segments))
+    at = next(
+        (
+            i
+            for i, s in enumerate(segments)
+            if i
+            and s[0] not in ("DTP", "PWK", "CN1", "AMT")
+            and not (s[0] == "REF" and _element(s, 1) in EARLY_2300_REFS)
+        ),
+        len(segments),
+    )
     segments.insert(at, ["REF", "F8", destination_claim_number])
-    return Claim837(segments, claim.transaction, claim.billing_provider, claim.subscriber, claim.patient,
-                    claim.position, claim.other_payers, claim.lines, claim.levels)
+    return Claim837(
+        segments,
+        claim.transaction,
+        claim.billing_provider,
+        claim.subscriber,
+        claim.patient,
+        claim.position,
+        claim.other_payers,
+        claim.lines,
+        claim.levels,
+    )

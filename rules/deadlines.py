@@ -70,9 +70,7 @@ def _w(**kw) -> Window:
 DEFAULT_WINDOWS: dict[str, dict[str, Window]] = {
     "medicare": {
         TIMELY_FILING: _w(months=12, anchor=DOS, note="42 CFR 424.44; institutional span: the through date"),
-        SECONDARY_FILING: _w(
-            months=12, anchor=DOS, note="Medicare as secondary (MSP) keeps 12 months from DOS"
-        ),
+        SECONDARY_FILING: _w(months=12, anchor=DOS, note="Medicare as secondary (MSP) keeps 12 months from DOS"),
         CORRECTED_CLAIM: _w(
             months=12, anchor=ADJUDICATION, note="same as timely filing, from the original adjudication"
         ),
@@ -118,9 +116,7 @@ DEFAULT_WINDOWS: dict[str, dict[str, Window]] = {
     },
     "medigap": {
         SECONDARY_FILING: _w(days=90, anchor=ADJUDICATION, note="as commercial secondary"),
-        RESPONSE_WAIT: _w(
-            days=30, anchor=REMIT_RECEIPT, note="crossover wait (CMS/IBX), from the Medicare remit date"
-        ),
+        RESPONSE_WAIT: _w(days=30, anchor=REMIT_RECEIPT, note="crossover wait (CMS/IBX), from the Medicare remit date"),
     },
 }
 
@@ -247,9 +243,7 @@ def secondary_filing_deadline(
     anchor = window_anchor(payer_class, SECONDARY_FILING, table)
     if anchor is None:
         return None
-    return deadline(
-        payer_class, SECONDARY_FILING, date_of_service if anchor == DOS else primary_adjudication, table
-    )
+    return deadline(payer_class, SECONDARY_FILING, date_of_service if anchor == DOS else primary_adjudication, table)
 
 
 def appeal_deadline(

@@ -59,9 +59,7 @@ class CarcRule:
         return self.actions.get(group) or self.actions["*"]
 
 
-def _rows(
-    codes: str, meaning: str, category: str, groups: str, note: str = "", **actions: str
-) -> list[CarcRule]:
+def _rows(codes: str, meaning: str, category: str, groups: str, note: str = "", **actions: str) -> list[CarcRule]:
     acts = {("*" if k == "any" else k): v for k, v in actions.items()}
     return [CarcRule(c, meaning, category, tuple(groups.split("/")), acts, note) for c in codes.split("/")]
 
@@ -134,12 +132,8 @@ _TABLE: list[CarcRule] = [
         "CO",
         any=OTHER_PAYER,
     ),
-    *_rows(
-        "19/20/21", "Workers' comp / liability / no-fault carrier liable", "COB (MSP)", "CO", any=OTHER_PAYER
-    ),
-    *_rows(
-        "276", "Denied by prior payer and not covered here", "COB", "CO/PR", PR=BILL_PT, CO=WO_A, any=WO_A
-    ),
+    *_rows("19/20/21", "Workers' comp / liability / no-fault carrier liable", "COB (MSP)", "CO", any=OTHER_PAYER),
+    *_rows("276", "Denied by prior payer and not covered here", "COB", "CO/PR", PR=BILL_PT, CO=WO_A, any=WO_A),
     *_rows(
         "16",
         "Claim lacks information or has submission/billing errors",
@@ -232,9 +226,7 @@ _TABLE: list[CarcRule] = [
         "CO",
         any=APPEAL,
     ),
-    *_rows(
-        "167", "Diagnosis not covered", "coverage", "CO", "CORRECT if coded wrong, else APPEAL", any=CORRECT
-    ),
+    *_rows("167", "Diagnosis not covered", "coverage", "CO", "CORRECT if coded wrong, else APPEAL", any=CORRECT),
     *_rows(
         "96",
         "Non-covered charge(s)",
@@ -361,18 +353,14 @@ RARC_TABLE: dict[str, RarcInfo] = {
         RarcInfo("MA18", "Forwarded to the supplemental insurer (crossover)"),
         RarcInfo("MA07", "Forwarded to Medicaid (crossover)"),
         RarcInfo("N89", "Forwarded to more than one other payer"),
-        RarcInfo(
-            "MA19", "Not forwarded: supplemental insurer information incorrect; bill it yourself", OTHER_PAYER
-        ),
+        RarcInfo("MA19", "Not forwarded: supplemental insurer information incorrect; bill it yourself", OTHER_PAYER),
         RarcInfo(
             "MA08",
             "Not forwarded: not Medigap or provider does not participate; bill it yourself",
             OTHER_PAYER,
         ),
         RarcInfo("MA68", "Crossover not done: secondary information incomplete", OTHER_PAYER),
-        RarcInfo(
-            "MA130", "Unprocessable claim, no appeal rights: correct and submit as a new claim", CORRECT
-        ),
+        RarcInfo("MA130", "Unprocessable claim, no appeal rights: correct and submit as a new claim", CORRECT),
         RarcInfo("N4", "Prior payer EOB missing or invalid", CORRECT),
         RarcInfo("N479", "Prior payer EOB missing or invalid", CORRECT),
         RarcInfo("N781", "No deductible may be collected: Medicaid/QMB patient"),
@@ -447,9 +435,7 @@ def classify(
         if chosen not in ACTIONS:
             raise ValueError(f"override for {payer_id} {group}-{reason}: unknown action {chosen!r}")
         action, basis, review = chosen, f"override for payer {payer_id}", False
-    return Classification(
-        group, reason, amount, action, category, review, new_claim, level, line, rarcs, basis
-    )
+    return Classification(group, reason, amount, action, category, review, new_claim, level, line, rarcs, basis)
 
 
 def priority_action(actions: Iterable[str]) -> str | None:
@@ -499,9 +485,7 @@ def line_key(svc, index: int) -> str:
 def classify_claim(payment, payer_id: str = "", overrides: Overrides | None = None) -> ClaimDenials:
     """§2.5 over one 835 claim (a `parsers.models.ClaimPayment`). Reversals (CLP02=22) are skipped."""
     if payment.status == "22":
-        return ClaimDenials(
-            payment.claim_id, payer_id, "reversal", None, reasons=("reversal: skipped (§2.5)",)
-        )
+        return ClaimDenials(payment.claim_id, payer_id, "reversal", None, reasons=("reversal: skipped (§2.5)",))
     claim_rarcs: list[str] = []
     if payment.outpatient:
         claim_rarcs += [c for c in payment.outpatient[3:8] if c]
@@ -546,6 +530,4 @@ def classify_claim(payment, payer_id: str = "", overrides: Overrides | None = No
     else:
         status = _status(payment.paid, items)
     actions = [c.action for c in items if c.amount != 0]
-    return ClaimDenials(
-        payment.claim_id, payer_id, status, priority_action(actions), tuple(items), tuple(lines)
-    )
+    return ClaimDenials(payment.claim_id, payer_id, status, priority_action(actions), tuple(items), tuple(lines))

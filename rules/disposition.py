@@ -51,14 +51,18 @@ def decide(payment: ClaimPayment, claim: Claim837, policy: Policy) -> tuple[str 
     if payment.status == "25":
         return NEEDS_REVIEW, ["predetermination pricing only (CLP02=25): nothing was adjudicated"]
     if payment.status in ("2", "3", "20", "21"):
-        return NEEDS_REVIEW, [f"claim was processed as a later payer (CLP02={payment.status}); this remittance "
-                              "is posted, not billed onward as a primary's"]
+        return NEEDS_REVIEW, [
+            f"claim was processed as a later payer (CLP02={payment.status}); this remittance "
+            "is posted, not billed onward as a primary's"
+        ]
     signals = crossover_signals(payment)
     if signals:
         failed = sorted(remarks & CROSSOVER_FAILED_RARCS)
         if not failed:
-            return CROSSOVER, [f"crossover: {'; '.join(signals)}; the primary forwarded the claim, so no "
-                               "secondary claim is sent (hold until the secondary answers or the wait ends)"]
+            return CROSSOVER, [
+                f"crossover: {'; '.join(signals)}; the primary forwarded the claim, so no "
+                "secondary claim is sent (hold until the secondary answers or the wait ends)"
+            ]
     destination = next_payer(claim)
     if payment.status == "4":
         routed = _route_denial(payment, remarks, policy)
@@ -68,8 +72,7 @@ def decide(payment: ClaimPayment, claim: Claim837, policy: Policy) -> tuple[str 
         return NO_SECONDARY, ["the original claim names no further payer (no 2320 after the primary)"]
     remaining = payment.patient_responsibility_total()
     if remaining == 0 and not (policy.send_nothing_due or destination.payer_id in policy.send_nothing_due_to):
-        return NOTHING_DUE, ["no patient responsibility left after the primary: nothing for the secondary "
-                             "to pay"]
+        return NOTHING_DUE, ["no patient responsibility left after the primary: nothing for the secondary to pay"]
     return None, []
 
 
@@ -80,15 +83,18 @@ def _route_denial(payment: ClaimPayment, remarks: set[str], policy: Policy) -> t
     rarcs = sorted(remarks & CORRECTABLE_RARCS)
     if correctable or rarcs:
         what = ", ".join([adjustment_label(a) for a in correctable] + rarcs)
-        return REBILL_PRIMARY, [f"primary denied the claim as correctable ({what}): correct it and rebill the "
-                                "primary, not the secondary"]
+        return REBILL_PRIMARY, [
+            f"primary denied the claim as correctable ({what}): correct it and rebill the primary, not the secondary"
+        ]
     if adjustments and all(a.group == "PR" for a in adjustments):
         return None  # patient-responsibility denial: the secondary may cover it
     liability = [a for a in adjustments if a.group in ("CO", "PI", "OA")]
     if liability and not policy.send_provider_liability_denials:
         what = ", ".join(adjustment_label(a) for a in liability)
-        return NEEDS_REVIEW, [f"primary denied the claim as provider liability ({what}): appeal the primary; "
-                              "not sent to the secondary (policy send_provider_liability_denials is off)"]
+        return NEEDS_REVIEW, [
+            f"primary denied the claim as provider liability ({what}): appeal the primary; "
+            "not sent to the secondary (policy send_provider_liability_denials is off)"
+        ]
     if not adjustments:
         return NEEDS_REVIEW, ["primary denied the claim without giving adjustments"]
     return None

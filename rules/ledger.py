@@ -86,9 +86,7 @@ class Ledger:
     def for_claim(self, claim: str) -> tuple[LedgerEntry, ...]:
         return tuple(e for e in self._entries if e.claim == claim)
 
-    def total(
-        self, claim: str | None = None, kind: str | None = None, category: str | None = None
-    ) -> Decimal:
+    def total(self, claim: str | None = None, kind: str | None = None, category: str | None = None) -> Decimal:
         return sum(
             (
                 e.amount

@@ -78,14 +78,20 @@ def match_lines(claim: Claim837, payment: ClaimPayment) -> dict[int, list[Servic
         else:
             matches[index].append(svc)
             open_lines.remove(index)
-    if still and len(still) == len(open_lines) and all(
-            claim.lines[i].charge == svc.charge for i, svc in zip(open_lines, still, strict=True)):
+    if (
+        still
+        and len(still) == len(open_lines)
+        and all(claim.lines[i].charge == svc.charge for i, svc in zip(open_lines, still, strict=True))
+    ):
         for i, svc in zip(open_lines, still, strict=True):
             matches[i].append(svc)
         still = []
     if still:
-        raise Refusal(NEEDS_REVIEW, f"{len(still)} service line(s) of the remittance match no line of the "
-                      "original claim (by REF*6R, procedure/date/charge or line order)")
+        raise Refusal(
+            NEEDS_REVIEW,
+            f"{len(still)} service line(s) of the remittance match no line of the "
+            "original claim (by REF*6R, procedure/date/charge or line order)",
+        )
     return matches
 
 
@@ -93,8 +99,12 @@ def _same_service(line_key: tuple, service_key: tuple) -> bool:
     """Same code, modifiers and charge; same date unless one side does not say."""
     code, modifiers, date, charge = service_key
     line_code, line_modifiers, line_date, line_charge = line_key
-    return (code == line_code and modifiers == line_modifiers and charge == line_charge
-            and (not date or not line_date or date == line_date))
+    return (
+        code == line_code
+        and modifiers == line_modifiers
+        and charge == line_charge
+        and (not date or not line_date or date == line_date)
+    )
 
 
 def _sv2_procedure(sv2: list[str]) -> str:
@@ -116,8 +126,11 @@ def _same_institutional(line_key: tuple, svc: ServicePayment, date: str) -> bool
     ident, line_date, line_charge = line_key
     if ident[0] == "proc":
         procedure = svc.submitted_procedure
-        same = (procedure.qualifier != "NU" and procedure.code == ident[1]
-                and tuple(sorted(procedure.modifiers)) == ident[2])
+        same = (
+            procedure.qualifier != "NU"
+            and procedure.code == ident[1]
+            and tuple(sorted(procedure.modifiers)) == ident[2]
+        )
     else:
         revenue = svc.revenue_code or (svc.procedure.code if svc.procedure.qualifier == "NU" else "")
         same = bool(ident[1]) and revenue == ident[1]

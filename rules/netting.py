@@ -27,9 +27,12 @@ def group_by_claim(payments: list[ClaimPayment]) -> dict[str, list[ClaimPayment]
 
 
 def _negates(reversal: ClaimPayment, original: ClaimPayment) -> bool:
-    return (reversal.charge == -original.charge and reversal.paid == -original.paid
-            and sorted((a.group, a.reason, -a.amount) for a in reversal.all_adjustments())
-            == sorted((a.group, a.reason, a.amount) for a in original.all_adjustments()))
+    return (
+        reversal.charge == -original.charge
+        and reversal.paid == -original.paid
+        and sorted((a.group, a.reason, -a.amount) for a in reversal.all_adjustments())
+        == sorted((a.group, a.reason, a.amount) for a in original.all_adjustments())
+    )
 
 
 def net_adjudications(payments: list[ClaimPayment]) -> tuple[ClaimPayment, list[str]]:
@@ -40,20 +43,29 @@ def net_adjudications(payments: list[ClaimPayment]) -> tuple[ClaimPayment, list[
         original = next((p for p in remaining if p.payer_claim_number == reversal.payer_claim_number), None)
         if original is not None:
             if not _negates(reversal, original):
-                raise Refusal(NEEDS_REVIEW, f"reversal of payer claim {reversal.payer_claim_number} does not "
-                              "exactly undo the adjudication it names")
+                raise Refusal(
+                    NEEDS_REVIEW,
+                    f"reversal of payer claim {reversal.payer_claim_number} does not "
+                    "exactly undo the adjudication it names",
+                )
             remaining.remove(original)
             notes.append(f"payer claim {reversal.payer_claim_number} reversed within this remittance")
         else:
-            notes.append(f"reversal of earlier payer claim {reversal.payer_claim_number} applied; the "
-                         "correction that follows is the payer's final word")
+            notes.append(
+                f"reversal of earlier payer claim {reversal.payer_claim_number} applied; the "
+                "correction that follows is the payer's final word"
+            )
     if not remaining:
-        raise Refusal(NEEDS_REVIEW, "the payer reversed its payment and sent no correction (take-back); "
-                      "nothing to bill onward")
+        raise Refusal(
+            NEEDS_REVIEW, "the payer reversed its payment and sent no correction (take-back); nothing to bill onward"
+        )
     if len(remaining) > 1:
         if not any("MA15" in p.remark_codes() for p in remaining):
-            raise Refusal(NEEDS_REVIEW, f"{len(remaining)} adjudications for one claim without a split-claim "
-                          "remark (MA15): duplicate or unexplained")
+            raise Refusal(
+                NEEDS_REVIEW,
+                f"{len(remaining)} adjudications for one claim without a split-claim "
+                "remark (MA15): duplicate or unexplained",
+            )
         final = _combine_split(remaining)
         notes.append(f"split claim (MA15): {len(remaining)} adjudications combined")
     else:

@@ -52,9 +52,7 @@ INFO_ADJUSTMENTS = frozenset({("OA", "23"), ("OA", "94")})
 DEDUCTIBLE_CARCS = frozenset({"1", "66"})
 COINSURANCE_CARCS = frozenset({"2"})
 COPAY_CARCS = frozenset({"3"})
-NONCOVERED_CARCS = frozenset(
-    {"96", "204", "49", "35", "119", "26", "27", "50", "55", "56", "242", "243", "276"}
-)
+NONCOVERED_CARCS = frozenset({"96", "204", "49", "35", "119", "26", "27", "50", "55", "56", "242", "243", "276"})
 PATIENT, CONTRACTUAL, ADMINISTRATIVE, BAD_DEBT, OTHER = (
     "patient",
     "contractual",
@@ -111,9 +109,7 @@ class Adjudication:
         return sum((a.amount for a in self.adjustments if group is None or a.group == group), ZERO)
 
     @classmethod
-    def from_835(
-        cls, payment: ClaimPayment, payer_id: str | None = None, sequence: str = "P"
-    ) -> Adjudication:
+    def from_835(cls, payment: ClaimPayment, payer_id: str | None = None, sequence: str = "P") -> Adjudication:
         """From the 835 reader's claim. `payer_id` defaults to the remittance's payer id
         (REF*2U, N104, TRN03)."""
         rem = payment.remittance
@@ -171,9 +167,7 @@ class ClaimAccount:
         for adj in self.adjudications:
             if adj.is_reversal:
                 original = next(
-                    a
-                    for a in out
-                    if a.payer_id == adj.payer_id and a.payer_claim_number == adj.payer_claim_number
+                    a for a in out if a.payer_id == adj.payer_id and a.payer_claim_number == adj.payer_claim_number
                 )
                 out.remove(original)
             else:
@@ -195,8 +189,7 @@ def _negates(reversal: Adjudication, original: Adjudication) -> bool:
     return (
         reversal.charge == -original.charge
         and reversal.paid == -original.paid
-        and sorted(key(a, -1) for a in reversal.adjustments)
-        == sorted(key(a, 1) for a in original.adjustments)
+        and sorted(key(a, -1) for a in reversal.adjustments) == sorted(key(a, 1) for a in original.adjustments)
     )
 
 
@@ -253,9 +246,7 @@ def post(account: ClaimAccount, adjudication: Adjudication) -> Posting:
             )
     else:
         if adj.charge != account.charge:
-            findings.append(
-                f"payer {adj.payer_id} adjudicated a charge of {adj.charge}, the claim is {account.charge}"
-            )
+            findings.append(f"payer {adj.payer_id} adjudicated a charge of {adj.charge}, the claim is {account.charge}")
         if adj.charge - adj.total() != adj.paid:
             findings.append(
                 f"payer {adj.payer_id} claim {adj.payer_claim_number} does not balance (B2): "
@@ -462,9 +453,7 @@ def statement(account: ClaimAccount, policy: StatementPolicy = StatementPolicy()
             )
         elif group == "PR":
             if seq == last_seq:
-                counted.append(
-                    StatementAdjustment(payer, seq, group, reason, amount, PATIENT, denials.BILL_NEXT)
-                )
+                counted.append(StatementAdjustment(payer, seq, group, reason, amount, PATIENT, denials.BILL_NEXT))
             else:
                 info.append(
                     StatementAdjustment(
@@ -582,9 +571,7 @@ POST_ALLOWED_CARCS = frozenset({"253", "144"})  # reductions/additions applied a
 FeeSchedule = Mapping[tuple[str, tuple[str, ...]], Decimal]  # (procedure code, modifiers) -> allowed per unit
 
 
-def check_primary_payment(
-    payment: ClaimPayment, fee_schedule: FeeSchedule | None = None
-) -> list[Discrepancy]:
+def check_primary_payment(payment: ClaimPayment, fee_schedule: FeeSchedule | None = None) -> list[Discrepancy]:
     """§1.7/§5 checks of a payer's answer before billing onward. Per line with AMT*B6: paid + PR
     (+ post-allowed
     CO-253/144) = allowed; paid > allowed or > charge is an overpayment; allowed below the fee schedule's
@@ -653,9 +640,7 @@ def check_primary_payment(
                 )
             if svc.paid > allowed:
                 out.append(
-                    Discrepancy(
-                        "overpayment", f"paid {svc.paid} exceeds allowed {allowed}", key, allowed, svc.paid
-                    )
+                    Discrepancy("overpayment", f"paid {svc.paid} exceeds allowed {allowed}", key, allowed, svc.paid)
                 )
         if svc.paid > svc.charge > 0:
             out.append(
@@ -714,17 +699,11 @@ def ledger_entries(
     for ln in adj.lines:
         if ln.paid != 0:
             rows.append(
-                LedgerEntry(
-                    level="line", line=ln.line, kind="payment", amount=ln.paid, category="payment", **base
-                )
+                LedgerEntry(level="line", line=ln.line, kind="payment", amount=ln.paid, category="payment", **base)
             )
         line_paid += ln.paid
     if adj.paid - line_paid != 0 or not adj.lines:
-        rows.append(
-            LedgerEntry(
-                level="claim", kind="payment", amount=adj.paid - line_paid, category="payment", **base
-            )
-        )
+        rows.append(LedgerEntry(level="claim", kind="payment", amount=adj.paid - line_paid, category="payment", **base))
     for a in adj.adjustments:
         if (a.group, a.reason) in INFO_ADJUSTMENTS:
             kind, category = "adjustment", "info"

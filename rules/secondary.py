@@ -27,15 +27,15 @@ def index_claims(claims: Iterable[Claim837]) -> dict[str, list[Claim837]]:
     return index
 
 
-def secondary_claims(payments: Iterable[ClaimPayment], originals: Mapping[str, list[Claim837]],
-                     policy: Policy | None = None) -> list[Outcome]:
+def secondary_claims(
+    payments: Iterable[ClaimPayment], originals: Mapping[str, list[Claim837]], policy: Policy | None = None
+) -> list[Outcome]:
     """One Outcome per claim id of the remittance(s), in the order the claims first appear."""
     policy = policy or Policy()
     return [outcome_for(group, originals, policy) for group in group_by_claim(list(payments)).values()]
 
 
-def outcome_for(adjudications: list[ClaimPayment], originals: Mapping[str, list[Claim837]],
-                policy: Policy) -> Outcome:
+def outcome_for(adjudications: list[ClaimPayment], originals: Mapping[str, list[Claim837]], policy: Policy) -> Outcome:
     outcome = Outcome(adjudications[0].claim_id, adjudications[-1])
     try:
         for adjudication in adjudications:  # every CLP of the claim id, reversals included, before netting
@@ -60,8 +60,10 @@ def outcome_for(adjudications: list[ClaimPayment], originals: Mapping[str, list[
         outcome.destination_payer_id = secondary.payer_id
         outcome.disposition = CONVERTED
         remaining = payment.patient_responsibility_total()
-        outcome.reasons = [f"primary paid {payment.paid}; {remaining} patient responsibility billed to the "
-                           f"secondary payer {secondary.payer_id}"]
+        outcome.reasons = [
+            f"primary paid {payment.paid}; {remaining} patient responsibility billed to the "
+            f"secondary payer {secondary.payer_id}"
+        ]
     except Refusal as refusal:
         outcome.disposition = refusal.disposition
         outcome.reasons = [refusal.reason]
@@ -72,22 +74,34 @@ def _check_adjudication_balances(adjudication: ClaimPayment) -> None:
     """§1.7.6: an 835 claim that fails B1/B2 is quarantined, and every claim of a transaction failing B3."""
     remittance = adjudication.remittance
     if remittance is not None and any(f.rule == "B3" for f in remittance.findings):
-        raise Refusal(NEEDS_REVIEW, "the primary's remittance does not balance (B3: BPR02 != sum CLP04 - "
-                      "sum PLB): the whole 835 is quarantined")
+        raise Refusal(
+            NEEDS_REVIEW,
+            "the primary's remittance does not balance (B3: BPR02 != sum CLP04 - "
+            "sum PLB): the whole 835 is quarantined",
+        )
     if adjudication.charge - adjudication.adjustment_total() != adjudication.paid or any(
-            svc.charge - svc.adjustment_total() != svc.paid for svc in adjudication.services):
-        raise Refusal(NEEDS_REVIEW, f"primary's adjudication (CLP02={adjudication.status}, payer claim "
-                      f"{adjudication.payer_claim_number}) does not balance (B1/B2)")
+        svc.charge - svc.adjustment_total() != svc.paid for svc in adjudication.services
+    ):
+        raise Refusal(
+            NEEDS_REVIEW,
+            f"primary's adjudication (CLP02={adjudication.status}, payer claim "
+            f"{adjudication.payer_claim_number}) does not balance (B1/B2)",
+        )
 
 
 def _check_primary_balances(payment: ClaimPayment, original: Claim837) -> None:
     """The 835's own balancing (B1, B2) and CLP03 = CLM02: without them the 837 cannot balance (§3.7)."""
     if payment.charge - payment.adjustment_total() != payment.paid:
-        raise Refusal(NEEDS_REVIEW, f"primary's claim does not balance (B2): CLP03 {payment.charge} - "
-                      f"adjustments {payment.adjustment_total()} != CLP04 {payment.paid}")
+        raise Refusal(
+            NEEDS_REVIEW,
+            f"primary's claim does not balance (B2): CLP03 {payment.charge} - "
+            f"adjustments {payment.adjustment_total()} != CLP04 {payment.paid}",
+        )
     for svc in payment.services:
         if svc.charge - svc.adjustment_total() != svc.paid:
             raise Refusal(NEEDS_REVIEW, f"primary's service line {svc.procedure.code} does not balance (B1)")
     if payment.charge != original.charge:
-        raise Refusal(NEEDS_REVIEW, f"primary adjudicated a charge of {payment.charge} but the claim billed "
-                      f"{original.charge} (CLP03 != CLM02)")
+        raise Refusal(
+            NEEDS_REVIEW,
+            f"primary adjudicated a charge of {payment.charge} but the claim billed {original.charge} (CLP03 != CLM02)",
+        )

@@ -49,8 +49,23 @@ CARCS = {  # a pool per group; none of the non-PR ones is a "correctable" CARC (
     "PI": ("45", "104", "204", "94", "50", "97"),
 }
 GROUPS = tuple(CARCS)
-PROCEDURES = ("99211", "99212", "99213", "99214", "99215", "93000", "97140", "97810", "29881", "90782",
-              "J3301", "36415", "81002", "71046", "20610")
+PROCEDURES = (
+    "99211",
+    "99212",
+    "99213",
+    "99214",
+    "99215",
+    "93000",
+    "97140",
+    "97810",
+    "29881",
+    "90782",
+    "J3301",
+    "36415",
+    "81002",
+    "71046",
+    "20610",
+)
 MODIFIERS = ("25", "59", "LT", "RT", "GP", "76")
 DIAGNOSES = ("I10", "E119", "R079", "J069", "M545", "Z0000")
 PLACES = ("11", "22", "21", "12")
@@ -160,9 +175,23 @@ class Adjudication:
     def reversal(self) -> Adjudication:
         """CLP02=22: every amount negated, same groups and CARCs, same CLP07 (reference §1.8)."""
         return Adjudication(
-            "22", self.icn, -self.charge, -self.paid, [[a.negated() for a in seg] for seg in self.claim_cas],
-            [Service(s.line, -s.charge, -s.paid, [[a.negated() for a in seg] for seg in s.cas], s.units_paid,
-                     s.original_units) for s in self.services])
+            "22",
+            self.icn,
+            -self.charge,
+            -self.paid,
+            [[a.negated() for a in seg] for seg in self.claim_cas],
+            [
+                Service(
+                    s.line,
+                    -s.charge,
+                    -s.paid,
+                    [[a.negated() for a in seg] for seg in s.cas],
+                    s.units_paid,
+                    s.original_units,
+                )
+                for s in self.services
+            ],
+        )
 
 
 @dataclass
@@ -205,8 +234,7 @@ class ClaimCase:
     @property
     def has_crossover_signal(self) -> bool:
         final = self.final
-        return (final.status == "19" or final.crossover_carrier
-                or any(r in CROSSOVER_REMARKS for r in final.moa or ()))
+        return final.status == "19" or final.crossover_carrier or any(r in CROSSOVER_REMARKS for r in final.moa or ())
 
     @property
     def crossover_failed(self) -> bool:
@@ -243,8 +271,7 @@ def delimiters(draw) -> Delims:
     element = draw(st.sampled_from(ELEMENT_SEPARATORS))
     component = draw(st.sampled_from([c for c in COMPONENT_SEPARATORS if c != element]))
     terminator = draw(st.sampled_from([t for t in TERMINATORS if t not in (element, component)]))
-    repetition = draw(st.sampled_from([r for r in REPETITION_SEPARATORS if r not in (element, component,
-                                                                                     terminator)]))
+    repetition = draw(st.sampled_from([r for r in REPETITION_SEPARATORS if r not in (element, component, terminator)]))
     return Delims(element, component, repetition, terminator, draw(st.booleans()))
 
 
@@ -257,8 +284,7 @@ def splits(draw, total: int, count: int, step: int) -> list[int]:
 
 
 @st.composite
-def cas_segments(draw, amounts: list[int], groups: list[str] | None = None,
-                 quantities: bool = True) -> list[list[Adj]]:
+def cas_segments(draw, amounts: list[int], groups: list[str] | None = None, quantities: bool = True) -> list[list[Adj]]:
     """Adjustments with these (positive) amounts, packed in CAS segments of one group each (1-6 triplets)."""
     adjs = []
     pool = draw(st.integers(1, 6))  # a narrow pool makes repeated CARCs (merged in the 837) common
@@ -284,8 +310,15 @@ def service(draw, index: int, line: Line, step: int, kind: str) -> Service:
     units_absent = draw(st.booleans())
     if kind == "denied":
         group, reason = draw(st.sampled_from([("CO", "50"), ("PR", "204")]))
-        return Service(index, line.charge, 0, [[Adj(group, reason, line.charge)]], 0, line.units,
-                       ["N115"] if group == "CO" and draw(st.booleans()) else [])
+        return Service(
+            index,
+            line.charge,
+            0,
+            [[Adj(group, reason, line.charge)]],
+            0,
+            line.units,
+            ["N115"] if group == "CO" and draw(st.booleans()) else [],
+        )
     if kind == "paid-in-full":
         return Service(index, line.charge, line.charge, [], None if units_absent else line.units)
     count = draw(st.integers(1, 8))
@@ -350,16 +383,26 @@ def _force_patient_responsibility(draw, adj: Adjudication) -> None:
 
 @st.composite
 def person(draw, zip_base: int) -> Person:
-    return Person(draw(st.sampled_from(LAST_NAMES)), draw(st.sampled_from(FIRST_NAMES)),
-                  f"{draw(st.integers(1, 999))} OAK AVE",
-                  draw(st.sampled_from(["SPRINGFIELD", "MIAMI", "AUSTIN"])),
-                  f"{zip_base + draw(st.integers(0, 99)):05d}0000", f"19{draw(st.integers(30, 99))}0315",
-                  draw(st.sampled_from("FM")))
+    return Person(
+        draw(st.sampled_from(LAST_NAMES)),
+        draw(st.sampled_from(FIRST_NAMES)),
+        f"{draw(st.integers(1, 999))} OAK AVE",
+        draw(st.sampled_from(["SPRINGFIELD", "MIAMI", "AUSTIN"])),
+        f"{zip_base + draw(st.integers(0, 99)):05d}0000",
+        f"19{draw(st.integers(30, 99))}0315",
+        draw(st.sampled_from("FM")),
+    )
 
 
 @st.composite
-def claim_case(draw, number: int, convertible: bool = False, crossover: bool | None = False,
-               reversal: str | None = None, max_lines: int = 12) -> ClaimCase:
+def claim_case(
+    draw,
+    number: int,
+    convertible: bool = False,
+    crossover: bool | None = False,
+    reversal: str | None = None,
+    max_lines: int = 12,
+) -> ClaimCase:
     """One claim and its primary's adjudication(s).
 
     convertible: built so the reference says "convert" (PR > 0, no crossover, no liability denial).
@@ -376,9 +419,16 @@ def claim_case(draw, number: int, convertible: bool = False, crossover: bool | N
         code = draw(st.sampled_from(PROCEDURES))
         modifiers = tuple(draw(st.lists(st.sampled_from(MODIFIERS), max_size=2, unique=True)))
         charge = draw(st.integers(1, 5000)) * step
-        lines.append(Line(code, modifiers, charge, draw(st.integers(1, 4)),
-                          draw(st.sampled_from(SERVICE_DATES)),
-                          f"{claim_id}-{i + 1}" if use_6r else None))
+        lines.append(
+            Line(
+                code,
+                modifiers,
+                charge,
+                draw(st.integers(1, 4)),
+                draw(st.sampled_from(SERVICE_DATES)),
+                f"{claim_id}-{i + 1}" if use_6r else None,
+            )
+        )
     layout = draw(st.sampled_from(["lines", "lines", "claim", "mixed"]))
     icn = f"PRICLM{number}B{draw(st.integers(1, 9999))}"
     final = draw(adjudication(lines, step, layout, icn, convertible))
@@ -421,25 +471,46 @@ def claim_case(draw, number: int, convertible: bool = False, crossover: bool | N
     secondary_relationship = draw(st.sampled_from(("18",) + RELATIONSHIPS))
     secondary_subscriber = patient if secondary_relationship == "18" else draw(person(62900))
     return ClaimCase(
-        claim_id, lines, draw(st.lists(st.sampled_from(DIAGNOSES), min_size=1, max_size=3, unique=True)),
-        draw(st.sampled_from(PLACES)), draw(st.none() | st.sampled_from(SERVICE_DATES)),
+        claim_id,
+        lines,
+        draw(st.lists(st.sampled_from(DIAGNOSES), min_size=1, max_size=3, unique=True)),
+        draw(st.sampled_from(PLACES)),
+        draw(st.none() | st.sampled_from(SERVICE_DATES)),
         draw(st.none() | st.just(f"CH{number}{draw(st.integers(1000, 9999))}")),
-        patient, primary_subscriber, primary_relationship, f"PRI{draw(st.integers(100000, 999999))}",
-        secondary_subscriber, secondary_relationship, f"SEC{draw(st.integers(100000, 999999))}",
-        draw(st.booleans()), adjudications)
+        patient,
+        primary_subscriber,
+        primary_relationship,
+        f"PRI{draw(st.integers(100000, 999999))}",
+        secondary_subscriber,
+        secondary_relationship,
+        f"SEC{draw(st.integers(100000, 999999))}",
+        draw(st.booleans()),
+        adjudications,
+    )
 
 
 @st.composite
-def cases(draw, min_claims: int = 1, max_claims: int = 3, convertible: bool = False,
-          crossover: bool | None = False, reversal: str | None = None, max_lines: int | None = None) -> Case:
+def cases(
+    draw,
+    min_claims: int = 1,
+    max_claims: int = 3,
+    convertible: bool = False,
+    crossover: bool | None = False,
+    reversal: str | None = None,
+    max_lines: int | None = None,
+) -> Case:
     """A matched pair: one 837P file with 1-3 claims to the primary and the primary's 835 for them."""
     count = draw(st.integers(min_claims, max_claims))
-    claims = [draw(claim_case(i + 1, convertible, crossover, reversal, max_lines or 12))
-              for i in range(count)]
+    claims = [draw(claim_case(i + 1, convertible, crossover, reversal, max_lines or 12)) for i in range(count)]
     d837 = draw(delimiters())
     d835 = draw(delimiters())
-    return Case(d837, d835, claims, draw(st.sampled_from(["20240501", "20240515", "20240620"])),
-                draw(st.none() | st.just("20240430")))
+    return Case(
+        d837,
+        d835,
+        claims,
+        draw(st.sampled_from(["20240501", "20240515", "20240620"])),
+        draw(st.none() | st.just("20240430")),
+    )
 
 
 @st.composite
@@ -508,13 +579,31 @@ def _render(segments: list[list], d: Delims) -> str:
 
 
 def _isa(d: Delims, sender: str, receiver: str, date: str, number: int) -> str:
-    fields = ["ISA", "00", " " * 10, "00", " " * 10, "ZZ", sender.ljust(15), "ZZ", receiver.ljust(15),
-              date[2:], "0800", d.repetition, "00501", f"{number:09d}", "0", "T", d.component]
+    fields = [
+        "ISA",
+        "00",
+        " " * 10,
+        "00",
+        " " * 10,
+        "ZZ",
+        sender.ljust(15),
+        "ZZ",
+        receiver.ljust(15),
+        date[2:],
+        "0800",
+        d.repetition,
+        "00501",
+        f"{number:09d}",
+        "0",
+        "T",
+        d.component,
+    ]
     return d.element.join(fields) + d.end
 
 
-def _envelope(d: Delims, body: list[list], functional: str, version: str, sender: str, receiver: str,
-              date: str, number: int) -> bytes:
+def _envelope(
+    d: Delims, body: list[list], functional: str, version: str, sender: str, receiver: str, date: str, number: int
+) -> bytes:
     st_seg = ["ST", functional_set(functional), "0001"] + ([version] if functional == "HC" else [])
     segments = [st_seg] + body
     segments.append(["SE", str(len(segments) + 1), "0001"])
@@ -535,8 +624,9 @@ def _procedure(line: Line) -> tuple:
 
 def claim_segments(claim: ClaimCase) -> list[list]:
     """The 2300 segments of the original claim (CLM first), as built (composites as tuples)."""
-    out: list[list] = [["CLM", claim.claim_id, amount_text(claim.charge), "", "", (claim.place, "B", "1"),
-                        "Y", "A", "Y", "Y"]]
+    out: list[list] = [
+        ["CLM", claim.claim_id, amount_text(claim.charge), "", "", (claim.place, "B", "1"), "Y", "A", "Y", "Y"]
+    ]
     if claim.onset:
         out.append(["DTP", "431", "D8", claim.onset])
     if claim.clearinghouse_id:
@@ -548,10 +638,11 @@ def claim_segments(claim: ClaimCase) -> list[list]:
 
 def line_segments(number: int, line: Line) -> list[list]:
     """The 2400 segments of one original line (LX first)."""
-    out: list[list] = [["LX", str(number)],
-                       ["SV1", _procedure(line), amount_text(line.charge), "UN", str(line.units), "", "",
-                        ("1",)],
-                       ["DTP", "472", "D8", line.date]]
+    out: list[list] = [
+        ["LX", str(number)],
+        ["SV1", _procedure(line), amount_text(line.charge), "UN", str(line.units), "", "", ("1",)],
+        ["DTP", "472", "D8", line.date],
+    ]
     if line.control:
         out.append(["REF", "6R", line.control])
     return out
@@ -565,7 +656,9 @@ def render_837(case: Case) -> bytes:
         ["NM1", "40", "2", "CLEARINGHOUSE INC", "", "", "", "", "46", "CLEARINGHOUSE"],
         ["HL", "1", "", "20", "1"],
         ["NM1", "85", "2", "ACME CLINIC", "", "", "", "", "XX", "1234567893"],
-        ["N3", "100 MAIN ST"], ["N4", "SPRINGFIELD", "IL", "627010000"], ["REF", "EI", "371234567"],
+        ["N3", "100 MAIN ST"],
+        ["N4", "SPRINGFIELD", "IL", "627010000"],
+        ["REF", "EI", "371234567"],
     ]
     hl = 1
     for claim in case.claims:
@@ -573,25 +666,34 @@ def render_837(case: Case) -> bytes:
         subscriber_hl = hl
         dependent = claim.primary_relationship != "18"
         sub = claim.primary_subscriber
-        body += [["HL", str(hl), "1", "22", "1" if dependent else "0"],
-                 ["SBR", "P", "" if dependent else "18", "GRP1001", "", "", "", "", "", "12"],
-                 ["NM1", "IL", "1", sub.last, sub.first, "", "", "", "MI", claim.primary_member],
-                 ["N3", sub.street], ["N4", sub.city, "IL", sub.zip]]
+        body += [
+            ["HL", str(hl), "1", "22", "1" if dependent else "0"],
+            ["SBR", "P", "" if dependent else "18", "GRP1001", "", "", "", "", "", "12"],
+            ["NM1", "IL", "1", sub.last, sub.first, "", "", "", "MI", claim.primary_member],
+            ["N3", sub.street],
+            ["N4", sub.city, "IL", sub.zip],
+        ]
         if not dependent:
             body.append(["DMG", "D8", sub.birth, sub.sex])
         body.append(["NM1", "PR", "2", PRIMARY[0], "", "", "", "", "PI", PRIMARY[1]])
         if dependent:
             hl += 1
             pat = claim.patient
-            body += [["HL", str(hl), str(subscriber_hl), "23", "0"], ["PAT", claim.primary_relationship],
-                     ["NM1", "QC", "1", pat.last, pat.first], ["N3", pat.street],
-                     ["N4", pat.city, "IL", pat.zip],
-                     ["DMG", "D8", pat.birth, pat.sex]]
+            body += [
+                ["HL", str(hl), str(subscriber_hl), "23", "0"],
+                ["PAT", claim.primary_relationship],
+                ["NM1", "QC", "1", pat.last, pat.first],
+                ["N3", pat.street],
+                ["N4", pat.city, "IL", pat.zip],
+                ["DMG", "D8", pat.birth, pat.sex],
+            ]
         body += claim_segments(claim)
         sec = claim.secondary_subscriber
-        body += [["SBR", "S", claim.secondary_relationship, "GRP2002", "", "", "", "", "", "CI"],
-                 ["OI", "", "", "Y", "", "", "Y"],
-                 ["NM1", "IL", "1", sec.last, sec.first, "", "", "", "MI", claim.secondary_member]]
+        body += [
+            ["SBR", "S", claim.secondary_relationship, "GRP2002", "", "", "", "", "", "CI"],
+            ["OI", "", "", "Y", "", "", "Y"],
+            ["NM1", "IL", "1", sec.last, sec.first, "", "", "", "MI", claim.secondary_member],
+        ]
         if claim.secondary_address:
             body += [["N3", sec.street], ["N4", sec.city, "IL", sec.zip]]
         body.append(["NM1", "PR", "2", SECONDARY[0], "", "", "", "", "PI", SECONDARY[1]])
@@ -612,8 +714,20 @@ def _cas(segments: list[list[Adj]]) -> list[list]:
 
 def _clp_segments(claim: ClaimCase, adj: Adjudication) -> list[list]:
     pr = "" if adj.status == "22" else amount_text(adj.pr_total)
-    out: list[list] = [["CLP", claim.claim_id, adj.status, amount_text(adj.charge), amount_text(adj.paid), pr,
-                        "12", adj.icn, "11", "1"]]
+    out: list[list] = [
+        [
+            "CLP",
+            claim.claim_id,
+            adj.status,
+            amount_text(adj.charge),
+            amount_text(adj.paid),
+            pr,
+            "12",
+            adj.icn,
+            "11",
+            "1",
+        ]
+    ]
     out += _cas(adj.claim_cas)
     pat = claim.patient
     if claim.primary_relationship == "18":
@@ -654,29 +768,36 @@ def render_835(case: Case) -> bytes:
     recovered = min(total, 0)
     handling = "H" if total <= 0 else "I"
     body: list[list] = [
-        ["BPR", handling, amount_text(total - recovered + case.bpr_delta), "C", "CHK"] + [""] * 11
+        ["BPR", handling, amount_text(total - recovered + case.bpr_delta), "C", "CHK"]
+        + [""] * 11
         + [case.payment_date],  # BPR16: the payment date (DTP*573)
         ["TRN", "1", "CHK0001", "1111111111"],
     ]
     if case.production_date:
         body.append(["DTM", "405", case.production_date])
-    body += [["N1", "PR", PRIMARY[0]], ["N3", "1 PAYER WAY"], ["N4", "CHICAGO", "IL", "606010000"],
-             ["PER", "BL", "EDI SUPPORT", "TE", "8005550100"],
-             ["N1", "PE", "ACME CLINIC", "XX", "1234567893"], ["LX", "1"]]
+    body += [
+        ["N1", "PR", PRIMARY[0]],
+        ["N3", "1 PAYER WAY"],
+        ["N4", "CHICAGO", "IL", "606010000"],
+        ["PER", "BL", "EDI SUPPORT", "TE", "8005550100"],
+        ["N1", "PE", "ACME CLINIC", "XX", "1234567893"],
+        ["LX", "1"],
+    ]
     for claim in case.claims:
         for adj in claim.adjudications:
             body += _clp_segments(claim, adj)
     if recovered:
         body.append(["PLB", "1234567893", "20241231", ("WO", "TAKEBACK1"), amount_text(recovered)])
-    return _envelope(case.d835, body, "HP", "005010X221A1", "PRIMARYPAYER", "ACMECLINIC", case.payment_date,
-                     501)
+    return _envelope(case.d835, body, "HP", "005010X221A1", "PRIMARYPAYER", "ACMECLINIC", case.payment_date, 501)
 
 
 def original_claim_segments(claim: ClaimCase) -> tuple[list[list[str]], list[list[list[str]]]]:
     """The original's 2300 segments and each line's 2400 segments, composites joined with ':' and trailing
     empty elements dropped: what the secondary must carry over (CLM05-3 aside)."""
-    return ([_plain(s) for s in claim_segments(claim)],
-            [[_plain(s) for s in line_segments(i + 1, line)] for i, line in enumerate(claim.lines)])
+    return (
+        [_plain(s) for s in claim_segments(claim)],
+        [[_plain(s) for s in line_segments(i + 1, line)] for i, line in enumerate(claim.lines)],
+    )
 
 
 def _plain(seg: list) -> list[str]:

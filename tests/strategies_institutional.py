@@ -23,11 +23,17 @@ from decimal import Decimal
 from hypothesis import strategies as st
 
 REVENUE_ONLY = ("0120", "0250", "0270", "0300", "0450", "0636", "0730")
-WITH_HCPCS = (("0320", "71046"), ("0300", "80053"), ("0300", "85025"), ("0510", "99213"), ("0450", "99284"),
-              ("0360", "29881"), ("0636", "J3301"))
+WITH_HCPCS = (
+    ("0320", "71046"),
+    ("0300", "80053"),
+    ("0300", "85025"),
+    ("0510", "99213"),
+    ("0450", "99284"),
+    ("0360", "29881"),
+    ("0636", "J3301"),
+)
 MODIFIERS = ("25", "59", "LT", "RT", "TC")
-CARCS = {"CO": ("45", "253", "97", "131"), "PR": ("1", "2", "3", "119"), "OA": ("23", "94"),
-         "PI": ("45", "104")}
+CARCS = {"CO": ("45", "253", "97", "131"), "PR": ("1", "2", "3", "119"), "OA": ("23", "94"), "PI": ("45", "104")}
 PAYER_ID, SECONDARY_ID = "11111", "22222"
 DOS = "20240410"
 PAYMENT_DATE = "20240425"
@@ -141,22 +147,27 @@ def institutional_cases(draw) -> ICase:
     if control_numbers:
         order = draw(st.permutations(order))
     dependent = draw(st.booleans())
-    return ICase(inpatient, the_lines, claim_adjustments, control_numbers, order, dependent,
-                 draw(st.sampled_from(("01", "19"))) if dependent else "18", draw(st.booleans()),
-                 (not inpatient) and draw(st.booleans()))
+    return ICase(
+        inpatient,
+        the_lines,
+        claim_adjustments,
+        control_numbers,
+        order,
+        dependent,
+        draw(st.sampled_from(("01", "19"))) if dependent else "18",
+        draw(st.booleans()),
+        (not inpatient) and draw(st.booleans()),
+    )
 
 
 # ------------------------------------------------------------------------------------------ rendering
 def _isa(sender: str, receiver: str, number: int) -> str:
-    return (f"ISA*00*          *00*          *ZZ*{sender:<15}*ZZ*{receiver:<15}*240425*0900*^*00501*"
-            f"{number:09d}*0*T*:")
+    return f"ISA*00*          *00*          *ZZ*{sender:<15}*ZZ*{receiver:<15}*240425*0900*^*00501*{number:09d}*0*T*:"
 
 
-def _envelope(segments: list[str], sender: str, receiver: str, functional: str, version: str,
-              number: int) -> bytes:
+def _envelope(segments: list[str], sender: str, receiver: str, functional: str, version: str, number: int) -> bytes:
     body = segments + [f"SE*{len(segments) + 1}*0001"]
-    text = [_isa(sender, receiver, number),
-            f"GS*{functional}*{sender}*{receiver}*20240425*0900*{number}*X*{version}"]
+    text = [_isa(sender, receiver, number), f"GS*{functional}*{sender}*{receiver}*20240425*0900*{number}*X*{version}"]
     text += body + [f"GE*1*{number}", f"IEA*1*{number:09d}"]
     return "".join(s + "~\n" for s in text).encode("ascii")
 
@@ -170,30 +181,67 @@ def _procedure(line: ILine) -> str:
 
 
 def render_837(case: ICase) -> bytes:
-    segs = ["ST*837*0001*005010X223A2", "BHT*0019*00*ORIG*20240411*0800*CH",
-            "NM1*41*2*ACME GENERAL HOSPITAL*****46*ACMEHOSP", "PER*IC*PATIENT ACCOUNTS*TE*5555551313",
-            "NM1*40*2*CLEARINGHOUSE INC*****46*CLEARINGHOUSE", "HL*1**20*1",
-            "NM1*85*2*ACME GENERAL HOSPITAL*****XX*1987654328", "N3*500 HOSPITAL DR",
-            "N4*SPRINGFIELD*IL*627030000", "REF*EI*371239999"]
+    segs = [
+        "ST*837*0001*005010X223A2",
+        "BHT*0019*00*ORIG*20240411*0800*CH",
+        "NM1*41*2*ACME GENERAL HOSPITAL*****46*ACMEHOSP",
+        "PER*IC*PATIENT ACCOUNTS*TE*5555551313",
+        "NM1*40*2*CLEARINGHOUSE INC*****46*CLEARINGHOUSE",
+        "HL*1**20*1",
+        "NM1*85*2*ACME GENERAL HOSPITAL*****XX*1987654328",
+        "N3*500 HOSPITAL DR",
+        "N4*SPRINGFIELD*IL*627030000",
+        "REF*EI*371239999",
+    ]
     if case.dependent:
-        segs += ["HL*2*1*22*1", "SBR*P**GRP1001******12", "NM1*IL*1*DOE*JOHN****MI*PRI556677",
-                 "N3*44 ELM ST", "N4*SPRINGFIELD*IL*627040000", "DMG*D8*19581102*M",
-                 f"NM1*PR*2*PRIMARY HEALTH PLAN*****PI*{PAYER_ID}",
-                 "HL*3*2*23*0", "PAT*19", "NM1*QC*1*DOE*TIMMY", "N3*44 ELM ST", "N4*SPRINGFIELD*IL*627040000",
-                 "DMG*D8*20120607*M"]
+        segs += [
+            "HL*2*1*22*1",
+            "SBR*P**GRP1001******12",
+            "NM1*IL*1*DOE*JOHN****MI*PRI556677",
+            "N3*44 ELM ST",
+            "N4*SPRINGFIELD*IL*627040000",
+            "DMG*D8*19581102*M",
+            f"NM1*PR*2*PRIMARY HEALTH PLAN*****PI*{PAYER_ID}",
+            "HL*3*2*23*0",
+            "PAT*19",
+            "NM1*QC*1*DOE*TIMMY",
+            "N3*44 ELM ST",
+            "N4*SPRINGFIELD*IL*627040000",
+            "DMG*D8*20120607*M",
+        ]
     else:
-        segs += ["HL*2*1*22*0", "SBR*P*18*GRP1001******12", "NM1*IL*1*DOE*JANE****MI*PRI112233",
-                 "N3*12 OAK AVE", "N4*SPRINGFIELD*IL*627020000", "DMG*D8*19700315*F",
-                 f"NM1*PR*2*PRIMARY HEALTH PLAN*****PI*{PAYER_ID}"]
+        segs += [
+            "HL*2*1*22*0",
+            "SBR*P*18*GRP1001******12",
+            "NM1*IL*1*DOE*JANE****MI*PRI112233",
+            "N3*12 OAK AVE",
+            "N4*SPRINGFIELD*IL*627020000",
+            "DMG*D8*19700315*F",
+            f"NM1*PR*2*PRIMARY HEALTH PLAN*****PI*{PAYER_ID}",
+        ]
     if case.inpatient:
-        segs += [f"CLM*{case.claim_id}*{money(case.charge)}***11:A:1**A*Y*Y", "DTP*434*RD8*20240406-20240410",
-                 "DTP*435*DT*202404061000", "CL1*1*7*01", "HI*ABK:I214", "HI*ABJ:R079", "HI*DR:280"]
+        segs += [
+            f"CLM*{case.claim_id}*{money(case.charge)}***11:A:1**A*Y*Y",
+            "DTP*434*RD8*20240406-20240410",
+            "DTP*435*DT*202404061000",
+            "CL1*1*7*01",
+            "HI*ABK:I214",
+            "HI*ABJ:R079",
+            "HI*DR:280",
+        ]
     else:
-        segs += [f"CLM*{case.claim_id}*{money(case.charge)}***13:A:1**A*Y*Y", f"DTP*434*RD8*{DOS}-{DOS}",
-                 "CL1***01", "HI*ABK:R0789"]
-    segs += [f"SBR*S*{case.relationship}*GRP2002******CI", "OI***Y***Y",
-             f"NM1*IL*1*DOE*{'MARY' if case.dependent else 'JANE'}****MI*SEC778899",
-             f"NM1*PR*2*SECONDARY HEALTH PLAN*****PI*{SECONDARY_ID}"]
+        segs += [
+            f"CLM*{case.claim_id}*{money(case.charge)}***13:A:1**A*Y*Y",
+            f"DTP*434*RD8*{DOS}-{DOS}",
+            "CL1***01",
+            "HI*ABK:R0789",
+        ]
+    segs += [
+        f"SBR*S*{case.relationship}*GRP2002******CI",
+        "OI***Y***Y",
+        f"NM1*IL*1*DOE*{'MARY' if case.dependent else 'JANE'}****MI*SEC778899",
+        f"NM1*PR*2*SECONDARY HEALTH PLAN*****PI*{SECONDARY_ID}",
+    ]
     for n, line in enumerate(case.lines, 1):
         unit = "DA" if case.inpatient and line.revenue == "0120" else "UN"
         procedure = _procedure(line) if line.hcpcs else ""
@@ -207,14 +255,21 @@ def render_837(case: ICase) -> bytes:
 
 def render_835(case: ICase) -> bytes:
     pr = case.patient_responsibility
-    segs = ["ST*835*0001",
-            f"BPR*I*{money(case.paid)}*C*ACH*CCP*01*999999999*DA*123456*1111111111**01*888888888*DA*98765*"
-            f"{PAYMENT_DATE}",
-            "TRN*1*EFT9001*1111111111", "DTM*405*20240424", "N1*PR*PRIMARY HEALTH PLAN", "N3*1 PAYER WAY",
-            "N4*CHICAGO*IL*606010000", f"REF*2U*{PAYER_ID}", "PER*BL*EDI SUPPORT*TE*8005550100",
-            "N1*PE*ACME GENERAL HOSPITAL*XX*1987654328", "LX*1",
-            f"CLP*{case.claim_id}*1*{money(case.charge)}*{money(case.paid)}*{money(pr)}*12*PRICLM9001*"
-            f"{'11' if case.inpatient else '13'}*1"]
+    segs = [
+        "ST*835*0001",
+        f"BPR*I*{money(case.paid)}*C*ACH*CCP*01*999999999*DA*123456*1111111111**01*888888888*DA*98765*{PAYMENT_DATE}",
+        "TRN*1*EFT9001*1111111111",
+        "DTM*405*20240424",
+        "N1*PR*PRIMARY HEALTH PLAN",
+        "N3*1 PAYER WAY",
+        "N4*CHICAGO*IL*606010000",
+        f"REF*2U*{PAYER_ID}",
+        "PER*BL*EDI SUPPORT*TE*8005550100",
+        "N1*PE*ACME GENERAL HOSPITAL*XX*1987654328",
+        "LX*1",
+        f"CLP*{case.claim_id}*1*{money(case.charge)}*{money(case.paid)}*{money(pr)}*12*PRICLM9001*"
+        f"{'11' if case.inpatient else '13'}*1",
+    ]
     segs += _cas(case.claim_adjustments)
     if case.dependent:
         segs += ["NM1*QC*1*DOE*TIMMY", "NM1*IL*1*DOE*JOHN****MI*PRI556677"]

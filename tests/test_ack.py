@@ -14,7 +14,7 @@ from edi.validate import validate_file, validate_files, write_acks
 from edi.validation import validate_guide
 from parsers.envelope import EnvelopeWalker
 from parsers.syntax import Tokenizer
-from tests.x12edits import EXAMPLES, lines, ordinal, recount, replace, write
+from tests.support import EXAMPLES, lines, ordinal, recount, replace, write
 
 WHEN = datetime(2024, 3, 1, 10, 30)
 
@@ -28,9 +28,7 @@ def acks_for(path: Path, out: Path, verdict=None) -> dict[str, str]:
 
 def ack_lines(text: str) -> list[str]:
     """The acknowledgment content (AK1..AK9), without the envelope that differs between writers."""
-    return [
-        s for s in text.replace("\n", "").split("~") if s[:3] in ("AK1", "AK2", "IK3", "IK4", "IK5", "AK9")
-    ]
+    return [s for s in text.replace("\n", "").split("~") if s[:3] in ("AK1", "AK2", "IK3", "IK4", "IK5", "AK9")]
 
 
 def segments(text: str) -> list[list[str]]:
@@ -126,9 +124,7 @@ def ta1_of(text: str) -> list[str]:
 
 
 def test_iea02_mismatch_rejects_the_interchange_with_note_001(tmp_path):
-    path = write(
-        tmp_path, "iea02.837", replace(lines("A_original.837"), "IEA*1*000000001~", "IEA*1*000000007~")
-    )
+    path = write(tmp_path, "iea02.837", replace(lines("A_original.837"), "IEA*1*000000001~", "IEA*1*000000007~"))
     acks = acks_for(path, tmp_path)
     assert set(acks) == {".ta1"}  # a rejected interchange is not opened: no 999
     assert ta1_of(acks[".ta1"]) == ["TA1", "000000001", "240108", "0800", "R", "001"]

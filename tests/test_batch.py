@@ -110,9 +110,7 @@ def test_split_drops_837_after_835_convert_every_claim_exactly_once(tmp_path):
     rows = store.secondary_rows()
     assert sorted(r[0] for r in rows) == sorted(written)
     store.close()
-    moved = {
-        p.name: p.read_bytes() for p in [*(claims / "processed").iterdir(), *(remits / "processed").iterdir()]
-    }
+    moved = {p.name: p.read_bytes() for p in [*(claims / "processed").iterdir(), *(remits / "processed").iterdir()]}
     assert moved == originals
     assert json.loads((tmp_path / "r2.json").read_text())["run_id"] == second["run_id"]
     # and the same claims as one mixed drop gives
@@ -134,9 +132,7 @@ def test_mixed_drop_in_any_order_matches_convert(tmp_path):
     report = run_batch(drop, tmp_path / "out", Settings(state_dir=tmp_path / "state"), quiet=True)
     (tmp_path / "c.837").write_bytes(b837)
     (tmp_path / "r.835").write_bytes(b835)
-    result = convert(
-        tmp_path / "r.835", [tmp_path / "c.837"], None, None, Settings(state_dir=tmp_path / "s2")
-    )
+    result = convert(tmp_path / "r.835", [tmp_path / "c.837"], None, None, Settings(state_dir=tmp_path / "s2"))
     assert report["claims"]["by_disposition"] == {
         "stored-original": 60,
         **Counter(o.disposition for o in result.outcomes),
@@ -279,12 +275,8 @@ def test_a_new_drop_while_a_batch_is_running(tmp_path):
     write_drops(second, second, range(40, 50), 30)
     args = ["--out", str(tmp_path / "out"), "--state", str(tmp_path / "state"), "--quiet"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    running = subprocess.Popen(
-        [sys.executable, "-m", "edi.cli", "batch", str(first), *args], cwd=ROOT, env=env
-    )
-    subprocess.run(
-        [sys.executable, "-m", "edi.cli", "batch", str(second), *args], cwd=ROOT, env=env, check=False
-    )
+    running = subprocess.Popen([sys.executable, "-m", "edi.cli", "batch", str(first), *args], cwd=ROOT, env=env)
+    subprocess.run([sys.executable, "-m", "edi.cli", "batch", str(second), *args], cwd=ROOT, env=env, check=False)
     assert running.wait(timeout=600) in (0, 1)
     written = check_outputs(tmp_path / "out")
     sources = [p for d in (first, second) for p in (d / "processed").iterdir()]

@@ -79,9 +79,7 @@ def test_legacy_gender_rule_prevails_over_birthday():
 
 
 def test_divorced_decree_dad():
-    facts = PatientFacts(
-        child=ChildFacts(parents_together=False, decree_responsible="dad", custodial_parent="mom")
-    )
+    facts = PatientFacts(child=ChildFacts(parents_together=False, decree_responsible="dad", custodial_parent="mom"))
     assert decide_order([MOM, DAD], facts).order == ("DAD-PLAN", "MOM-PLAN")
 
 
@@ -91,9 +89,7 @@ def test_divorced_joint_decree_uses_birthday_rule():
 
 
 def test_no_decree_custodial_chain():
-    facts = PatientFacts(
-        child=ChildFacts(parents_together=False, custodial_parent="mom", custodial_spouse="stepdad")
-    )
+    facts = PatientFacts(child=ChildFacts(parents_together=False, custodial_parent="mom", custodial_spouse="stepdad"))
     assert decide_order([DAD, STEP, MOM], facts).order == ("MOM-PLAN", "STEP-PLAN", "DAD-PLAN")
 
 
@@ -132,9 +128,10 @@ def test_longer_coverage_then_share():
 
 
 def test_plan_without_cob_provision_is_primary():
-    assert decide_order(
-        [Coverage("A"), Coverage("NOCOB", role=DEPENDENT, has_cob_provision=False)]
-    ).order == ("NOCOB", "A")
+    assert decide_order([Coverage("A"), Coverage("NOCOB", role=DEPENDENT, has_cob_provision=False)]).order == (
+        "NOCOB",
+        "A",
+    )
 
 
 def test_medicare_reversal_dependent_medicare_retiree():
@@ -158,9 +155,7 @@ MEDICARE_COV = Coverage("MEDICARE", kind=MEDICARE)
 
 
 def test_msp_working_aged_small_employer():
-    d = decide_order(
-        [Coverage("EGHP", employer_size=15), MEDICARE_COV], PatientFacts(age=67, medicare_basis="age")
-    )
+    d = decide_order([Coverage("EGHP", employer_size=15), MEDICARE_COV], PatientFacts(age=67, medicare_basis="age"))
     assert d.order == ("MEDICARE", "EGHP")
     assert d.msp_type is None
 
@@ -174,10 +169,7 @@ def test_msp_working_aged_spouse_large_employer():
 
 def test_msp_working_aged_boundary_20():
     assert decide_order([MEDICARE_COV, Coverage("E", employer_size=20)], PatientFacts(age=65)).order[0] == "E"
-    assert (
-        decide_order([MEDICARE_COV, Coverage("E", employer_size=19)], PatientFacts(age=65)).order[0]
-        == "MEDICARE"
-    )
+    assert decide_order([MEDICARE_COV, Coverage("E", employer_size=19)], PatientFacts(age=65)).order[0] == "MEDICARE"
 
 
 def test_msp_disability_under_100():
@@ -311,9 +303,9 @@ def test_example_1_medicare_secondary():
 def test_example_1_medicaid_lesser_of():
     e = estimate(MEDICAID_LESSER_OF, CobInputs(D(200), D(150), D(120), D(30), medicaid_rate=D(100)))
     assert (e.secondary_pays, e.patient_owes, e.write_off) == (D(0), D(0), D(80))
-    assert secondary_payment(
-        MEDICAID_LESSER_OF, CobInputs(D(200), D(150), D(120), D(30), medicaid_rate=D(140))
-    ) == D(20)
+    assert secondary_payment(MEDICAID_LESSER_OF, CobInputs(D(200), D(150), D(120), D(30), medicaid_rate=D(140))) == D(
+        20
+    )
 
 
 @pytest.mark.parametrize(

@@ -11,11 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 from edi.cli import cli
+from tests.support import CORPUS as CORPUS_DIR
+from tests.support import EXAMPLES, corpus_files
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-CORPUS = sorted(p for p in (SHARED / "corpus").glob("*/*") if p.is_file())
+CORPUS = corpus_files()
 TRUNCATED = "docs__odd-separator.edi"  # INDEX.tsv: TRUNCATED (no SE/GE/IEA)
-EXAMPLES = SHARED / "reference" / "examples"
 
 
 def run_edi(*args: str, env_state: Path | None = None) -> subprocess.CompletedProcess:
@@ -24,6 +24,7 @@ def run_edi(*args: str, env_state: Path | None = None) -> subprocess.CompletedPr
     env = None
     if env_state is not None:
         import os
+
         env = dict(os.environ, EDI_STATE_DIR=str(env_state))
     return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env)
 
@@ -61,7 +62,7 @@ def test_inspect_not_x12_exits_2(tmp_path):
 
 
 def test_inspect_text_reports_balancing_findings():
-    sample = SHARED / "corpus" / "affect-therapeutics__edi-835-parser" / "tests__test_edi_835_files__sample_835.txt"
+    sample = CORPUS_DIR / "affect-therapeutics__edi-835-parser" / "tests__test_edi_835_files__sample_835.txt"
     result = CliRunner().invoke(cli, ["inspect", str(sample)])
     assert result.exit_code == 0
     assert "[B3]" in result.output and "[SE01]" in result.output
@@ -69,22 +70,45 @@ def test_inspect_text_reports_balancing_findings():
 
 def test_convert_exit_codes_and_outputs(tmp_path):
     out = tmp_path / "sec.837"
-    done = run_edi("convert", str(EXAMPLES / "A_primary.835"), "--claims", str(EXAMPLES / "A_original.837"),
-                   "--out", str(out), "--report", str(tmp_path / "r.json"), env_state=tmp_path / "state")
+    done = run_edi(
+        "convert",
+        str(EXAMPLES / "A_primary.835"),
+        "--claims",
+        str(EXAMPLES / "A_original.837"),
+        "--out",
+        str(out),
+        "--report",
+        str(tmp_path / "r.json"),
+        env_state=tmp_path / "state",
+    )
     assert done.returncode == 0, done.stderr
     assert out.read_text().startswith("ISA*")
     # The 835 names a claim that no original file holds: needs review, exit 1, nothing written.
     out2 = tmp_path / "none.837"
-    done = run_edi("convert", str(EXAMPLES / "B_primary.835"), "--claims", str(EXAMPLES / "A_original.837"),
-                   "--out", str(out2), env_state=tmp_path / "state")
+    done = run_edi(
+        "convert",
+        str(EXAMPLES / "B_primary.835"),
+        "--claims",
+        str(EXAMPLES / "A_original.837"),
+        "--out",
+        str(out2),
+        env_state=tmp_path / "state",
+    )
     assert done.returncode == 1
     assert "needs-review" in done.stderr
     assert not out2.exists()
 
 
 def test_convert_to_stdout(tmp_path):
-    done = run_edi("convert", str(EXAMPLES / "C_primary.835"), "--claims", str(EXAMPLES / "C_original.837"),
-                   "--out", "-", env_state=tmp_path / "state")
+    done = run_edi(
+        "convert",
+        str(EXAMPLES / "C_primary.835"),
+        "--claims",
+        str(EXAMPLES / "C_original.837"),
+        "--out",
+        "-",
+        env_state=tmp_path / "state",
+    )
     assert done.returncode == 0
     assert done.stdout.startswith("ISA*") and done.stdout.rstrip().endswith("~")
     assert "convert.done" not in done.stdout  # logs go to stderr, never into the claim file
@@ -94,8 +118,15 @@ def test_convert_unreadable_input_exits_2_and_writes_nothing(tmp_path):
     bad = tmp_path / "cut.835"
     bad.write_bytes((EXAMPLES / "A_primary.835").read_bytes()[:400])
     out = tmp_path / "x.837"
-    done = run_edi("convert", str(bad), "--claims", str(EXAMPLES / "A_original.837"), "--out", str(out),
-                   env_state=tmp_path / "state")
+    done = run_edi(
+        "convert",
+        str(bad),
+        "--claims",
+        str(EXAMPLES / "A_original.837"),
+        "--out",
+        str(out),
+        env_state=tmp_path / "state",
+    )
     assert done.returncode == 2
     assert str(bad) in done.stderr and "Traceback" not in done.stderr
     assert not out.exists()

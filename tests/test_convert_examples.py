@@ -19,13 +19,25 @@ from edi.config import Settings
 from edi.pipeline import convert
 from parsers.read835 import read_835
 from parsers.syntax import Tokenizer
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-EXAMPLES = SHARED / "reference" / "examples"
+from tests.support import EXAMPLES
 
 # (segment id, element index) pairs that hold control numbers or creation dates/times
-VOLATILE = {("ISA", 9), ("ISA", 10), ("ISA", 13), ("GS", 4), ("GS", 5), ("GS", 6), ("ST", 2), ("BHT", 3),
-            ("BHT", 4), ("BHT", 5), ("SE", 1), ("SE", 2), ("GE", 2), ("IEA", 2)}
+VOLATILE = {
+    ("ISA", 9),
+    ("ISA", 10),
+    ("ISA", 13),
+    ("GS", 4),
+    ("GS", 5),
+    ("GS", 6),
+    ("ST", 2),
+    ("BHT", 3),
+    ("BHT", 4),
+    ("BHT", 5),
+    ("SE", 1),
+    ("SE", 2),
+    ("GE", 2),
+    ("IEA", 2),
+}
 
 
 def segments(text: str | bytes) -> list[list[str]]:
@@ -58,8 +70,9 @@ def assert_counts(segs: list[list[str]]) -> None:
 def run(tmp_path: Path, example: str, remit: str):
     out = tmp_path / f"{example}.837"
     report = tmp_path / f"{example}.json"
-    result = convert(EXAMPLES / remit, [EXAMPLES / f"{example}_original.837"], out, report,
-                     Settings(state_dir=tmp_path / "state"))
+    result = convert(
+        EXAMPLES / remit, [EXAMPLES / f"{example}_original.837"], out, report, Settings(state_dir=tmp_path / "state")
+    )
     return result, out, report
 
 
@@ -73,12 +86,18 @@ def remove_other_payer_claim_number(ours: list[list[str]], remit: str) -> list[l
     # It closes 2330B: after the primary's NM1*PR (and its DTP*573 when there are no 2430 loops).
     before = ours[i - 1]
     assert before[:2] == ["NM1", "PR"] or before[:3] == ["DTP", "573", "D8"]
-    return ours[:i] + ours[i + 1:]
+    return ours[:i] + ours[i + 1 :]
 
 
-@pytest.mark.parametrize("example, remit", [
-    ("A", "A_primary.835"), ("B", "B_primary.835"), ("C", "C_primary.835"), ("C2", "C2_primary.835"),
-])
+@pytest.mark.parametrize(
+    "example, remit",
+    [
+        ("A", "A_primary.835"),
+        ("B", "B_primary.835"),
+        ("C", "C_primary.835"),
+        ("C2", "C2_primary.835"),
+    ],
+)
 def test_example_converts_to_the_expected_secondary(tmp_path, example, remit):
     result, out, report = run(tmp_path, example, remit)
     assert result.exit_code == 0

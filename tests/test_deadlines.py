@@ -135,6 +135,4 @@ def test_window_validation():
         Window(days=1, months=1)
     with pytest.raises(ValueError):
         Window(days=1, anchor="nope")
-    assert compute_deadline(Window(days=10), date(2024, 1, 1), alert_fraction=D("0.5")).alert_on == date(
-        2024, 1, 6
-    )
+    assert compute_deadline(Window(days=10), date(2024, 1, 1), alert_fraction=D("0.5")).alert_on == date(2024, 1, 6)

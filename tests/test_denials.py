@@ -4,7 +4,6 @@ overrides, status."""
 from __future__ import annotations
 
 from decimal import Decimal as D
-from pathlib import Path
 
 import pytest
 
@@ -25,8 +24,7 @@ from rules.denials import (
     classify_claim,
     priority_action,
 )
-
-EXAMPLES = Path("/work/shared/reference/examples")
+from tests.support import EXAMPLES
 
 # (group, CARC, action) read off the §2.4 table by hand (the "Action" column for that group).
 HAND_CHECKED = [

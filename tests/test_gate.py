@@ -51,11 +51,7 @@ def published(out: Path) -> list[str]:
 
 
 def claims_of(path: Path) -> list[str]:
-    return [
-        s.split("*")[1]
-        for s in path.read_text("latin-1").replace("\n", "").split("~")
-        if s.startswith("CLM*")
-    ]
+    return [s.split("*")[1] for s in path.read_text("latin-1").replace("\n", "").split("~") if s.startswith("CLM*")]
 
 
 def test_the_original_itself_carries_the_bad_code(tmp_path):
@@ -101,15 +97,9 @@ def test_a_failing_output_is_rejected_with_its_report_and_the_valid_one_is_publi
         assert text[f["offset"] :].startswith(f"CLM*{f['claim_id']}*")  # the position is the claim's CLM
     assert sorted(f["claim_id"] for f in findings) == sorted(bad_claims)
     # its claims need review, in the run report and in the store; they are not recorded as billed
-    review = {
-        a["claim_id"]: a["reasons"][0]
-        for a in report["claims"]["attention"]
-        if a["file"] == "(outbound gate)"
-    }
+    review = {a["claim_id"]: a["reasons"][0] for a in report["claims"]["attention"] if a["file"] == "(outbound gate)"}
     assert sorted(review) == sorted(bad_claims)
-    assert all(
-        r.startswith("outbound validation failed: segment ") and "CLM05-1" in r for r in review.values()
-    )
+    assert all(r.startswith("outbound validation failed: segment ") and "CLM05-1" in r for r in review.values())
     assert report["claims"]["outbound_rejected"] == len(bad_claims)
     assert report["gate"]["rejected"] == [bad["name"]] and report["gate"]["failed"] == 1
     assert report["totals"]["claims_written"] == good["claims"]
@@ -118,8 +108,7 @@ def test_a_failing_output_is_rejected_with_its_report_and_the_valid_one_is_publi
     try:
         states = dict(
             store.db.execute(
-                "SELECT claim_id, state FROM adjudications "
-                f"WHERE claim_id IN ({','.join('?' * len(bad_claims))})",
+                f"SELECT claim_id, state FROM adjudications WHERE claim_id IN ({','.join('?' * len(bad_claims))})",
                 bad_claims,
             ).fetchall()
         )
@@ -164,9 +153,7 @@ def test_no_gate_publishes_without_validation(tmp_path):
 
 def test_gate_workers_zero_validates_in_process(tmp_path):
     folder = make_drop(tmp_path / "drop")
-    settings = Settings(
-        state_dir=tmp_path / "state", gate=GateSettings(workers=0, rejected_dir=tmp_path / "held")
-    )
+    settings = Settings(state_dir=tmp_path / "state", gate=GateSettings(workers=0, rejected_dir=tmp_path / "held"))
     report = run_batch(folder, tmp_path / "out", settings, quiet=True)
     assert report["gate"]["workers"] == 0 and report["gate"]["failed"] == 1
     assert sorted(p.name for p in (tmp_path / "held").iterdir()) == sorted(
@@ -247,9 +234,7 @@ def test_a_crash_before_the_gate_never_publishes_unvalidated(tmp_path):
         store.close()
     second = batch_process(tmp_path, folder)
     assert second.returncode == 1, second.stderr.decode()[-2000:]
-    assert (
-        len(published(out)) == 1 and len([p for p in (out / "rejected").iterdir() if p.suffix == ".837"]) == 1
-    )
+    assert len(published(out)) == 1 and len([p for p in (out / "rejected").iterdir() if p.suffix == ".837"]) == 1
     assert validate_file(out / published(out)[0]).ok
 
 
@@ -260,9 +245,7 @@ def test_ack_writes_valid_999s_for_inbound_837s_and_a_ta1_for_a_bad_envelope(tmp
     assert g837.count(b"IEA*1*000000001~") == 1
     (folder / "broken.837").write_bytes(g837.replace(b"IEA*1*000000001~", b"IEA*1*000000099~"))
     acks = tmp_path / "acks"
-    report = run_batch(
-        folder, tmp_path / "out", Settings(state_dir=tmp_path / "state", ack_dir=acks), quiet=True
-    )
+    report = run_batch(folder, tmp_path / "out", Settings(state_dir=tmp_path / "state", ack_dir=acks), quiet=True)
     names = sorted(p.name for p in acks.iterdir())
     assert names == ["bad.837.999", "broken.837.ta1", "good.837.999"]  # none for the 835s (ISA14=0)
     assert sorted(report["acknowledgments"]) == names
@@ -274,18 +257,14 @@ def test_ack_writes_valid_999s_for_inbound_837s_and_a_ta1_for_a_bad_envelope(tmp
     assert "IK5*A~" in good and "AK9*A*1*1*1~" in good
     assert "IK3*CLM*" in bad and "IK4*5:1**7*1X~" in bad and "AK9*R*1*1*0~" in bad  # CLM05-1: invalid code 1X
     ta1 = [
-        s
-        for s in (acks / "broken.837.ta1").read_text("latin-1").replace("\n", "").split("~")
-        if s.startswith("TA1")
+        s for s in (acks / "broken.837.ta1").read_text("latin-1").replace("\n", "").split("~") if s.startswith("TA1")
     ]
     assert len(ta1) == 1 and ta1[0].split("*")[1] == "000000001" and ta1[0].split("*")[4:6] == ["R", "001"]
     # the acknowledgments passed the gate like every other file we publish
     assert report["gate"]["passed"] == 1 + len(names) and report["gate"]["failed"] == 1
     # the same files again are duplicates: acknowledged when they first came in, not again
     again = make_drop(tmp_path / "drop2")
-    second = run_batch(
-        again, tmp_path / "out", Settings(state_dir=tmp_path / "state", ack_dir=acks), quiet=True
-    )
+    second = run_batch(again, tmp_path / "out", Settings(state_dir=tmp_path / "state", ack_dir=acks), quiet=True)
     assert second["acknowledgments"] == [] and sorted(p.name for p in acks.iterdir()) == names
 
 

@@ -180,8 +180,22 @@ def test_balanced_and_matched(pair_300):
             assert svc02 == [ln[0] for ln in clm["lines"]], "SVC02 != SV102"
     stats = result["stats"]
     # the scenario mix is present
-    for key in ("clp02_1", "clp02_4", "clp02_19", "clp02_22", "claim_level_cas", "nm1_tt", "plb",
-                "CO-45", "PR-1", "PR-2", "PR-3", "CO-50", "PR-204", "CO-253"):
+    for key in (
+        "clp02_1",
+        "clp02_4",
+        "clp02_19",
+        "clp02_22",
+        "claim_level_cas",
+        "nm1_tt",
+        "plb",
+        "CO-45",
+        "PR-1",
+        "PR-2",
+        "PR-3",
+        "CO-50",
+        "PR-204",
+        "CO-253",
+    ):
         assert stats[key] > 0, f"no {key} in a 300-claim file"
     assert stats["clp02_22"] == stats["reversals"]
     assert ids835["ST"] >= 3 and stats["lx"] > ids835["ST"], "several ST and LX groupings"
@@ -231,12 +245,14 @@ def test_one_claim_and_sizes():
 def pyx12_errors(data: bytes, tmp_path, name: str) -> tuple[bool, list]:
     import pyx12.params
     import pyx12.x12n_document
+
     path = tmp_path / name
     path.write_bytes(data)
     fd_json = io.StringIO()
     logging.getLogger("pyx12").setLevel(logging.CRITICAL)
-    ok = pyx12.x12n_document.x12n_document(param=pyx12.params.params(), src_file=str(path), fd_997=None,
-                                           fd_html=None, fd_json=fd_json)
+    ok = pyx12.x12n_document.x12n_document(
+        param=pyx12.params.params(), src_file=str(path), fd_997=None, fd_html=None, fd_json=fd_json
+    )
     errors: list = []
 
     def walk(node):
@@ -248,6 +264,7 @@ def pyx12_errors(data: bytes, tmp_path, name: str) -> tuple[bool, list]:
         elif isinstance(node, list):
             for v in node:
                 walk(v)
+
     text = fd_json.getvalue()
     if text.strip():
         walk(json.loads(text))

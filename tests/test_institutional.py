@@ -5,7 +5,7 @@
   tests/test_convert_examples.py.
 * Every 837I written, and every hand-written fixture, passes pyx12 against 005010X223A2 with zero errors.
 * 837P and 837I claims in one run: one interchange, one functional group per guide.
-* Every 837I in the shared corpus reads.
+* Every 837I in the public corpus (fixtures/corpus) reads.
 * Line matching and the 837I-only COB rules on small edited claims.
 * Hypothesis properties over generated 837I/835 pairs (tests/strategies_institutional.py): balancing B4-B7,
   AMT*D = the primary's net paid, EAF = sum PR at exactly one level, no money created or lost, and
@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import csv
 import itertools
 from collections import Counter
 from datetime import datetime
@@ -37,9 +36,8 @@ from rules.matching import match_lines
 from rules.outcome import CONVERTED, NOTHING_DUE
 from rules.secondary import index_claims, secondary_claims
 from tests import strategies_institutional as SI
+from tests.support import CORPUS, EXAMPLES, corpus_index, fixture_files
 from tests.test_convert_examples import (
-    EXAMPLES,
-    SHARED,
     assert_counts,
     normalise,
     remove_other_payer_claim_number,
@@ -50,15 +48,19 @@ from writers.x12 import InterchangeParties
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "institutional"
 CASES = ("I1", "I2", "I3")
-CORPUS = SHARED / "corpus"
 PARTIES = InterchangeParties("ZZ", "ACMEHOSP", "ZZ", "CLEARINGHOUSE", "ACMEHOSP", "CLEARINGHOUSE", "T")
 WHEN = datetime(2024, 4, 26, 10, 0)
 
 
 def run(tmp_path: Path, case: str):
     out = tmp_path / f"{case}.837"
-    result = convert(FIXTURES / f"{case}_primary.835", [FIXTURES / f"{case}_original.837"], out,
-                     tmp_path / f"{case}.json", Settings(state_dir=tmp_path / "state"))
+    result = convert(
+        FIXTURES / f"{case}_primary.835",
+        [FIXTURES / f"{case}_original.837"],
+        out,
+        tmp_path / f"{case}.json",
+        Settings(state_dir=tmp_path / "state"),
+    )
     return result, out
 
 
@@ -88,7 +90,7 @@ def test_written_837i_passes_pyx12_with_zero_errors(tmp_path, case):
     assert validation.ok
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.glob("I*_*.8*")))
+@pytest.mark.parametrize("name", [p.name for p in fixture_files(FIXTURES, "I*_*.8*")])
 def test_hand_written_fixture_passes_pyx12(name):
     validation = validate_guide(FIXTURES / name)
     assert validation.findings == []
@@ -111,9 +113,11 @@ def test_inpatient_drg_is_claim_level_only_with_mia_and_2330b_date(tmp_path):
 def test_outpatient_svd_revenue_codes_come_from_svc04_nu_or_sv201(tmp_path):
     _, out = run(tmp_path, "I2")
     svds = by_id(segments(out.read_bytes()), "SVD")
-    assert [s[3:6] for s in svds] == [["", "0450", "1"],  # NU:0450: no procedure; SVD04 from SVC01
-                                      ["HC:71046", "0320", "1"],  # SVD04 from SVC04
-                                      ["HC:80053", "0300", "0"]]  # no SVC04: SVD04 from the billed SV201
+    assert [s[3:6] for s in svds] == [
+        ["", "0450", "1"],  # NU:0450: no procedure; SVD04 from SVC01
+        ["HC:71046", "0320", "1"],  # SVD04 from SVC04
+        ["HC:80053", "0300", "0"],
+    ]  # no SVC04: SVD04 from the billed SV201
 
 
 def test_dependent_patient_gets_2000c_and_2320_relationship(tmp_path):
@@ -147,8 +151,13 @@ def test_professional_and_institutional_claims_in_one_run_get_one_group_each(tmp
     remit = tmp_path / "both.835"
     remit.write_bytes((EXAMPLES / "A_primary.835").read_bytes() + (FIXTURES / "I2_primary.835").read_bytes())
     out = tmp_path / "both.837"
-    result = convert(remit, [EXAMPLES / "A_original.837", FIXTURES / "I2_original.837"], out, None,
-                     Settings(state_dir=tmp_path / "state"))
+    result = convert(
+        remit,
+        [EXAMPLES / "A_original.837", FIXTURES / "I2_original.837"],
+        out,
+        None,
+        Settings(state_dir=tmp_path / "state"),
+    )
     assert [o.disposition for o in result.outcomes] == [CONVERTED, CONVERTED]
     segs = segments(out.read_bytes())
     assert_counts(segs)
@@ -162,7 +171,7 @@ def test_professional_and_institutional_claims_in_one_run_get_one_group_each(tmp
     def transaction(segs, version):
         start = next(i for i, s in enumerate(segs) if s[0] == "ST" and s[3] == version)
         end = next(i for i in range(start, len(segs)) if segs[i][0] == "SE")
-        return segs[start:end + 1]
+        return segs[start : end + 1]
 
     professional = transaction(segs, "005010X222A1")
     expected_p = transaction(segments((EXAMPLES / "A_secondary.837").read_bytes()), "005010X222A1")
@@ -175,13 +184,7 @@ def test_professional_and_institutional_claims_in_one_run_get_one_group_each(tmp
 
 
 # ------------------------------------------------------------------------------------------------ corpus
-def _corpus_837i() -> list[dict]:
-    with (CORPUS / "INDEX.tsv").open(newline="") as f:
-        rows = list(csv.DictReader(f, delimiter="\t"))
-    return [r for r in rows if r["transaction_set_ST01"] == "837" and "837 lines I" in r["notes"]]
-
-
-CORPUS_837I = _corpus_837i()
+CORPUS_837I = [r for r in corpus_index("837") if "837 lines I" in r["notes"]]
 
 
 def test_the_corpus_has_the_837i_files_the_issue_names():
@@ -191,8 +194,9 @@ def test_the_corpus_has_the_837i_files_the_issue_names():
     assert len(CORPUS_837I) >= 9
 
 
-@pytest.mark.parametrize("row", [r for r in CORPUS_837I if "TRUNCATED" not in r["notes"]],
-                         ids=lambda r: r["saved_path"].split("/")[-1])
+@pytest.mark.parametrize(
+    "row", [r for r in CORPUS_837I if "TRUNCATED" not in r["notes"]], ids=lambda r: r["saved_path"].split("/")[-1]
+)
 def test_every_corpus_837i_reads(row):
     claims, findings = read_837(CORPUS / row["saved_path"])
     assert len(claims) == int(row["n_CLP_or_CLM"].split("=")[1])
@@ -232,9 +236,17 @@ def _line(revenue, hcpcs="", charge=10000, adjustments=None, modifiers=()):
 
 def test_revenue_code_only_lines_match_on_sv201_not_on_line_order():
     # Same charges, so line order alone could not tell them apart; the 835 answers NU:<revenue code>.
-    case = SI.ICase(False, [_line("0450", adjustments=[("CO", "45", 1000)]),
-                            _line("0300", adjustments=[("PR", "1", 2500)])],
-                    [], False, [0, 1], False, "18", False, False)
+    case = SI.ICase(
+        False,
+        [_line("0450", adjustments=[("CO", "45", 1000)]), _line("0300", adjustments=[("PR", "1", 2500)])],
+        [],
+        False,
+        [0, 1],
+        False,
+        "18",
+        False,
+        False,
+    )
     claim, payment = _claim_and_payment(case)
     payment.services.reverse()
     matches = match_lines(claim, payment)
@@ -242,8 +254,17 @@ def test_revenue_code_only_lines_match_on_sv201_not_on_line_order():
 
 
 def test_hcpcs_lines_match_on_sv202_and_modifiers():
-    case = SI.ICase(False, [_line("0300", "80053", modifiers=("59",)), _line("0300", "80053")],
-                    [], False, [0, 1], False, "18", False, False)
+    case = SI.ICase(
+        False,
+        [_line("0300", "80053", modifiers=("59",)), _line("0300", "80053")],
+        [],
+        False,
+        [0, 1],
+        False,
+        "18",
+        False,
+        False,
+    )
     claim, payment = _claim_and_payment(case)
     payment.services.reverse()
     matches = match_lines(claim, payment)

@@ -54,8 +54,7 @@ entries = st.builds(
 def _exact(a: Ledger, b: Ledger) -> bool:
     # Decimal("1.0") == Decimal("1.00"): compare the exact text too
     return a == b and all(
-        str(x.amount) == str(y.amount) and x.timestamp.tzinfo == y.timestamp.tzinfo
-        for x, y in zip(a, b, strict=True)
+        str(x.amount) == str(y.amount) and x.timestamp.tzinfo == y.timestamp.tzinfo for x, y in zip(a, b, strict=True)
     )
 
 
@@ -78,9 +77,7 @@ def test_csv_roundtrip(items):
 
 def test_append_only_and_validation():
     ledger = Ledger()
-    e = LedgerEntry(
-        datetime(2024, 2, 15, 9, 0), "PCN1001", "22222", "claim", "payment", Decimal("47.00"), "payment"
-    )
+    e = LedgerEntry(datetime(2024, 2, 15, 9, 0), "PCN1001", "22222", "claim", "payment", Decimal("47.00"), "payment")
     ledger.append(e)
     assert ledger.entries == (e,)
     assert not hasattr(ledger, "remove") and not hasattr(ledger, "__setitem__")

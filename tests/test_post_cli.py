@@ -19,7 +19,6 @@ from tests.test_convert_examples import normalise, segments
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
 EXAMPLES = FIXTURES / "examples"
-REFERENCE = ROOT.parent / "shared" / "reference" / "examples"
 
 
 def edi(*args: str) -> tuple[int, str]:
@@ -88,12 +87,16 @@ def test_example_a_from_the_primary_835_to_a_zero_balance(tmp_path):
     assert s["paid_by_payer"] == {"11111": "108", "22222": "47"}
     assert s["write_off"] == {"contractual": "95", "administrative": "0", "bad_debt": "0"}
     assert s["patient_balance"]["total"] == "0"
-    assert {
-        k: s["patient_balance"][k] for k in ("deductible", "coinsurance", "copay", "noncovered", "other")
-    } == {"deductible": "0", "coinsurance": "0", "copay": "0", "noncovered": "0", "other": "0"}
-    assert [
-        {k: a[k] for k in ("payer", "group", "reason", "amount", "category")} for a in s["adjustments"]
-    ] == [{"payer": "11111", "group": "CO", "reason": "45", "amount": "95", "category": "contractual"}]
+    assert {k: s["patient_balance"][k] for k in ("deductible", "coinsurance", "copay", "noncovered", "other")} == {
+        "deductible": "0",
+        "coinsurance": "0",
+        "copay": "0",
+        "noncovered": "0",
+        "other": "0",
+    }
+    assert [{k: a[k] for k in ("payer", "group", "reason", "amount", "category")} for a in s["adjustments"]] == [
+        {"payer": "11111", "group": "CO", "reason": "45", "amount": "95", "category": "contractual"}
+    ]
     assert s["unresolved"] == "0" and s["balanced"] is True
 
 
@@ -168,9 +171,7 @@ def test_variant_secondary_pays_30_and_reports_pr2_17(tmp_path):
 
 def test_variant_in_network_secondary_co45_5_pays_42(tmp_path):
     primary_a(tmp_path)
-    remit = secondary_variant(
-        tmp_path, "42", [("33", ["CAS*OA*23*112", "CAS*CO*45*5"]), ("9", ["CAS*OA*23*91"])]
-    )
+    remit = secondary_variant(tmp_path, "42", [("33", ["CAS*OA*23*112", "CAS*CO*45*5"]), ("9", ["CAS*OA*23*91"])])
     code, out = edi("post", remit, "--state", tmp_path / "state")
     assert code == 0, out
     s = statement(tmp_path, "PCN1001")
@@ -255,14 +256,10 @@ def test_worklist_orders_by_deadline_then_amount_and_flags(tmp_path):
         ("PCN1001", "REVIEW", "underpayment", "10", "", ""),  # 99214: allowed 110 < fee 120
     ]
     # not yet past the response window: the sent claim is not flagged; before the alert date nothing is
-    code, out = edi(
-        "worklist", "--state", tmp_path / "state", "--config", config, "--json", "--today", "2024-03-01"
-    )
+    code, out = edi("worklist", "--state", tmp_path / "state", "--config", config, "--json", "--today", "2024-03-01")
     rows = json.loads(out)
     assert [r["action"] for r in rows] == ["APPEAL", "REVIEW", "REVIEW"] and rows[0]["flag"] == ""
-    code, out = edi(
-        "worklist", "--state", tmp_path / "state", "--config", config, "--json", "--today", "2024-07-20"
-    )
+    code, out = edi("worklist", "--state", tmp_path / "state", "--config", config, "--json", "--today", "2024-07-20")
     assert json.loads(out)[0]["flag"] == "alert"  # 80% of the 180 days gone
     # the secondary answers: the follow-up disappears
     edi("post", EXAMPLES / "A_secondary_payer.835", "--state", tmp_path / "state")
@@ -289,9 +286,7 @@ def test_medicare_payer_class_sets_the_appeal_window(tmp_path):
     )
     code, out = edi("worklist", "--state", tmp_path / "state", "--json", "--today", "2024-03-01")
     (row,) = json.loads(out)
-    assert (
-        row["deadline"] == "2024-06-24"
-    )  # redetermination: 120 days from 2024-02-25 (notice + 5 days; 2024 leap)
+    assert row["deadline"] == "2024-06-24"  # redetermination: 120 days from 2024-02-25 (notice + 5 days; 2024 leap)
 
 
 # ------------------------------------------------------------------------------------------ ledger
@@ -329,9 +324,7 @@ def test_the_ledger_refuses_updates_and_deletes(tmp_path):
 
 # ------------------------------------------------------------------------------------------ replacement (E)
 def e_history(tmp_path: Path, secondary_answered: bool) -> None:
-    report = batch(
-        tmp_path, "d1", EXAMPLES / "E_original.837", FIXTURES / "replacement" / "E_primary_first.835"
-    )
+    report = batch(tmp_path, "d1", EXAMPLES / "E_original.837", FIXTURES / "replacement" / "E_primary_first.835")
     assert [o["payer_id"] for o in report["outputs"]] == ["22222"]
     if secondary_answered:
         report = batch(tmp_path, "d2", FIXTURES / "replacement" / "E_secondary_payer.835")
@@ -349,7 +342,7 @@ def test_reversal_and_correction_after_the_secondary_answered_yield_a_replacemen
     assert [ours[i][2] for i in at] == ["SECCLM0042", "PRICLM0005B"]
     assert ours[at[1] - 1][:2] == ["NM1", "PR"]
     del ours[at[1]]
-    expected = segments((REFERENCE / "E_secondary_replacement.837").read_bytes())
+    expected = segments((EXAMPLES / "E_secondary_replacement.837").read_bytes())
     assert normalise(ours) == normalise(expected)
     s = statement(tmp_path, "PCN5005")
     assert s["paid_by_payer"] == {"11111": "190", "22222": "40"} and s["write_off"]["contractual"] == "70"

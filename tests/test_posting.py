@@ -7,7 +7,6 @@ from dataclasses import fields, is_dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from decimal import Decimal as D
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -27,9 +26,9 @@ from rules.posting import (
     post,
     statement,
 )
+from tests.support import EXAMPLES
 from tests.test_read835 import make835
 
-EXAMPLES = Path("/work/shared/reference/examples")
 PAYERS = {"P": "11111", "S": "22222", "T": "33333"}
 NOW = datetime(2024, 3, 1, 12, 0)
 
@@ -69,9 +68,7 @@ def _identity_from_json(d: dict) -> None:
     assert dec(d["other_adjustments"]) == by_cat["other"]
     pb = d["patient_balance"]
     assert dec(pb["total"]) == by_cat["patient"]
-    assert dec(pb["total"]) == sum(
-        dec(pb[k]) for k in ("deductible", "coinsurance", "copay", "noncovered", "other")
-    )
+    assert dec(pb["total"]) == sum(dec(pb[k]) for k in ("deductible", "coinsurance", "copay", "noncovered", "other"))
     assert dec(d["charge"]) == (
         paid
         + dec(d["write_off"]["contractual"])
@@ -98,9 +95,7 @@ def test_example_a_primary_then_secondary():
     acc, secondary = _example_a()
     after_primary = statement(acc)
     assert after_primary.patient_balance.total == D(47)
-    assert (
-        after_primary.patient_balance.due_from == "22222"
-    )  # pending the secondary, not billed to the patient
+    assert after_primary.patient_balance.due_from == "22222"  # pending the secondary, not billed to the patient
     assert (after_primary.patient_balance.deductible, after_primary.patient_balance.coinsurance) == (
         D(20),
         D(27),
@@ -114,9 +109,7 @@ def test_example_a_primary_then_secondary():
     assert s.unresolved == 0 and s.review == ()
     assert dict(s.paid_by_payer) == {"11111": D(108), "22222": D(47)}
     # OA-23 203 is informational and never posted again
-    assert [(a.group, a.reason, a.amount) for a in s.informational if a.reason == "23"] == [
-        ("OA", "23", D(203))
-    ]
+    assert [(a.group, a.reason, a.amount) for a in s.informational if a.reason == "23"] == [("OA", "23", D(203))]
     assert all(a.reason != "23" for a in s.adjustments)
     d = s.to_dict()
     assert d["claim_id"] == "PCN1001" and d["charge"] == "250"
@@ -233,9 +226,7 @@ def test_example_e_reversal_and_correction():
 
 
 def test_reversal_must_negate_exactly():
-    a = Adjudication(
-        "11111", "P", "C1", "1", D(100), D(80), "ICN1", adjustments=(PostedAdjustment("CO", "45", D(20)),)
-    )
+    a = Adjudication("11111", "P", "C1", "1", D(100), D(80), "ICN1", adjustments=(PostedAdjustment("CO", "45", D(20)),))
     acc = post(account_for("C1", D(100)), a).account
     wrong = Adjudication(
         "11111",
@@ -252,9 +243,7 @@ def test_reversal_must_negate_exactly():
 
 
 def test_take_back_leaves_claim_open_with_the_payer():
-    a = Adjudication(
-        "11111", "P", "C1", "1", D(100), D(80), "ICN1", adjustments=(PostedAdjustment("CO", "45", D(20)),)
-    )
+    a = Adjudication("11111", "P", "C1", "1", D(100), D(80), "ICN1", adjustments=(PostedAdjustment("CO", "45", D(20)),))
     rev = Adjudication(
         "11111", "P", "C1", "22", D(-100), D(-80), "ICN1", adjustments=(PostedAdjustment("CO", "45", D(-20)),)
     )
@@ -320,9 +309,7 @@ def _negate(adj: Adjudication) -> Adjudication:
         None,
         trace="REV-" + adj.trace,
         lines=tuple(LinePayment(lp.line, -lp.charge, -lp.paid) for lp in adj.lines),
-        adjustments=tuple(
-            PostedAdjustment(a.group, a.reason, -a.amount, a.level, a.line) for a in adj.adjustments
-        ),
+        adjustments=tuple(PostedAdjustment(a.group, a.reason, -a.amount, a.level, a.line) for a in adj.adjustments),
     )
 
 
@@ -415,9 +402,7 @@ def test_posting_conserves_money(case):
     assert s.is_balanced()
     _identity_from_json(s.to_dict())
 
-    assert {p: a for p, a in s.paid_by_payer if a != 0} == {
-        p: _cents(a) for p, a in expect["paid"].items() if a
-    }
+    assert {p: a for p, a in s.paid_by_payer if a != 0} == {p: _cents(a) for p, a in expect["paid"].items() if a}
     assert s.unresolved == _cents(expect["totals"]["hidden"])
     assert s.write_off.contractual == _cents(expect["totals"]["contractual"])
     denied = _cents(expect["totals"]["denied"])

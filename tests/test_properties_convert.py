@@ -88,8 +88,9 @@ def merged(adjustments: list[S.Adj]) -> Counter:
         entry[0] += a.cents
         if a.quantity is not None:
             entry[1] = (entry[1] or 0) + a.quantity
-    return Counter({(g, r, S.money(c), None if q is None else Decimal(q)): 1
-                    for (g, r), (c, q) in sums.items() if c != 0})
+    return Counter(
+        {(g, r, S.money(c), None if q is None else Decimal(q)): 1 for (g, r), (c, q) in sums.items() if c != 0}
+    )
 
 
 def amount(segments: list[Segment], qualifier: str) -> list[Decimal]:
@@ -192,8 +193,7 @@ def check_round_trip(claims: list[Claim837]) -> None:
     assert [f for f in findings if f.severity == "error"] == []
     second = write_837(again, parties, counter(), NOW)
     assert second == first
-    assert (list(Tokenizer.from_bytes(second.encode("latin-1")))
-            == list(Tokenizer.from_bytes(first.encode("latin-1"))))
+    assert list(Tokenizer.from_bytes(second.encode("latin-1"))) == list(Tokenizer.from_bytes(first.encode("latin-1")))
 
 
 def check_case(case: S.Case, workdir: Path) -> ConvertResult:
@@ -240,8 +240,9 @@ def test_any_case_gets_one_outcome_per_claim_and_converted_ones_balance(workdir,
 def test_reversals_are_netted_before_conversion(workdir, case):
     result = check_case(case, workdir)
     assert all(o.disposition == CONVERTED for o in result.outcomes)
-    assert not any(value.startswith("-") for seg in Tokenizer.from_bytes(result.text.encode("latin-1"))
-                   for value in seg[1:])
+    assert not any(
+        value.startswith("-") for seg in Tokenizer.from_bytes(result.text.encode("latin-1")) for value in seg[1:]
+    )
 
 
 @given(S.mutated(S.cases(convertible=True, crossover=False)))
@@ -299,8 +300,9 @@ def _pyx12_direct(text: str) -> None:
     with tempfile.NamedTemporaryFile("w", suffix=".837", delete=False) as handle:
         handle.write(text)
     fd_999, fd_json = io.StringIO(), io.StringIO()
-    ok = pyx12.x12n_document.x12n_document(param=pyx12.params.params(), src_file=handle.name, fd_997=fd_999,
-                                           fd_html=None, fd_json=fd_json)
+    ok = pyx12.x12n_document.x12n_document(
+        param=pyx12.params.params(), src_file=handle.name, fd_997=fd_999, fd_html=None, fd_json=fd_json
+    )
     Path(handle.name).unlink()
     assert ok, json.loads(fd_json.getvalue())
 

@@ -3,7 +3,6 @@ checked against an independent summing pass over raw split segments."""
 
 from __future__ import annotations
 
-import csv
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -13,26 +12,29 @@ from parsers.errors import X12Error
 from parsers.models import Adjustment, ClaimPayment, Procedure
 from parsers.read835 import Reader835, read_835
 from parsers.syntax import Tokenizer
+from tests.support import CORPUS, EXAMPLES, corpus_index, fixture_files
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-CORPUS = SHARED / "corpus"
-EXAMPLES = SHARED / "reference" / "examples"
-
-ISA = ("ISA*00*          *00*          *ZZ*PRIMARYPAYER   *ZZ*ACMECLINIC     *240120*0900*^*00501*000000501"
-       "*0*T*:~")
+ISA = "ISA*00*          *00*          *ZZ*PRIMARYPAYER   *ZZ*ACMECLINIC     *240120*0900*^*00501*000000501*0*T*:~"
 assert len(ISA) == 106
 
 
 def make835(*body: str, bpr02: str = "0", header: tuple[str, ...] = ()) -> bytes:
     """An enveloped 835 with the given 2000+ segments (LX, CLP ... PLB); SE01 counted."""
-    st = ["ST*835*0001",
-          f"BPR*I*{bpr02}*C*ACH*CCP*01*999999999*DA*123456*1111111111**01*888888888*DA*98765*20240120",
-          "TRN*1*EFT0001*1111111111", *header,
-          "N1*PR*PRIMARY HEALTH PLAN", "N3*1 PAYER WAY", "N4*CHICAGO*IL*606010000", "REF*2U*11111",
-          "PER*BL*EDI SUPPORT*TE*8005550100", "N1*PE*ACME CLINIC*XX*1234567893", *body]
+    st = [
+        "ST*835*0001",
+        f"BPR*I*{bpr02}*C*ACH*CCP*01*999999999*DA*123456*1111111111**01*888888888*DA*98765*20240120",
+        "TRN*1*EFT0001*1111111111",
+        *header,
+        "N1*PR*PRIMARY HEALTH PLAN",
+        "N3*1 PAYER WAY",
+        "N4*CHICAGO*IL*606010000",
+        "REF*2U*11111",
+        "PER*BL*EDI SUPPORT*TE*8005550100",
+        "N1*PE*ACME CLINIC*XX*1234567893",
+        *body,
+    ]
     st.append(f"SE*{len(st) + 1}*0001")
-    segs = ["GS*HP*PRIMARYPAYER*ACMECLINIC*20240120*0900*501*X*005010X221A1", *st, "GE*1*501",
-            "IEA*1*000000501"]
+    segs = ["GS*HP*PRIMARYPAYER*ACMECLINIC*20240120*0900*501*X*005010X221A1", *st, "GE*1*501", "IEA*1*000000501"]
     return (ISA + "\n" + "~\n".join(segs) + "~\n").encode()
 
 
@@ -60,27 +62,41 @@ def rules(findings) -> list[str]:
 
 # --------------------------------------------------------------------------------------------- CAS
 def test_cas_with_six_triplets_reads_every_reason_amount_and_quantity():
-    data = make835("LX*1", "CLP*PCN1*1*300*90**12*ICN1",
-                   "SVC*HC:99214*300*90**1",
-                   "CAS*CO*45*100*1*59*10**97*20*2*B7*30**16*40*3*18*10",
-                   bpr02="90")
+    data = make835(
+        "LX*1",
+        "CLP*PCN1*1*300*90**12*ICN1",
+        "SVC*HC:99214*300*90**1",
+        "CAS*CO*45*100*1*59*10**97*20*2*B7*30**16*40*3*18*10",
+        bpr02="90",
+    )
     claim, findings = one_claim(data)
     assert findings == []
     adj = claim.services[0].adjustments
-    assert adj == [Adjustment("CO", "45", D("100"), D("1")), Adjustment("CO", "59", D("10"), None),
-                   Adjustment("CO", "97", D("20"), D("2")), Adjustment("CO", "B7", D("30"), None),
-                   Adjustment("CO", "16", D("40"), D("3")), Adjustment("CO", "18", D("10"), None)]
+    assert adj == [
+        Adjustment("CO", "45", D("100"), D("1")),
+        Adjustment("CO", "59", D("10"), None),
+        Adjustment("CO", "97", D("20"), D("2")),
+        Adjustment("CO", "B7", D("30"), None),
+        Adjustment("CO", "16", D("40"), D("3")),
+        Adjustment("CO", "18", D("10"), None),
+    ]
     assert all(type(a.amount) is D for a in adj)
     assert claim.adjustment_total() == D("210")
 
 
 def test_cas_before_the_first_svc_is_claim_level_and_after_it_line_level():
-    data = make835("LX*1", "CLP*PCN1*1*200*70*30*12*ICN1",
-                   "CAS*PR*1*30",
-                   "NM1*QC*1*DOE*JANE****MI*X1",
-                   "SVC*HC:99213*120*60**1", "DTM*472*20240105", "CAS*CO*45*60",
-                   "SVC*HC:93000*80*40**1", "CAS*CO*45*40",
-                   bpr02="70")
+    data = make835(
+        "LX*1",
+        "CLP*PCN1*1*200*70*30*12*ICN1",
+        "CAS*PR*1*30",
+        "NM1*QC*1*DOE*JANE****MI*X1",
+        "SVC*HC:99213*120*60**1",
+        "DTM*472*20240105",
+        "CAS*CO*45*60",
+        "SVC*HC:93000*80*40**1",
+        "CAS*CO*45*40",
+        bpr02="70",
+    )
     claim, findings = one_claim(data)
     assert findings == []
     assert claim.adjustments == [Adjustment("PR", "1", D("30"))]
@@ -91,8 +107,7 @@ def test_cas_before_the_first_svc_is_claim_level_and_after_it_line_level():
 
 
 def test_cas_with_an_invalid_group_code_is_a_finding_and_not_read():
-    data = make835("LX*1", "CLP*PCN1*1*100*100**12*ICN1", "CAS*grp_code*reason_code*amount*quantity",
-                   bpr02="100")
+    data = make835("LX*1", "CLP*PCN1*1*100*100**12*ICN1", "CAS*grp_code*reason_code*amount*quantity", bpr02="100")
     claim, findings = one_claim(data)
     assert claim.adjustments == []
     [f] = findings
@@ -102,9 +117,9 @@ def test_cas_with_an_invalid_group_code_is_a_finding_and_not_read():
 
 # --------------------------------------------------------------------------------------------- SVC
 def test_svc05_absent_means_one_unit_and_present_is_read():
-    data = make835("LX*1", "CLP*PCN1*1*150*150**12*ICN1",
-                   "SVC*HC:99214:25*100*100", "SVC*HC:J3420*50*50**3",
-                   bpr02="150")
+    data = make835(
+        "LX*1", "CLP*PCN1*1*150*150**12*ICN1", "SVC*HC:99214:25*100*100", "SVC*HC:J3420*50*50**3", bpr02="150"
+    )
     claim, findings = one_claim(data)
     assert findings == []
     first, second = claim.services
@@ -115,9 +130,9 @@ def test_svc05_absent_means_one_unit_and_present_is_read():
 
 
 def test_svc06_original_procedure_svc07_units_and_svc04_revenue_code():
-    data = make835("LX*1", "CLP*PCN1*1*100*80**12*ICN1",
-                   "SVC*HC:99213*100*80*0510*1*HC:99214:25*2", "CAS*CO*45*20",
-                   bpr02="80")
+    data = make835(
+        "LX*1", "CLP*PCN1*1*100*80**12*ICN1", "SVC*HC:99213*100*80*0510*1*HC:99214:25*2", "CAS*CO*45*20", bpr02="80"
+    )
     claim, findings = one_claim(data)
     assert findings == []
     svc = claim.services[0]
@@ -128,11 +143,22 @@ def test_svc06_original_procedure_svc07_units_and_svc04_revenue_code():
 
 
 def test_line_ref_6r_dtm_amt_qty_lq():
-    data = make835("LX*1", "CLP*PCN1*1*100*80**12*ICN1",
-                   "SVC*HC:99213*100*80**1", "DTM*150*20240101", "DTM*151*20240103", "CAS*CO*45*20",
-                   "REF*6R*LINE-1", "REF*G1*AUTH9", "AMT*B6*80", "AMT*KH*1.50", "QTY*ZK*2",
-                   "LQ*HE*N130", "LQ*RX*70",
-                   bpr02="80")
+    data = make835(
+        "LX*1",
+        "CLP*PCN1*1*100*80**12*ICN1",
+        "SVC*HC:99213*100*80**1",
+        "DTM*150*20240101",
+        "DTM*151*20240103",
+        "CAS*CO*45*20",
+        "REF*6R*LINE-1",
+        "REF*G1*AUTH9",
+        "AMT*B6*80",
+        "AMT*KH*1.50",
+        "QTY*ZK*2",
+        "LQ*HE*N130",
+        "LQ*RX*70",
+        bpr02="80",
+    )
     claim, findings = one_claim(data)
     assert findings == []
     svc = claim.services[0]
@@ -148,21 +174,41 @@ def test_line_ref_6r_dtm_amt_qty_lq():
 
 # --------------------------------------------------------------------------------------------- claim
 def test_claim_segments_names_moa_mia_ref_dtm_per_amt_qty():
-    data = make835("LX*7", "CLP*PCN1*19*500*400*100*MB*ICN1*11*1",
-                   "CAS*PR*1*100",
-                   "NM1*QC*1*DOE*JANE****MI*X1", "NM1*IL*1*DOE*JOHN****MI*X2",
-                   "NM1*82*1*WELBY*MARCUS****XX*1",
-                   "NM1*TT*2*MEDIGAP PLAN*****PI*99999",
-                   "MOA***MA01*MA18", "REF*1L*GRP1", "REF*F8*OLDICN", "DTM*232*20240101", "DTM*233*20240102",
-                   "PER*CX*CLAIMS*TE*8005550100", "AMT*AU*500", "AMT*I*2.10", "QTY*CA*2",
-                   bpr02="400")
+    data = make835(
+        "LX*7",
+        "CLP*PCN1*19*500*400*100*MB*ICN1*11*1",
+        "CAS*PR*1*100",
+        "NM1*QC*1*DOE*JANE****MI*X1",
+        "NM1*IL*1*DOE*JOHN****MI*X2",
+        "NM1*82*1*WELBY*MARCUS****XX*1",
+        "NM1*TT*2*MEDIGAP PLAN*****PI*99999",
+        "MOA***MA01*MA18",
+        "REF*1L*GRP1",
+        "REF*F8*OLDICN",
+        "DTM*232*20240101",
+        "DTM*233*20240102",
+        "PER*CX*CLAIMS*TE*8005550100",
+        "AMT*AU*500",
+        "AMT*I*2.10",
+        "QTY*CA*2",
+        bpr02="400",
+    )
     claim, findings = one_claim(data)
     assert findings == []
     assert claim.clp == ["CLP", "PCN1", "19", "500", "400", "100", "MB", "ICN1", "11", "1"]
-    assert (claim.claim_id, claim.status, claim.charge, claim.paid, claim.patient_responsibility) == \
-        ("PCN1", "19", D("500"), D("400"), D("100"))
-    assert (claim.payer_claim_number, claim.filing_indicator, claim.facility_type, claim.frequency) == \
-        ("ICN1", "MB", "11", "1")
+    assert (claim.claim_id, claim.status, claim.charge, claim.paid, claim.patient_responsibility) == (
+        "PCN1",
+        "19",
+        D("500"),
+        D("400"),
+        D("100"),
+    )
+    assert (claim.payer_claim_number, claim.filing_indicator, claim.facility_type, claim.frequency) == (
+        "ICN1",
+        "MB",
+        "11",
+        "1",
+    )
     assert set(claim.names) == {"QC", "IL", "82", "TT"}
     assert claim.names["TT"][9] == "99999"
     assert claim.outpatient == ["MOA", "", "", "MA01", "MA18"] and claim.inpatient is None
@@ -185,12 +231,19 @@ def test_mia_remark_codes():
 
 
 def test_reversal_with_negative_amounts_balances_and_skips_the_clp05_check():
-    data = make835("LX*1",
-                   "CLP*PCN5*22*-300*-160**12*ICN5", "SVC*HC:99215*-300*-160**1", "CAS*CO*45*-100",
-                   "CAS*PR*1*-40",
-                   "CLP*PCN5*1*300*190*40*12*ICN5B", "REF*F8*ICN5", "SVC*HC:99215*300*190**1", "CAS*CO*45*70",
-                   "CAS*PR*1*40",
-                   bpr02="30")
+    data = make835(
+        "LX*1",
+        "CLP*PCN5*22*-300*-160**12*ICN5",
+        "SVC*HC:99215*-300*-160**1",
+        "CAS*CO*45*-100",
+        "CAS*PR*1*-40",
+        "CLP*PCN5*1*300*190*40*12*ICN5B",
+        "REF*F8*ICN5",
+        "SVC*HC:99215*300*190**1",
+        "CAS*CO*45*70",
+        "CAS*PR*1*40",
+        bpr02="30",
+    )
     rems, findings = read(data)
     assert findings == []
     reversal, correction = rems[0].claims
@@ -205,8 +258,7 @@ def test_clp05_differing_from_pr_adjustments_is_a_warning():
     data = make835("LX*1", "CLP*PCN1*1*100*70*25*12*ICN1", "CAS*PR*1*30", bpr02="70")
     claim, findings = one_claim(data)
     [f] = findings
-    assert (f.rule, f.severity, f.position.segment_id, f.position.element) == \
-        ("CLP05", "warning", "CLP", "CLP05")
+    assert (f.rule, f.severity, f.position.segment_id, f.position.element) == ("CLP05", "warning", "CLP", "CLP05")
     assert "25" in f.message and "30" in f.message
     assert claim.findings == [f]
 
@@ -220,14 +272,17 @@ def test_empty_clp05_with_no_pr_is_not_a_warning():
 # --------------------------------------------------------------------------------------------- PLB
 def test_plb_pairs_reason_reference_and_sign_take_part_in_b3():
     # Σ CLP04 = 100; PLB withholds 25 (WO) and 5 (FB) and adds interest 2.5 (L6 negative): BPR02 = 72.50
-    data = make835("LX*1", "CLP*PCN1*1*100*100**12*ICN1",
-                   "PLB*1234567893*20241231*WO:ICN0*25*L6*-2.5*FB:ICN0*5",
-                   bpr02="72.50")
+    data = make835(
+        "LX*1", "CLP*PCN1*1*100*100**12*ICN1", "PLB*1234567893*20241231*WO:ICN0*25*L6*-2.5*FB:ICN0*5", bpr02="72.50"
+    )
     rems, findings = read(data)
     assert findings == []
     plb = rems[0].provider_adjustments
-    assert [(p.reason, p.reference, p.amount) for p in plb] == \
-        [("WO", "ICN0", D("25")), ("L6", "", D("-2.5")), ("FB", "ICN0", D("5"))]
+    assert [(p.reason, p.reference, p.amount) for p in plb] == [
+        ("WO", "ICN0", D("25")),
+        ("L6", "", D("-2.5")),
+        ("FB", "ICN0", D("5")),
+    ]
     assert {(p.provider_id, p.fiscal_period_date) for p in plb} == {("1234567893", "20241231")}
     assert [p.position.element for p in plb] == ["PLB03", "PLB05", "PLB07"]
     assert plb[0].position.segment == ordinal_of(data, "PLB")
@@ -244,18 +299,27 @@ def test_plb_with_the_wrong_sign_breaks_b3_at_the_se():
 
 # --------------------------------------------------------------------------------------------- balancing
 def test_b1_and_b2_findings_name_the_segment_and_the_numbers():
-    data = make835("LX*1", "CLP*PCN1*1*250*100**12*ICN1", "CAS*CO*45*4",
-                   "SVC*HC:99214*150*72**1", "CAS*CO*45*78",
-                   "SVC*HC:93000*100*36**1", "CAS*CO*45*60",
-                   bpr02="100")
+    data = make835(
+        "LX*1",
+        "CLP*PCN1*1*250*100**12*ICN1",
+        "CAS*CO*45*4",
+        "SVC*HC:99214*150*72**1",
+        "CAS*CO*45*78",
+        "SVC*HC:93000*100*36**1",
+        "CAS*CO*45*60",
+        bpr02="100",
+    )
     claim, findings = one_claim(data)
     b1, b2 = sorted((f for f in findings), key=lambda f: f.rule)
-    assert (b1.rule, b1.position.segment, b1.position.segment_id, b1.position.element) == \
-        ("B1", ordinal_of(data, "SVC", 2), "SVC", "SVC03")
+    assert (b1.rule, b1.position.segment, b1.position.segment_id, b1.position.element) == (
+        "B1",
+        ordinal_of(data, "SVC", 2),
+        "SVC",
+        "SVC03",
+    )
     assert b1.message == "line out of balance: SVC02 100 − adjustments 60 = 40, but SVC03 is 36"
     assert (b2.rule, b2.position.segment, b2.position.segment_id) == ("B2", ordinal_of(data, "CLP"), "CLP")
-    assert b2.message == ("claim out of balance (CLP07 ICN1): CLP03 250 − adjustments 142 = 108, "
-                          "but CLP04 is 100")
+    assert b2.message == ("claim out of balance (CLP07 ICN1): CLP03 250 − adjustments 142 = 108, but CLP04 is 100")
     assert claim.findings == [b1, b2]
     assert "PCN1" not in b1.message + b2.message  # CLP01 (patient control number) stays out of findings
 
@@ -269,10 +333,17 @@ def test_an_unbalanced_file_is_still_read_completely():
 
 # --------------------------------------------------------------------------------------------- header
 def test_header_parties_summaries_and_streaming():
-    data = make835("LX*1", "TS3*1234567893*11*20241231*2*300", "TS2*100*50",
-                   "CLP*PCN1*1*100*100**12*ICN1", "CLP*PCN2*1*200*200**12*ICN2",
-                   "LX*2", "CLP*PCN3*1*5*5**12*ICN3",
-                   bpr02="305", header=("CUR*PR*USD", "REF*EV*RECEIVER1", "REF*F2*V1", "DTM*405*20240119"))
+    data = make835(
+        "LX*1",
+        "TS3*1234567893*11*20241231*2*300",
+        "TS2*100*50",
+        "CLP*PCN1*1*100*100**12*ICN1",
+        "CLP*PCN2*1*200*200**12*ICN2",
+        "LX*2",
+        "CLP*PCN3*1*5*5**12*ICN3",
+        bpr02="305",
+        header=("CUR*PR*USD", "REF*EV*RECEIVER1", "REF*F2*V1", "DTM*405*20240119"),
+    )
     reader = Reader835(Tokenizer.open(data, "t.835"))
     seen = []
     for claim in reader.claims():
@@ -292,7 +363,9 @@ def test_header_parties_summaries_and_streaming():
     assert rem.payer_id == "11111"
     assert rem.payee.segments == [["N1", "PE", "ACME CLINIC", "XX", "1234567893"]]
     assert rem.provider_summaries == {
-        "1": [["TS3", "1234567893", "11", "20241231", "2", "300"], ["TS2", "100", "50"]], "2": []}
+        "1": [["TS3", "1234567893", "11", "20241231", "2", "300"], ["TS2", "100", "50"]],
+        "2": [],
+    }
     assert reader.findings == []
 
 
@@ -302,13 +375,14 @@ def test_unknown_segments_are_warnings_with_positions_and_reading_goes_on():
     assert len(claim.services) == 1
     assert [(f.rule, f.severity, f.position.segment_id, f.position.segment) for f in findings] == [
         ("unknown-segment", "warning", "ZZZ", ordinal_of(data, "ZZZ")),
-        ("unknown-segment", "warning", "K3", ordinal_of(data, "K3"))]
+        ("unknown-segment", "warning", "K3", ordinal_of(data, "K3")),
+    ]
 
 
 def test_a_transaction_that_is_not_an_835_is_skipped_with_a_finding():
     data = make835("LX*1", "CLP*PCN1*1*100*100**12*ICN1", bpr02="100").decode()
     other = "ST*277*0002~\nBHT*0010*08*1*20240120*0900~\nCLP*X*1*1*1~\nSE*4*0002~\n"
-    se = data[data.index("SE*"):data.index("GE*")]
+    se = data[data.index("SE*") : data.index("GE*")]
     data = data.replace("GE*1*501", "GE*2*501").replace(se, se + other).encode()
     rems, findings = read(data)
     assert len(rems) == 1 and len(rems[0].claims) == 1
@@ -317,8 +391,7 @@ def test_a_transaction_that_is_not_an_835_is_skipped_with_a_finding():
 
 
 def test_composite_separator_mismatch_is_read_with_the_separator_used():
-    path = CORPUS / "LinuxForHealth__x12" / ("src__tests__resources__835_005010X221A1__"
-                                             "cob-contractural-adjustment.835")
+    path = CORPUS / "LinuxForHealth__x12" / ("src__tests__resources__835_005010X221A1__cob-contractural-adjustment.835")
     rems, findings = read_835(path)
     svc = rems[0].claims[0].services[0]
     assert svc.procedure.qualifier == "HC" and svc.procedure.code.isdigit()
@@ -326,14 +399,17 @@ def test_composite_separator_mismatch_is_read_with_the_separator_used():
 
 
 # --------------------------------------------------------------------------------------------- errors
-@pytest.mark.parametrize(("segment", "bad", "element"), [
-    ("CLP*PCN1*1*100*1O0**12*ICN1", "CLP", "CLP04"),
-    ("CLP*PCN1*1*12.3.4*100**12*ICN1", "CLP", "CLP03"),
-    ("SVC*HC:99213*100*abc**1", "SVC", "SVC03"),
-    ("CAS*CO*45*10*1*59*1,0", "CAS", "CAS06"),
-    ("AMT*B6*NaN", "AMT", "AMT02"),
-    ("PLB*1234567893*20241231*WO:ICN0*2x5", "PLB", "PLB04"),
-])
+@pytest.mark.parametrize(
+    ("segment", "bad", "element"),
+    [
+        ("CLP*PCN1*1*100*1O0**12*ICN1", "CLP", "CLP04"),
+        ("CLP*PCN1*1*12.3.4*100**12*ICN1", "CLP", "CLP03"),
+        ("SVC*HC:99213*100*abc**1", "SVC", "SVC03"),
+        ("CAS*CO*45*10*1*59*1,0", "CAS", "CAS06"),
+        ("AMT*B6*NaN", "AMT", "AMT02"),
+        ("PLB*1234567893*20241231*WO:ICN0*2x5", "PLB", "PLB04"),
+    ],
+)
 def test_a_malformed_amount_is_an_x12_error_naming_ordinal_segment_and_element(segment, bad, element):
     body = ["LX*1", "CLP*PCN1*1*100*100**12*ICN1", "SVC*HC:99213*100*100**1"]
     if bad == "CLP":
@@ -344,8 +420,7 @@ def test_a_malformed_amount_is_an_x12_error_naming_ordinal_segment_and_element(s
     with pytest.raises(X12Error) as info:
         read(data)
     pos = info.value.position
-    assert (pos.file, pos.segment, pos.segment_id, pos.element) == \
-        ("t.835", ordinal_of(data, segment), bad, element)
+    assert (pos.file, pos.segment, pos.segment_id, pos.element) == ("t.835", ordinal_of(data, segment), bad, element)
     assert "PCN1" not in str(info.value) and "DOE" not in str(info.value)
 
 
@@ -365,18 +440,15 @@ def test_a_missing_required_amount_is_a_finding_and_reads_as_zero():
     data = make835("LX*1", "CLP*PCN1*1*100*100**12*ICN1", "SVC*HC:99213*****1*100*100", bpr02="100")
     claim, findings = one_claim(data)
     assert claim.services[0].charge == 0 and claim.services[0].paid == 0
-    assert [(f.rule, f.position.element) for f in findings] == [("missing-amount", "SVC02"),
-                                                                 ("missing-amount", "SVC03")]
+    assert [(f.rule, f.position.element) for f in findings] == [
+        ("missing-amount", "SVC02"),
+        ("missing-amount", "SVC03"),
+    ]
 
 
 # --------------------------------------------------------------------------------------------- corpus
-def _index_835() -> list[dict]:
-    with open(CORPUS / "INDEX.tsv", newline="") as f:
-        return [r for r in csv.DictReader(f, delimiter="\t") if r["transaction_set_ST01"] == "835"]
-
-
-INDEX_835 = _index_835()
-EXAMPLE_835 = sorted(EXAMPLES.glob("*.835"))
+INDEX_835 = corpus_index("835")
+EXAMPLE_835 = fixture_files(EXAMPLES, "*.835")
 ALL_835 = [CORPUS / r["saved_path"] for r in INDEX_835] + EXAMPLE_835
 BROKEN = {r["saved_path"] for r in INDEX_835 if any(w in r["notes"] for w in ("TRUNCATED", "BROKEN"))}
 
@@ -413,8 +485,12 @@ def test_the_broken_plb_file_gives_precise_findings():
     rems, findings = read_835(CORPUS / name)
     plb_ordinal = ordinal_of(data, "PLB*1002*20211216*resnCode>adjID*5")
     [plb] = [f for f in findings if f.rule == "PLB-reason"]
-    assert (plb.severity, plb.position.segment, plb.position.segment_id, plb.position.element) == \
-        ("error", plb_ordinal, "PLB", "PLB03")
+    assert (plb.severity, plb.position.segment, plb.position.segment_id, plb.position.element) == (
+        "error",
+        plb_ordinal,
+        "PLB",
+        "PLB03",
+    )
     assert "'resnCode'" in plb.message
     # the placeholder left on a line of its own is an unknown segment, reported where it is
     [unknown] = [f for f in findings if f.rule == "unknown-segment"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -13,23 +12,12 @@ from parsers.errors import X12Error
 from parsers.models import Claim837, Transaction837
 from parsers.read837 import Reader837, read_837
 from parsers.syntax import Tokenizer
+from tests.support import CORPUS, EXAMPLES, corpus_index, fixture_files
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-CORPUS = SHARED / "corpus"
-EXAMPLES = SHARED / "reference" / "examples"
-
-
-def _index() -> list[dict[str, str]]:
-    lines = (CORPUS / "INDEX.tsv").read_text().splitlines()
-    keys = lines[0].split("\t")
-    return [dict(zip(keys, line.split("\t"), strict=True)) for line in lines[1:] if line.strip()]
-
-
-INDEX = _index()
-CORPUS_837 = [row for row in INDEX if row["transaction_set_ST01"] == "837"]
+CORPUS_837 = corpus_index("837")
 TRUNCATED = [row for row in CORPUS_837 if "TRUNCATED" in row["notes"]]
 READABLE_837 = [row for row in CORPUS_837 if "TRUNCATED" not in row["notes"]]
-EXAMPLE_837 = sorted(EXAMPLES.glob("*.837"))
+EXAMPLE_837 = fixture_files(EXAMPLES, "*.837")
 ALL_READABLE = [CORPUS / row["saved_path"] for row in READABLE_837] + EXAMPLE_837
 
 
@@ -99,32 +87,52 @@ def raw_837_segments(source) -> list[list[str]]:
     return out
 
 
-ISA = ("ISA*00*          *00*          *ZZ*ACMECLINIC     *ZZ*CLEARINGHOUSE  *240108*0800*^*00501*000000001"
-       "*0*T*:")
+ISA = "ISA*00*          *00*          *ZZ*ACMECLINIC     *ZZ*CLEARINGHOUSE  *240108*0800*^*00501*000000001*0*T*:"
 
 
 def x12(*body: str, version: str = "005010X222A1") -> bytes:
     """An enveloped 837 with the given segments after 1000B (SE01 counted)."""
-    segs = [f"ST*837*0001*{version}", "BHT*0019*00*BATCH1*20240108*0800*CH",
-            "NM1*41*2*SUBMITTER*****46*SUB1", "PER*IC*BILLING*TE*5555551212", "NM1*40*2*RECEIVER*****46*RCV1",
-            *body]
+    segs = [
+        f"ST*837*0001*{version}",
+        "BHT*0019*00*BATCH1*20240108*0800*CH",
+        "NM1*41*2*SUBMITTER*****46*SUB1",
+        "PER*IC*BILLING*TE*5555551212",
+        "NM1*40*2*RECEIVER*****46*RCV1",
+        *body,
+    ]
     segs.append(f"SE*{len(segs) + 1}*0001")
-    return ("~\n".join([ISA, f"GS*HC*S*R*20240108*0800*1*X*{version}", *segs, "GE*1*1", "IEA*1*000000001"])
-            + "~\n").encode()
+    return (
+        "~\n".join([ISA, f"GS*HC*S*R*20240108*0800*1*X*{version}", *segs, "GE*1*1", "IEA*1*000000001"]) + "~\n"
+    ).encode()
 
 
-BILLING = ["HL*1**20*1", "NM1*85*2*CLINIC*****XX*1234567893", "N3*1 MAIN ST", "N4*CITY*IL*627010000",
-           "REF*EI*371234567"]
+BILLING = [
+    "HL*1**20*1",
+    "NM1*85*2*CLINIC*****XX*1234567893",
+    "N3*1 MAIN ST",
+    "N4*CITY*IL*627010000",
+    "REF*EI*371234567",
+]
 
 
 def subscriber(n: int, child: int = 0, payer: str = "11111", parent: int = 1) -> list[str]:
-    return [f"HL*{n}*{parent}*22*{child}", "SBR*P*18*GRP1******CI", "NM1*IL*1*ROE*RITA****MI*MEM998877",
-            f"NM1*PR*2*PAYER*****PI*{payer}"]
+    return [
+        f"HL*{n}*{parent}*22*{child}",
+        "SBR*P*18*GRP1******CI",
+        "NM1*IL*1*ROE*RITA****MI*MEM998877",
+        f"NM1*PR*2*PAYER*****PI*{payer}",
+    ]
 
 
 def dependent(n: int, parent: int) -> list[str]:
-    return [f"HL*{n}*{parent}*23*0", "PAT*19", "NM1*QC*1*ROE*KIM", "N3*9 ELM ST", "N4*CITY*IL*627010000",
-            "DMG*D8*20100101*M"]
+    return [
+        f"HL*{n}*{parent}*23*0",
+        "PAT*19",
+        "NM1*QC*1*ROE*KIM",
+        "N3*9 ELM ST",
+        "N4*CITY*IL*627010000",
+        "DMG*D8*20100101*M",
+    ]
 
 
 def claim(cid: str, charge: str, *line_charges: str, freq: str = "1") -> list[str]:
@@ -161,8 +169,9 @@ def test_dependent_2000c_is_the_patient_and_hl_parents_follow_hl02():
 
 
 def test_several_claims_under_one_2000b_share_the_subscriber():
-    data = x12(*BILLING, *subscriber(2), *claim("C1", "100", "100"), *claim("C2", "50", "20", "30"),
-               *claim("C3", "10", "10"))
+    data = x12(
+        *BILLING, *subscriber(2), *claim("C1", "100", "100"), *claim("C2", "50", "20", "30"), *claim("C3", "10", "10")
+    )
     reader, claims = read(data)
     assert [c.claim_id for c in claims] == ["C1", "C2", "C3"]
     assert all(c.patient is None for c in claims)
@@ -170,16 +179,22 @@ def test_several_claims_under_one_2000b_share_the_subscriber():
     assert claims[0].billing_provider is claims[2].billing_provider
     assert [len(c.levels) for c in claims] == [2, 0, 0]
     assert [len(c.lines) for c in claims] == [1, 2, 1]
-    assert claims[1].segments == [["CLM", "C2", "50", "", "", "11:B:1", "Y", "A", "Y", "Y"],
-                                  ["HI", "ABK:I10"]]
+    assert claims[1].segments == [["CLM", "C2", "50", "", "", "11:B:1", "Y", "A", "Y", "Y"], ["HI", "ABK:I10"]]
     assert rules(reader) == []
     assert_lossless(data, reader, claims)
 
 
 def test_several_2000b_under_one_2000a_share_the_billing_provider():
-    data = x12(*BILLING, *subscriber(2, payer="11111"), *claim("C1", "100", "100"),
-               *subscriber(3, payer="22222"), *claim("C2", "50", "50"),
-               *subscriber(4, child=1, payer="33333"), *dependent(5, 4), *claim("C3", "5", "5"))
+    data = x12(
+        *BILLING,
+        *subscriber(2, payer="11111"),
+        *claim("C1", "100", "100"),
+        *subscriber(3, payer="22222"),
+        *claim("C2", "50", "50"),
+        *subscriber(4, child=1, payer="33333"),
+        *dependent(5, 4),
+        *claim("C3", "5", "5"),
+    )
     reader, claims = read(data)
     assert [c.payer_id for c in claims] == ["11111", "22222", "33333"]
     assert claims[0].billing_provider is claims[1].billing_provider is claims[2].billing_provider
@@ -193,9 +208,15 @@ def test_several_2000b_under_one_2000a_share_the_billing_provider():
 
 
 def test_second_2000a_starts_a_new_billing_provider():
-    data = x12(*BILLING, *subscriber(2), *claim("C1", "1", "1"),
-               "HL*3**20*1", "NM1*85*2*OTHER CLINIC*****XX*1999996666", *subscriber(4, parent=3),
-               *claim("C2", "2", "2"))
+    data = x12(
+        *BILLING,
+        *subscriber(2),
+        *claim("C1", "1", "1"),
+        "HL*3**20*1",
+        "NM1*85*2*OTHER CLINIC*****XX*1999996666",
+        *subscriber(4, parent=3),
+        *claim("C2", "2", "2"),
+    )
     reader, claims = read(data)
     assert claims[0].billing_provider is not claims[1].billing_provider
     assert claims[1].billing_provider.find("NM1", "85")[9] == "1999996666"
@@ -254,37 +275,86 @@ def test_2320_with_2330a_b_and_2430_as_in_the_tr3_cob_example():
 
 
 def test_several_2320_loops_each_end_at_the_next_sbr_or_lx():
-    data = x12(*BILLING, *subscriber(2), "CLM*C1*30***11:B:1*Y*A*Y*Y", "HI*ABK:I10",
-               "NM1*82*1*DOC*DAN****XX*1999996666",
-               "SBR*S*18*G2******CI", "OI***Y***Y", "NM1*IL*1*ROE*RITA****MI*M2",
-               "NM1*PR*2*SECOND*****PI*22222",
-               "SBR*T*18*G3******CI", "AMT*D*0", "OI***Y***Y", "NM1*IL*1*ROE*RITA****MI*M3",
-               "NM1*PR*2*THIRD*****PI*33333", "DTP*573*D8*20240110", "REF*F8*ICN3",
-               "LX*1", "SV1*HC:99213*30*UN*1***1", "DTP*472*D8*20240105")
+    data = x12(
+        *BILLING,
+        *subscriber(2),
+        "CLM*C1*30***11:B:1*Y*A*Y*Y",
+        "HI*ABK:I10",
+        "NM1*82*1*DOC*DAN****XX*1999996666",
+        "SBR*S*18*G2******CI",
+        "OI***Y***Y",
+        "NM1*IL*1*ROE*RITA****MI*M2",
+        "NM1*PR*2*SECOND*****PI*22222",
+        "SBR*T*18*G3******CI",
+        "AMT*D*0",
+        "OI***Y***Y",
+        "NM1*IL*1*ROE*RITA****MI*M3",
+        "NM1*PR*2*THIRD*****PI*33333",
+        "DTP*573*D8*20240110",
+        "REF*F8*ICN3",
+        "LX*1",
+        "SV1*HC:99213*30*UN*1***1",
+        "DTP*472*D8*20240105",
+    )
     reader, claims = read(data)
     (c,) = claims
     assert c.segments[-1][:2] == ["NM1", "82"]
     assert [(o.responsibility, o.payer_id, o.paid) for o in c.other_payers] == [
-        ("S", "22222", None), ("T", "33333", Decimal("0"))]
+        ("S", "22222", None),
+        ("T", "33333", Decimal("0")),
+    ]
     assert c.other_payers[1].segments[-1] == ["REF", "F8", "ICN3"]
     assert rules(reader) == []
     assert_lossless(data, reader, claims)
 
 
 def test_2410_drug_2420_providers_2430_and_2440_forms():
-    data = x12(*BILLING, *subscriber(2), "CLM*C1*25***11:B:1*Y*A*Y*Y", "HI*ABK:I10",
-               "SBR*P*18*G1******CI", "AMT*D*20", "OI***Y***Y", "NM1*IL*1*ROE*RITA****MI*M1",
-               "NM1*PR*2*FIRST*****PI*11111",
-               "LX*1", "SV1*HC:J3301*25*UN*1***1", "DTP*472*D8*20240105", "REF*6R*L1",
-               "LIN**N4*00026063512", "CTP****10*ML", "REF*XZ*RX123",  # 2410 drug
-               "NM1*82*1*DOC*DAN****XX*1999996666", "PRV*PE*PXC*204C00000X",  # 2420A rendering
-               "NM1*DK*1*ORDER*OLGA****XX*1999996667", "N3*2 OAK ST", "N4*CITY*IL*62701",  # 2420E ordering
-               "SVD*11111*20*HC:J3301**1", "CAS*CO*45*5", "DTP*573*D8*20240120", "AMT*EAF*0",  # 2430
-               "LQ*UT*01.02", "FRM*12N", "FRM*13**Y")  # 2440
+    data = x12(
+        *BILLING,
+        *subscriber(2),
+        "CLM*C1*25***11:B:1*Y*A*Y*Y",
+        "HI*ABK:I10",
+        "SBR*P*18*G1******CI",
+        "AMT*D*20",
+        "OI***Y***Y",
+        "NM1*IL*1*ROE*RITA****MI*M1",
+        "NM1*PR*2*FIRST*****PI*11111",
+        "LX*1",
+        "SV1*HC:J3301*25*UN*1***1",
+        "DTP*472*D8*20240105",
+        "REF*6R*L1",
+        "LIN**N4*00026063512",
+        "CTP****10*ML",
+        "REF*XZ*RX123",  # 2410 drug
+        "NM1*82*1*DOC*DAN****XX*1999996666",
+        "PRV*PE*PXC*204C00000X",  # 2420A rendering
+        "NM1*DK*1*ORDER*OLGA****XX*1999996667",
+        "N3*2 OAK ST",
+        "N4*CITY*IL*62701",  # 2420E ordering
+        "SVD*11111*20*HC:J3301**1",
+        "CAS*CO*45*5",
+        "DTP*573*D8*20240120",
+        "AMT*EAF*0",  # 2430
+        "LQ*UT*01.02",
+        "FRM*12N",
+        "FRM*13**Y",
+    )  # 2440
     reader, claims = read(data)
     (line,) = claims[0].lines
-    assert [s[0] for s in line.segments] == ["LX", "SV1", "DTP", "REF", "LIN", "CTP", "REF", "NM1", "PRV",
-                                             "NM1", "N3", "N4"]
+    assert [s[0] for s in line.segments] == [
+        "LX",
+        "SV1",
+        "DTP",
+        "REF",
+        "LIN",
+        "CTP",
+        "REF",
+        "NM1",
+        "PRV",
+        "NM1",
+        "N3",
+        "N4",
+    ]
     assert line.control_number == "L1" and line.service_date == "20240105" and line.charge == Decimal("25")
     (adj,) = line.adjudications
     assert [s[0] for s in adj.segments] == ["SVD", "CAS", "DTP", "AMT"]
@@ -294,10 +364,21 @@ def test_2410_drug_2420_providers_2430_and_2440_forms():
 
 
 def test_2440_without_2430_and_several_2430_per_line():
-    data = x12(*BILLING, *subscriber(2), "CLM*C1*30***11:B:1*Y*A*Y*Y",
-               "LX*1", "SV1*HC:99213*10*UN*1***1", "LQ*UT*01.02", "FRM*12N",
-               "LX*2", "SV1*HC:99214*20*UN*1***1", "SVD*11111*5*HC:99214**1", "DTP*573*D8*20240120",
-               "SVD*11111*15*HC:99215**1", "DTP*573*D8*20240120")
+    data = x12(
+        *BILLING,
+        *subscriber(2),
+        "CLM*C1*30***11:B:1*Y*A*Y*Y",
+        "LX*1",
+        "SV1*HC:99213*10*UN*1***1",
+        "LQ*UT*01.02",
+        "FRM*12N",
+        "LX*2",
+        "SV1*HC:99214*20*UN*1***1",
+        "SVD*11111*5*HC:99214**1",
+        "DTP*573*D8*20240120",
+        "SVD*11111*15*HC:99215**1",
+        "DTP*573*D8*20240120",
+    )
     reader, claims = read(data)
     first, second = claims[0].lines
     assert first.adjudications == [] and [s[0] for s in first.trailing] == ["LQ", "FRM"]
@@ -307,11 +388,22 @@ def test_2440_without_2430_and_several_2430_per_line():
 
 
 def test_837i_sv2_lines_use_sv203_and_kind_i():
-    data = x12(*BILLING, *subscriber(2), "CLM*I1*89.93***13:A:1**A*Y*Y", "DTP*434*RD8*20240101-20240102",
-               "CL1*1**01", "HI*ABK:I10", "NM1*71*1*ATTENDING*ANN****XX*1999996666",
-               "LX*1", "SV2*0305*HC:85025*13.39*UN*1", "DTP*472*D8*20240101",
-               "LX*2", "SV2*0730*HC:93005*76.54*UN*3", "DTP*472*D8*20240101",
-               version="005010X223A2")
+    data = x12(
+        *BILLING,
+        *subscriber(2),
+        "CLM*I1*89.93***13:A:1**A*Y*Y",
+        "DTP*434*RD8*20240101-20240102",
+        "CL1*1**01",
+        "HI*ABK:I10",
+        "NM1*71*1*ATTENDING*ANN****XX*1999996666",
+        "LX*1",
+        "SV2*0305*HC:85025*13.39*UN*1",
+        "DTP*472*D8*20240101",
+        "LX*2",
+        "SV2*0730*HC:93005*76.54*UN*3",
+        "DTP*472*D8*20240101",
+        version="005010X223A2",
+    )
     reader, claims = read(data)
     (c,) = claims
     assert c.kind == "I" and c.frequency == "1"
@@ -319,8 +411,14 @@ def test_837i_sv2_lines_use_sv203_and_kind_i():
     assert [s[0] for s in c.segments] == ["CLM", "DTP", "CL1", "HI", "NM1"]
     assert rules(reader) == []
     assert_lossless(data, reader, claims)
-    mismatch = x12(*BILLING, *subscriber(2), "CLM*I1*90***13:A:1**A*Y*Y",
-                   "LX*1", "SV2*0305*HC:85025*13.39*UN*1", version="005010X223A2")
+    mismatch = x12(
+        *BILLING,
+        *subscriber(2),
+        "CLM*I1*90***13:A:1**A*Y*Y",
+        "LX*1",
+        "SV2*0305*HC:85025*13.39*UN*1",
+        version="005010X223A2",
+    )
     reader, _ = read(mismatch)
     (b7,) = reader.findings
     assert b7.rule == "B7" and "90" in b7.message and "13.39" in b7.message
@@ -328,8 +426,12 @@ def test_837i_sv2_lines_use_sv203_and_kind_i():
 
 # ------------------------------------------------------------------------------------------------ findings
 def test_b7_when_clm02_is_not_the_sum_of_the_line_charges():
-    data = x12(*BILLING, *subscriber(2), *claim("SECRETCLAIM", "100", "60", "30"), *claim("C2", "79.04", "43",
-                                                                                          "15.00", "21.04"))
+    data = x12(
+        *BILLING,
+        *subscriber(2),
+        *claim("SECRETCLAIM", "100", "60", "30"),
+        *claim("C2", "79.04", "43", "15.00", "21.04"),
+    )
     reader, claims = read(data)
     (b7,) = reader.findings
     assert b7.rule == "B7" and b7.severity == "error"
@@ -341,10 +443,21 @@ def test_b7_when_clm02_is_not_the_sum_of_the_line_charges():
 
 
 def test_unknown_segments_are_flagged_and_kept_where_they_stand():
-    data = x12(*BILLING, *subscriber(2), "CLM*C1*30***11:B:1*Y*A*Y*Y", "ZZZ*1",
-               "LX*1", "SV1*HC:99213*10*UN*1***1", "CAS*CO*45*1", "SBR*S*18",
-               "LX*2", "SV1*HC:99213*20*UN*1***1", "SV1*HC:99213*99*UN*1***1", "LQ*UT*01.02",
-               "SVD*11111*5*HC:99213**1")
+    data = x12(
+        *BILLING,
+        *subscriber(2),
+        "CLM*C1*30***11:B:1*Y*A*Y*Y",
+        "ZZZ*1",
+        "LX*1",
+        "SV1*HC:99213*10*UN*1***1",
+        "CAS*CO*45*1",
+        "SBR*S*18",
+        "LX*2",
+        "SV1*HC:99213*20*UN*1***1",
+        "SV1*HC:99213*99*UN*1***1",
+        "LQ*UT*01.02",
+        "SVD*11111*5*HC:99213**1",
+    )
     reader, claims = read(data)
     (c,) = claims
     unknown = [f for f in reader.findings if f.rule == "unknown-segment"]
@@ -360,8 +473,9 @@ def test_unknown_segments_are_flagged_and_kept_where_they_stand():
 
 
 def test_clm_outside_any_2000b_is_kept_and_flagged_not_read_as_a_claim():
-    data = x12("CLM*C0*5***11:B:1*Y*A*Y*Y", *BILLING, "CLM*C1*5***11:B:1*Y*A*Y*Y", *subscriber(2),
-               *claim("C2", "5", "5"))
+    data = x12(
+        "CLM*C0*5***11:B:1*Y*A*Y*Y", *BILLING, "CLM*C1*5***11:B:1*Y*A*Y*Y", *subscriber(2), *claim("C2", "5", "5")
+    )
     reader, claims = read(data)
     assert [c.claim_id for c in claims] == ["C2"]
     assert [f.position.segment_id for f in reader.findings if f.rule == "unknown-segment"] == ["CLM", "CLM"]
@@ -390,12 +504,18 @@ def test_envelope_findings_are_part_of_the_reader_findings():
     assert "SE01" in rules(reader)
 
 
-@pytest.mark.parametrize(("clm02", "problem"), [("ABC", "is not a number"), ("", "is empty"),
-                                                 ("1E3", "is not a number"), ("NaN", "is not a number"),
-                                                 ("+5", "is not a number")])
+@pytest.mark.parametrize(
+    ("clm02", "problem"),
+    [
+        ("ABC", "is not a number"),
+        ("", "is empty"),
+        ("1E3", "is not a number"),
+        ("NaN", "is not a number"),
+        ("+5", "is not a number"),
+    ],
+)
 def test_clm02_that_is_not_a_number_raises_x12error_naming_the_element(clm02, problem):
-    data = x12(*BILLING, *subscriber(2), f"CLM*PRIVATE77*{clm02}***11:B:1*Y*A*Y*Y", "LX*1",
-               "SV1*HC:99213*5*UN*1***1")
+    data = x12(*BILLING, *subscriber(2), f"CLM*PRIVATE77*{clm02}***11:B:1*Y*A*Y*Y", "LX*1", "SV1*HC:99213*5*UN*1***1")
     with pytest.raises(X12Error) as info:
         read(data)
     err = info.value
@@ -410,8 +530,9 @@ def test_line_charge_that_is_not_a_number_raises_x12error():
     with pytest.raises(X12Error) as info:
         read(data)
     assert info.value.position.element == "SV102" and "line charge" in info.value.message
-    data = x12(*BILLING, *subscriber(2), "CLM*C1*5***13:A:1**A*Y*Y", "LX*1", "SV2*0305*HC:85025**UN*1",
-               version="005010X223A2")
+    data = x12(
+        *BILLING, *subscriber(2), "CLM*C1*5***13:A:1**A*Y*Y", "LX*1", "SV2*0305*HC:85025**UN*1", version="005010X223A2"
+    )
     with pytest.raises(X12Error) as info:
         read(data)
     assert info.value.position.element == "SV203" and "is empty" in info.value.message
@@ -447,8 +568,11 @@ def test_read_837_takes_a_path_or_bytes(tmp_path):
     path.write_bytes(data)
     from_path, findings = read_837(path)
     from_bytes, _ = read_837(data, "one.837")
-    assert [c.segments for c in from_path] == [c.segments for c in from_bytes] == [[
-        ["CLM", "C1", "5", "", "", "11:B:1", "Y", "A", "Y", "Y"], ["HI", "ABK:I10"]]]
+    assert (
+        [c.segments for c in from_path]
+        == [c.segments for c in from_bytes]
+        == [[["CLM", "C1", "5", "", "", "11:B:1", "Y", "A", "Y", "Y"], ["HI", "ABK:I10"]]]
+    )
     assert from_path[0].position.file == str(path) and from_bytes[0].position.file == "one.837"
     assert findings == []
 
@@ -457,27 +581,31 @@ def test_read_837_takes_a_path_or_bytes(tmp_path):
 def test_reference_example_a_secondary_properties():
     reader, claims = read(EXAMPLES / "A_secondary.837")
     (c,) = claims
-    assert (c.claim_id, c.charge, c.frequency, c.kind, c.payer_id) == ("PCN1001", Decimal("250"), "1", "P",
-                                                                       "22222")
+    assert (c.claim_id, c.charge, c.frequency, c.kind, c.payer_id) == ("PCN1001", Decimal("250"), "1", "P", "22222")
     assert c.subscriber.sbr[1] == "S" and c.patient is None
     assert [(ln.number, ln.charge, ln.control_number, ln.service_date) for ln in c.lines] == [
-        ("1", Decimal("150"), "PCN1001-1", "20240105"), ("2", Decimal("100"), "PCN1001-2", "20240105")]
+        ("1", Decimal("150"), "PCN1001-1", "20240105"),
+        ("2", Decimal("100"), "PCN1001-2", "20240105"),
+    ]
     (other,) = c.other_payers
     assert (other.responsibility, other.payer_id, other.paid) == ("P", "11111", Decimal("108"))
     assert [[(a.payer_id, a.paid) for a in ln.adjudications] for ln in c.lines] == [
-        [("11111", Decimal("72"))], [("11111", Decimal("36"))]]
+        [("11111", Decimal("72"))],
+        [("11111", Decimal("36"))],
+    ]
     assert [s[0] for s in c.lines[0].adjudications[0].segments] == ["SVD", "CAS", "CAS", "DTP", "AMT"]
     assert reader.transactions[0].version == "005010X222A1" and reader.transactions[0].kind == "P"
 
 
 def test_reference_originals_list_the_secondary_payer_in_2320():
     for name, claim_id, charge, charges in [
-            ("A_original.837", "PCN1001", "250", ["150", "100"]),
-            ("B_original.837", "PCN2002", "290", ["120", "80", "90"]),
-            ("C_original.837", "PCN3003", "500", ["400", "100"]),
-            ("C2_original.837", "26407789", "79.04", ["43", "15", "21.04"]),
-            ("D_original.837", "PCN4004", "200", ["200"]),
-            ("E_original.837", "PCN5005", "300", ["300"])]:
+        ("A_original.837", "PCN1001", "250", ["150", "100"]),
+        ("B_original.837", "PCN2002", "290", ["120", "80", "90"]),
+        ("C_original.837", "PCN3003", "500", ["400", "100"]),
+        ("C2_original.837", "26407789", "79.04", ["43", "15", "21.04"]),
+        ("D_original.837", "PCN4004", "200", ["200"]),
+        ("E_original.837", "PCN5005", "300", ["300"]),
+    ]:
         reader, (c,) = read(EXAMPLES / name)
         assert (c.claim_id, c.charge, c.frequency, c.kind) == (claim_id, Decimal(charge), "1", "P"), name
         assert [ln.charge for ln in c.lines] == [Decimal(x) for x in charges], name
@@ -506,27 +634,30 @@ def test_reference_secondaries_carry_the_primary_adjudication():
 
 
 def test_frequency_uses_the_files_component_separator():
-    _, claims = read(CORPUS / "imsweb__x12-parser"
-                     / "src__test__resources__837_5010__x12_valid_different_separators.txt")
+    _, claims = read(
+        CORPUS / "imsweb__x12-parser" / "src__test__resources__837_5010__x12_valid_different_separators.txt"
+    )
     assert [c.frequency for c in claims] == ["1", "1"]
     assert claims[0].clm[5] == "11^B^1"
     _, (c,) = read(CORPUS / "xlate__staedi/src__test__resources__x12__sample837-original.edi")
     assert c.clm[5] == "12>B>1" and c.frequency == "1" and c.charge == Decimal("5332.54")
-    assert [s[0] for s in c.lines[0].segments] == ["LX", "SV1", "DTP", "REF", "NTE", "LIN", "CTP", "NM1",
-                                                   "N3", "N4"]
+    assert [s[0] for s in c.lines[0].segments] == ["LX", "SV1", "DTP", "REF", "NTE", "LIN", "CTP", "NM1", "N3", "N4"]
 
 
 def test_837i_and_837d_corpus_files():
-    reader, claims = read(CORPUS / "LinuxForHealth__x12"
-                          / "src__tests__resources__837_005010X223A3__two-claims-single-provider.837i")
-    assert [(c.kind, c.claim_id, c.charge) for c in claims] == [("I", "756048Q", Decimal("89.95")),
-                                                                ("I", "756049Q", Decimal("50.00"))]
-    assert [[ln.charge for ln in c.lines] for c in claims] == [[Decimal("13.39"), Decimal("76.56")],
-                                                               [Decimal("50.00")]]
+    reader, claims = read(
+        CORPUS / "LinuxForHealth__x12" / "src__tests__resources__837_005010X223A3__two-claims-single-provider.837i"
+    )
+    assert [(c.kind, c.claim_id, c.charge) for c in claims] == [
+        ("I", "756048Q", Decimal("89.95")),
+        ("I", "756049Q", Decimal("50.00")),
+    ]
+    assert [[ln.charge for ln in c.lines] for c in claims] == [[Decimal("13.39"), Decimal("76.56")], [Decimal("50.00")]]
     assert claims[0].billing_provider is claims[1].billing_provider
     assert claims[0].subscriber is not claims[1].subscriber
-    dental = CORPUS / ("bryanbritten__edi-x12-healthcare-demo/"
-                       "docker__producer__data__raw__837__Dental__orthodontics.edi")
+    dental = CORPUS / (
+        "bryanbritten__edi-x12-healthcare-demo/docker__producer__data__raw__837__Dental__orthodontics.edi"
+    )
     reader, (c,) = read(dental)
     assert c.kind == "D" and c.lines[0].service[0] == "SV3" and c.lines[0].charge == Decimal("4000")
     assert c.patient is not None and [s[0] for s in c.segments] == ["CLM", "DTP", "DN1"]

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 from decimal import Decimal
-from pathlib import Path
 
 from edi.control import ControlNumbers
 from edi.store import MIGRATIONS, STORE_FILE, claim_from_json, claim_to_json, open_store, payments_from_raw
 from parsers.read837 import read_837
+from tests.support import EXAMPLES
 from tests.test_batch import pair
 from writers.claim837 import claim_body
-
-EXAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "examples"
 
 
 def _segments(claim):
@@ -122,9 +120,9 @@ def test_schema_is_migrated_once_and_versioned(tmp_path):
 def test_control_numbers_come_from_the_store_and_take_over_the_old_counter_file(tmp_path):
     (tmp_path / "control-number").write_text("41\n")  # what edi convert used before the store existed
     store = open_store(tmp_path)
-    numbers = ControlNumbers(tmp_path, store=store)
+    numbers = ControlNumbers(store)
     assert [numbers() for _ in range(3)] == [42, 43, 44]
-    other = ControlNumbers(store=open_store(tmp_path))
+    other = ControlNumbers(open_store(tmp_path))
     assert other() > 44 + 13  # the first block (16 numbers) is reserved, never handed out twice
     store.close()
 

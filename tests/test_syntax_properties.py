@@ -3,8 +3,6 @@ only ever raises the project's own error, with a position."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -12,13 +10,12 @@ from parsers.errors import X12Error
 from parsers.read835 import read_835
 from parsers.read837 import read_837
 from parsers.syntax import Delimiters, Tokenizer
+from tests.support import EXAMPLES, fixture_files
 from writers.claim837 import claim_body
 from writers.x12 import SegmentRenderer, translate
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-EXAMPLES = SHARED / "reference" / "examples"
-FILES_835 = sorted(EXAMPLES.glob("*.835"))
-FILES_837 = sorted(EXAMPLES.glob("*.837"))
+FILES_835 = fixture_files(EXAMPLES, "*.835")
+FILES_837 = fixture_files(EXAMPLES, "*.837")
 CANONICAL = Delimiters("*", ":", "^", "~")
 # Characters that never occur in the example files' data, so any of them can serve as a delimiter.
 CANDIDATES = "*|!^~>`\\{}"
@@ -52,13 +49,47 @@ def view_835(data: bytes):
     claims = []
     for remittance in remittances:
         for c in remittance.claims:
-            claims.append((c.clp, c.adjustments, c.names, c.outpatient, c.inpatient, c.references, c.dates,
-                           c.amounts, [(s.procedure, s.charge, s.paid, s.revenue_code, s.units_paid,
-                                        s.original_procedure, s.adjustments, s.dates, s.control_number,
-                                        s.amounts, s.remarks) for s in c.services]))
-    return (claims, [(r.bpr, r.trn, r.payer and r.payer.segments, r.provider_adjustments and
-                      [(a.reason, a.reference, a.amount) for a in r.provider_adjustments]) for r in remittances],
-            sorted(f.rule for f in findings))
+            claims.append(
+                (
+                    c.clp,
+                    c.adjustments,
+                    c.names,
+                    c.outpatient,
+                    c.inpatient,
+                    c.references,
+                    c.dates,
+                    c.amounts,
+                    [
+                        (
+                            s.procedure,
+                            s.charge,
+                            s.paid,
+                            s.revenue_code,
+                            s.units_paid,
+                            s.original_procedure,
+                            s.adjustments,
+                            s.dates,
+                            s.control_number,
+                            s.amounts,
+                            s.remarks,
+                        )
+                        for s in c.services
+                    ],
+                )
+            )
+    return (
+        claims,
+        [
+            (
+                r.bpr,
+                r.trn,
+                r.payer and r.payer.segments,
+                r.provider_adjustments and [(a.reason, a.reference, a.amount) for a in r.provider_adjustments],
+            )
+            for r in remittances
+        ],
+        sorted(f.rule for f in findings),
+    )
 
 
 def view_837(data: bytes):
@@ -67,8 +98,12 @@ def view_837(data: bytes):
     for claim in claims:
         source = claim.delimiters
         body = [translate(s, source, CANONICAL) for s in claim_body(claim)]
-        levels = [translate(s, source, CANONICAL) for level in (claim.billing_provider, claim.subscriber,
-                                                                claim.patient) if level for s in level.segments]
+        levels = [
+            translate(s, source, CANONICAL)
+            for level in (claim.billing_provider, claim.subscriber, claim.patient)
+            if level
+            for s in level.segments
+        ]
         out.append((claim.claim_id, claim.charge, claim.frequency, body, levels))
     return out, sorted(f.rule for f in findings)
 
@@ -100,7 +135,7 @@ def damaged(draw) -> tuple[str, bytes]:
     elif kind == "flip":
         data[at] = draw(st.integers(0, 255))
     elif kind == "delete":
-        data = data[:at] + data[at + draw(st.integers(1, 40)):]
+        data = data[:at] + data[at + draw(st.integers(1, 40)) :]
     else:
         data = data[:at] + draw(st.binary(min_size=1, max_size=20)) + data[at:]
     return path.suffix, bytes(data)

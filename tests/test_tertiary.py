@@ -71,9 +71,7 @@ def test_secondary_835_with_patient_responsibility_yields_a_tertiary_claim(tmp_p
     assert ["CAS", "PR", "2", "13"] in s_line and ["CAS", "OA", "23", "112"] in s_line
     assert ["AMT", "EAF", "13"] in s_line
     s_loop = claim.other_payers[1].segments
-    assert ["REF", "F8", "SECCLM0010"] in s_loop and ["REF", "F8", "PRICLM0001"] in claim.other_payers[
-        0
-    ].segments
+    assert ["REF", "F8", "SECCLM0010"] in s_loop and ["REF", "F8", "PRICLM0001"] in claim.other_payers[0].segments
     assert ["NM1", "IL", "1", "DOE", "JANE", "", "", "", "MI", "SEC778899"] in s_loop
 
     validation = validate_text(text, "tertiary.837")
@@ -88,9 +86,7 @@ def test_secondary_835_with_patient_responsibility_yields_a_tertiary_claim(tmp_p
 
 
 def test_secondary_paying_all_leaves_nothing_for_the_tertiary(tmp_path):
-    run_batch(
-        tmp_path, "d1", FIXTURES / "tertiary" / "A3_original.837", FIXTURES / "examples" / "A_primary.835"
-    )
+    run_batch(tmp_path, "d1", FIXTURES / "tertiary" / "A3_original.837", FIXTURES / "examples" / "A_primary.835")
     second = run_batch(tmp_path, "d2", FIXTURES / "examples" / "A_secondary_payer.835")
     assert second["exit"] == 0 and second["outputs"] == []
     assert second["claims"]["by_disposition"] == {"posted": 1}

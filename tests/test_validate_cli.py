@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from edi.cli import cli
 from edi.validate import PLAIN, explain, outbound_gate, validate_file, validate_files
-from tests.x12edits import CORPUS, EXAMPLES, byte_offset, lines, ordinal, recount, replace, write
+from tests.support import EXAMPLES, byte_offset, corpus_files, lines, ordinal, recount, replace, write
 
 
 def run(*args: str):
@@ -86,9 +86,9 @@ def test_bad_code_names_segment_element_and_plain_words(tmp_path):
     out = json.loads(run("--json", str(path)).output)
     f = out["files"][0]
     assert f["exit_code"] == 1 and f["verdict"] == "errors"
-    assert {"rule": "IK403-7", "segment": sv1, "element": "SV103", "segment_id": "SV1"}.items() <= f[
-        "findings"
-    ][0].items()
+    assert {"rule": "IK403-7", "segment": sv1, "element": "SV103", "segment_id": "SV1"}.items() <= f["findings"][
+        0
+    ].items()
 
 
 def test_missing_required_segment(tmp_path):
@@ -242,7 +242,7 @@ def test_outbound_gate_passes_a_good_file_and_stops_an_imbalanced_one():
 
 
 def test_every_corpus_file_gets_a_verdict_without_a_crash():
-    files = sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.suffix not in (".md", ".tsv"))
+    files = sorted(corpus_files())
     assert len(files) > 60
     result = run("--json", "--workers", "2", *map(str, files))
     out = json.loads(result.output)

@@ -10,15 +10,13 @@ from pathlib import Path
 import pytest
 
 from edi.validation import GuideValidation, validate_guide, validate_many, validate_text
+from tests.support import CORPUS, EXAMPLES, fixture_files
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-EXAMPLES = SHARED / "reference" / "examples"
-CORPUS = SHARED / "corpus"
 ORIGINAL_A = EXAMPLES / "A_original.837"
 X222A2 = CORPUS / "LinuxForHealth__x12" / "src__tests__resources__837_005010X222A2__demo.example1.837"
 
-EXAMPLE_837S = sorted(EXAMPLES.glob("*.837"))
-EXAMPLE_835S = sorted(EXAMPLES.glob("*.835"))
+EXAMPLE_837S = fixture_files(EXAMPLES, "*.837")
+EXAMPLE_835S = fixture_files(EXAMPLES, "*.835")
 
 
 def _lines(path: Path = ORIGINAL_A) -> list[str]:

@@ -135,9 +135,7 @@ class GroupAck:
             segs.append(s.ik5)
         codes = sorted(dict.fromkeys(self.codes), key=lambda c: int(c) if c.isdigit() else 99)
         included = self.included if self.included is not None else len(self.sets)
-        segs.append(
-            ["AK9", self.status, str(included), str(len(self.sets)), str(self.accepted_count), *codes[:5]]
-        )
+        segs.append(["AK9", self.status, str(included), str(len(self.sets)), str(self.accepted_count), *codes[:5]])
         segs.append(["SE", str(len(segs) + 1), set_control])
         return [renderer.render(seg) for seg in segs]
 

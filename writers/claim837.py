@@ -58,7 +58,8 @@ class _TransactionSet:
     def accepts(self, claim: Claim837) -> bool:
         segments = claim.transaction.segments
         return claim.transaction is self.first.transaction or [s for s in segments[1:] if s[0] != "BHT"] == [
-            s for s in self.header_key if s[0] != "BHT"]
+            s for s in self.header_key if s[0] != "BHT"
+        ]
 
     def _open(self, level: HierarchyLevel, code: str, parent: int, children: str, claim: Claim837) -> int:
         self.hl += 1
@@ -75,10 +76,14 @@ class _TransactionSet:
         # A 2000B says up front whether 2000C loops follow it; a claim that needs the other answer (or a
         # subscriber's own claim after a 2000C) opens a new 2000B.
         wants_patients = claim.patient is not None
-        if (not _same(claim.subscriber, self.subscriber) or wants_patients != self.subscriber_has_patients
-                or (not wants_patients and self.patient is not None)):
-            self.subscriber_hl = self._open(claim.subscriber, "22", self.provider_hl,
-                                            "1" if wants_patients else "0", claim)
+        if (
+            not _same(claim.subscriber, self.subscriber)
+            or wants_patients != self.subscriber_has_patients
+            or (not wants_patients and self.patient is not None)
+        ):
+            self.subscriber_hl = self._open(
+                claim.subscriber, "22", self.provider_hl, "1" if wants_patients else "0", claim
+            )
             self.subscriber, self.patient = claim.subscriber, None
             self.subscriber_has_patients = wants_patients
         if wants_patients and not _same(claim.patient, self.patient):
@@ -95,8 +100,15 @@ class _TransactionSet:
         out = [render(["ST", "837", control_number, version])]
         for seg in self.first.transaction.segments[1:]:
             if seg[0] == "BHT":
-                seg = ["BHT", seg[1] if len(seg) > 1 else "0019", "00", reference, when.strftime("%Y%m%d"),
-                       when.strftime("%H%M"), seg[6] if len(seg) > 6 else "CH"]
+                seg = [
+                    "BHT",
+                    seg[1] if len(seg) > 1 else "0019",
+                    "00",
+                    reference,
+                    when.strftime("%Y%m%d"),
+                    when.strftime("%H%M"),
+                    seg[6] if len(seg) > 6 else "CH",
+                ]
             out.append(render(seg, self.first.delimiters))
         count = len(out) + self.segment_count + 1
         out += self.body
@@ -121,8 +133,9 @@ class Writer837:
         target.add(claim)
         self.count += 1
 
-    def finish(self, parties: InterchangeParties, next_number: Callable[[], int], when: datetime,
-               reference: str = "") -> str:
+    def finish(
+        self, parties: InterchangeParties, next_number: Callable[[], int], when: datetime, reference: str = ""
+    ) -> str:
         rendered_groups = []
         for kind, sets in self.groups.items():
             version = GUIDES[kind]
@@ -135,8 +148,14 @@ class Writer837:
         return interchange(self.renderer, parties, next_number, when, rendered_groups)
 
 
-def write_837(claims: Iterable[Claim837], parties: InterchangeParties, next_number: Callable[[], int],
-              when: datetime, renderer: SegmentRenderer | None = None, reference: str = "") -> str:
+def write_837(
+    claims: Iterable[Claim837],
+    parties: InterchangeParties,
+    next_number: Callable[[], int],
+    when: datetime,
+    renderer: SegmentRenderer | None = None,
+    reference: str = "",
+) -> str:
     """One interchange holding `claims`. `next_number` hands out control numbers that never repeat."""
     writer = Writer837(renderer)
     for claim in claims:
@@ -151,6 +170,12 @@ def parties_from(claim: Claim837) -> InterchangeParties:
     group = header.group
     if isa is None:
         raise ValueError("the original claim's file has no ISA: give sender and receiver ids in the settings")
-    return InterchangeParties(isa.sender_qualifier, isa.sender_id, isa.receiver_qualifier, isa.receiver_id,
-                              group.sender if group else isa.sender_id, group.receiver if group else isa.receiver_id,
-                              isa.usage or "P")
+    return InterchangeParties(
+        isa.sender_qualifier,
+        isa.sender_id,
+        isa.receiver_qualifier,
+        isa.receiver_id,
+        group.sender if group else isa.sender_id,
+        group.receiver if group else isa.receiver_id,
+        isa.usage or "P",
+    )

@@ -62,18 +62,32 @@ class SegmentRenderer:
         element = self.delimiters.element
         text = element.join(seg[:last])
         if text.count(element) != last - 1 or self.delimiters.segment in text:
-            raise WriterError(f"segment {seg[0]}: a value contains the output's element separator {element!r} "
-                              f"or segment terminator {self.delimiters.segment!r}")
+            raise WriterError(
+                f"segment {seg[0]}: a value contains the output's element separator {element!r} "
+                f"or segment terminator {self.delimiters.segment!r}"
+            )
         return text + self.end
 
     def isa(self, parties: InterchangeParties, control_number: int, when: datetime) -> str:
         d = self.delimiters
         fields = [
-            "ISA", "00", " " * 10, "00", " " * 10,
-            parties.sender_qualifier.ljust(2)[:2], _fixed(parties.sender_id, 15, "ISA06"),
-            parties.receiver_qualifier.ljust(2)[:2], _fixed(parties.receiver_id, 15, "ISA08"),
-            when.strftime("%y%m%d"), when.strftime("%H%M"), d.repetition, "00501",
-            f"{control_number % 1_000_000_000:09d}", parties.acknowledgment_requested, parties.usage, d.component,
+            "ISA",
+            "00",
+            " " * 10,
+            "00",
+            " " * 10,
+            parties.sender_qualifier.ljust(2)[:2],
+            _fixed(parties.sender_id, 15, "ISA06"),
+            parties.receiver_qualifier.ljust(2)[:2],
+            _fixed(parties.receiver_id, 15, "ISA08"),
+            when.strftime("%y%m%d"),
+            when.strftime("%H%M"),
+            d.repetition,
+            "00501",
+            f"{control_number % 1_000_000_000:09d}",
+            parties.acknowledgment_requested,
+            parties.usage,
+            d.component,
         ]
         return d.element.join(fields) + self.end
 
@@ -84,8 +98,13 @@ def _fixed(value: str, width: int, name: str) -> str:
     return value.ljust(width)
 
 
-def interchange(renderer: SegmentRenderer, parties: InterchangeParties, next_number: Callable[[], int],
-                when: datetime, groups: Iterable[tuple[str, str, list[list[str]]]]) -> str:
+def interchange(
+    renderer: SegmentRenderer,
+    parties: InterchangeParties,
+    next_number: Callable[[], int],
+    when: datetime,
+    groups: Iterable[tuple[str, str, list[list[str]]]],
+) -> str:
     """A complete interchange. `groups` yields (GS01 functional id, GS08 version, transaction bodies), where a
     body is the rendered segments of one transaction set from ST to the segment before SE; each body's ST
     segment must be its first, and the ST02 it carries is repeated in SE02."""
@@ -95,9 +114,21 @@ def interchange(renderer: SegmentRenderer, parties: InterchangeParties, next_num
     for functional_id, version, bodies in groups:
         group_number = next_number()
         group_count += 1
-        out.append(renderer.render(["GS", functional_id, parties.group_sender, parties.group_receiver,
-                                    when.strftime("%Y%m%d"), when.strftime("%H%M"), str(group_number), "X",
-                                    version]))
+        out.append(
+            renderer.render(
+                [
+                    "GS",
+                    functional_id,
+                    parties.group_sender,
+                    parties.group_receiver,
+                    when.strftime("%Y%m%d"),
+                    when.strftime("%H%M"),
+                    str(group_number),
+                    "X",
+                    version,
+                ]
+            )
+        )
         for body in bodies:
             out.extend(body)
         out.append(renderer.render(["GE", str(len(bodies)), str(group_number)]))
