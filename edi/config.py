@@ -89,7 +89,7 @@ def default_gate_workers() -> int:
 
 
 class GateSettings(BaseModel):
-    """The outbound gate of `edi batch` / `edi watch` (edi.validate.outbound_gate on every output)."""
+    """The outbound gate of `edi batch` / `edi watch` (edi.validation.outbound_gate on every output)."""
 
     model_config = ConfigDict(extra="forbid")
     enabled: bool = True

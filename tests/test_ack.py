@@ -10,8 +10,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from edi.cli import cli
-from edi.validate import validate_file, validate_files, write_acks
-from edi.validation import validate_guide
+from edi.validation import validate_file, validate_files, write_acks
+from edi.validation.pyx12_engine import validate_guide
 from parsers.envelope import EnvelopeWalker
 from parsers.syntax import Tokenizer
 from tests.support import EXAMPLES, lines, ordinal, recount, replace, write

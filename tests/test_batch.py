@@ -15,9 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from benchmarks.generate import generate_pair
-from edi.batch import run_batch
 from edi.cli import cli
 from edi.config import Settings
+from edi.runner import run_batch
 from edi.store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,12 +93,12 @@ def test_split_drops_837_after_835_convert_every_claim_exactly_once(tmp_path):
     originals = {f.name: f.read_bytes() for f in [*claims.iterdir(), *remits.iterdir()]}
     out, settings = tmp_path / "out", Settings(state_dir=tmp_path / "state")
 
-    first = run_batch(remits, out, settings, quiet=True)
+    first = run_batch(remits, out, settings, quiet=True).as_dict()
     assert first["claims"]["by_disposition"] == {"pending-original": first["claims"]["total"]}
     assert first["claims"]["total"] >= 1000
     assert first["outputs"] == [] and not list(out.glob("*.837"))
 
-    second = run_batch(claims, out, settings, quiet=True, report_path=tmp_path / "r2.json")
+    second = run_batch(claims, out, settings, quiet=True, report_path=tmp_path / "r2.json").as_dict()
     resolved = second["claims"]["resolved_pending"]
     assert sum(resolved.values()) == first["claims"]["total"]
     written = check_outputs(out)
@@ -129,7 +129,7 @@ def test_mixed_drop_in_any_order_matches_convert(tmp_path):
     b837, b835 = pair(7, 60)
     (drop / "0-remit.dat").write_bytes(b835)  # sorts before its claims: ordering is by content, not by name
     (drop / "1-claims.dat").write_bytes(b837)
-    report = run_batch(drop, tmp_path / "out", Settings(state_dir=tmp_path / "state"), quiet=True)
+    report = run_batch(drop, tmp_path / "out", Settings(state_dir=tmp_path / "state"), quiet=True).as_dict()
     (tmp_path / "c.837").write_bytes(b837)
     (tmp_path / "r.835").write_bytes(b835)
     result = convert(tmp_path / "r.835", [tmp_path / "c.837"], None, None, Settings(state_dir=tmp_path / "s2"))
@@ -209,12 +209,12 @@ def test_the_same_drop_twice_emits_nothing_new(tmp_path):
     (drop / "c.837").write_bytes(b837)
     (drop / "r.835").write_bytes(b835)
     out, settings = tmp_path / "out", Settings(state_dir=tmp_path / "state")
-    first = run_batch(drop, out, settings, quiet=True)
+    first = run_batch(drop, out, settings, quiet=True).as_dict()
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     assert first["totals"]["claims_written"] > 0
     (drop / "again-c.837").write_bytes(b837)  # the same bytes under other names
     (drop / "again-r.835").write_bytes(b835)
-    second = run_batch(drop, out, settings, quiet=True)
+    second = run_batch(drop, out, settings, quiet=True).as_dict()
     assert {f["outcome"] for f in second["files"]} == {"duplicate"}
     assert second["outputs"] == [] and second["exit_code"] == 0
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
@@ -229,9 +229,9 @@ def test_a_resent_835_with_a_new_envelope_is_already_billed(tmp_path):
     (drop / "c.837").write_bytes(b837)
     (drop / "r.835").write_bytes(b835)
     out, settings = tmp_path / "out", Settings(state_dir=tmp_path / "state")
-    first = run_batch(drop, out, settings, quiet=True)
+    first = run_batch(drop, out, settings, quiet=True).as_dict()
     (drop / "r-resent.835").write_bytes(b835.replace(b"000000501", b"000000777"))
-    second = run_batch(drop, out, settings, quiet=True)
+    second = run_batch(drop, out, settings, quiet=True).as_dict()
     assert second["outputs"] == []
     assert second["claims"]["by_disposition"]["already-billed"] == first["totals"]["claims_written"]
     check_outputs(out)
@@ -246,7 +246,7 @@ def test_zip_drop(tmp_path):
         zf.writestr("broken.837", b837[:300])
         zf.writestr(".hidden", b"ignored")
     out = tmp_path / "out"
-    report = run_batch(archive, out, Settings(state_dir=tmp_path / "state"), quiet=True)
+    report = run_batch(archive, out, Settings(state_dir=tmp_path / "state"), quiet=True).as_dict()
     assert {f["name"]: f["outcome"] for f in report["files"]} == {
         "claims/y.837": "processed",
         "remits/x.835": "processed",

@@ -17,12 +17,13 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from edi.batch import GATE_FAILED, run_batch
 from edi.cli import cli
 from edi.config import GateSettings, Settings
+from edi.runner import run_batch
+from edi.runner.gate import GATE_FAILED
 from edi.store import open_store
-from edi.validate import validate_file
-from edi.validation import validate_guide
+from edi.validation import validate_file
+from edi.validation.pyx12_engine import validate_guide
 from tests.test_batch import ROOT, check_outputs, pair
 from tests.test_watch import drop, settled, wait_for
 
@@ -65,7 +66,7 @@ def test_the_original_itself_carries_the_bad_code(tmp_path):
 def test_a_failing_output_is_rejected_with_its_report_and_the_valid_one_is_published(tmp_path):
     folder = make_drop(tmp_path / "drop")
     out, settings = tmp_path / "out", Settings(state_dir=tmp_path / "state")
-    report = run_batch(folder, out, settings, quiet=True)
+    report = run_batch(folder, out, settings, quiet=True).as_dict()
 
     outputs = {o["payer_id"]: o for o in report["outputs"]}
     assert set(outputs) == {"22222", "44444"}
@@ -119,7 +120,7 @@ def test_a_failing_output_is_rejected_with_its_report_and_the_valid_one_is_publi
         store.close()
     # the same drop again: nothing new goes out, the rejected claims stay in review
     again = make_drop(tmp_path / "drop2")
-    second = run_batch(again, out, settings, quiet=True)
+    second = run_batch(again, out, settings, quiet=True).as_dict()
     assert second["outputs"] == [] and published(out) == [good["name"]]
 
 
@@ -154,7 +155,7 @@ def test_no_gate_publishes_without_validation(tmp_path):
 def test_gate_workers_zero_validates_in_process(tmp_path):
     folder = make_drop(tmp_path / "drop")
     settings = Settings(state_dir=tmp_path / "state", gate=GateSettings(workers=0, rejected_dir=tmp_path / "held"))
-    report = run_batch(folder, tmp_path / "out", settings, quiet=True)
+    report = run_batch(folder, tmp_path / "out", settings, quiet=True).as_dict()
     assert report["gate"]["workers"] == 0 and report["gate"]["failed"] == 1
     assert sorted(p.name for p in (tmp_path / "held").iterdir()) == sorted(
         [report["gate"]["rejected"][0], report["gate"]["rejected"][0] + ".report.json"]
@@ -245,7 +246,9 @@ def test_ack_writes_valid_999s_for_inbound_837s_and_a_ta1_for_a_bad_envelope(tmp
     assert g837.count(b"IEA*1*000000001~") == 1
     (folder / "broken.837").write_bytes(g837.replace(b"IEA*1*000000001~", b"IEA*1*000000099~"))
     acks = tmp_path / "acks"
-    report = run_batch(folder, tmp_path / "out", Settings(state_dir=tmp_path / "state", ack_dir=acks), quiet=True)
+    report = run_batch(
+        folder, tmp_path / "out", Settings(state_dir=tmp_path / "state", ack_dir=acks), quiet=True
+    ).as_dict()
     names = sorted(p.name for p in acks.iterdir())
     assert names == ["bad.837.999", "broken.837.ta1", "good.837.999"]  # none for the 835s (ISA14=0)
     assert sorted(report["acknowledgments"]) == names
@@ -264,7 +267,9 @@ def test_ack_writes_valid_999s_for_inbound_837s_and_a_ta1_for_a_bad_envelope(tmp
     assert report["gate"]["passed"] == 1 + len(names) and report["gate"]["failed"] == 1
     # the same files again are duplicates: acknowledged when they first came in, not again
     again = make_drop(tmp_path / "drop2")
-    second = run_batch(again, tmp_path / "out", Settings(state_dir=tmp_path / "state", ack_dir=acks), quiet=True)
+    second = run_batch(
+        again, tmp_path / "out", Settings(state_dir=tmp_path / "state", ack_dir=acks), quiet=True
+    ).as_dict()
     assert second["acknowledgments"] == [] and sorted(p.name for p in acks.iterdir()) == names
 
 

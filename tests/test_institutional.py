@@ -25,7 +25,8 @@ from hypothesis import given, settings
 
 from edi.config import Settings
 from edi.pipeline import convert
-from edi.validation import validate_guide, validate_text
+from edi.validation import validate_text
+from edi.validation.pyx12_engine import validate_guide
 from parsers.errors import X12Error
 from parsers.models import find
 from parsers.read835 import read_835

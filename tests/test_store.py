@@ -6,7 +6,9 @@ import sqlite3
 from decimal import Decimal
 
 from edi.control import ControlNumbers
-from edi.store import MIGRATIONS, STORE_FILE, claim_from_json, claim_to_json, open_store, payments_from_raw
+from edi.store import STORE_FILE, open_store, payments_from_raw
+from edi.store.codecs import claim_from_json, claim_to_json
+from edi.store.migrations import MIGRATIONS
 from parsers.read837 import read_837
 from tests.support import EXAMPLES
 from tests.test_batch import pair
@@ -57,8 +59,8 @@ def test_a_resubmitted_claim_replaces_the_older_one(tmp_path):
 
 
 def test_remittance_claims_re_read_exactly(tmp_path):
-    from edi.batch import Runner
     from edi.config import Settings
+    from edi.runner import Runner
     from parsers.read835 import read_835
 
     b837, b835 = pair(2, 40)
@@ -67,7 +69,7 @@ def test_remittance_claims_re_read_exactly(tmp_path):
     drop = tmp_path / "drop"
     drop.mkdir()
     (drop / "r.835").write_bytes(b835)
-    from edi.batch import inputs_from_folder
+    from edi.runner.intake import inputs_from_folder
 
     runner.run(inputs_from_folder(drop))  # no 837 yet: every claim waits, raw X12 kept
     remittances, _ = read_835(b835, "r.835")

@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from edi.cli import cli
-from edi.validate import PLAIN, explain, outbound_gate, validate_file, validate_files
+from edi.validation import PLAIN, explain, outbound_gate, validate_file, validate_files
 from tests.support import EXAMPLES, byte_offset, corpus_files, lines, ordinal, recount, replace, write
 
 

@@ -61,6 +61,11 @@ def wait_for(condition, process: subprocess.Popen | None = None) -> None:
         time.sleep(0.05)
 
 
+def watching(tmp_path: Path, process: subprocess.Popen) -> bool:
+    """Whether this `edi watch` process has started watching (its signal handlers are in place)."""
+    return f'"pid": {process.pid}' in (tmp_path / "watch.log").read_text()
+
+
 def drop(inbox: Path, name: str, data: bytes) -> Path:
     """Write as a careful sender does: a .part name, then rename into place."""
     inbox.mkdir(parents=True, exist_ok=True)
@@ -123,7 +128,7 @@ def run_with_crash(tmp_path: Path, files: dict[str, bytes], crash_at: str) -> No
     for name, data in items[2:]:
         drop(inbox, name, data)
     process = start(tmp_path)
-    wait_for(lambda: settled(inbox, len(files)), process)
+    wait_for(lambda: settled(inbox, len(files)) and watching(tmp_path, process), process)
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=DEADLINE) == 0
     assert_exactly_once(tmp_path, files)
@@ -229,7 +234,7 @@ def test_kill_9_at_random_moments_until_everything_is_in(tmp_path, seed):
         if kills > 40:
             break
     process = start(tmp_path)
-    wait_for(lambda: settled(inbox, len(files)), process)
+    wait_for(lambda: settled(inbox, len(files)) and watching(tmp_path, process), process)
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=DEADLINE) == 0
     assert_exactly_once(tmp_path, files)

@@ -1,33 +1,21 @@
-"""Posting payers' 835 answers on the claim store (issue 6): claim accounts, the ledger, the denial worklist,
-and what a later payer's answer sends onward (a tertiary claim, reference §3.8) or a changed answer replaces
-(frequency 7, §1.8).
+"""Posting payers' 835 answers on the claim store: claim accounts, the ledger, the denial worklist, and what a
+later payer's answer sends onward (a tertiary claim) or a changed answer replaces (frequency 7).
 
 The money rules are `rules.posting` (post, statement, ledger rows), `rules.denials` (actions) and
-`rules.deadlines` (windows); this module only keeps their inputs and outputs in the store.
-
-Which payer answered. An account's payers come from the stored original claim: 2000B SBR01 with 2010BB
-NM109, then each 2320 SBR01 with its 2330B NM109 (and the member id of 2010BA / 2330A NM109). The 835's payer
-is resolved to one of them, first rule that decides:
-
-1. a payer id the 835 gives (1000A REF*2U, N104, then TRN03) equal to one of the account's payer ids;
-2. a reversal (CLP02=22): the payer whose answer on file has the reversed CLP07;
-3. otherwise the account's next expected payer (the first in SBR01 order without an answer on file), unless
-   the member id of the 835 claim (NM1*IL, else NM1*QC, NM109) or the sequence CLP02 states (1/19 P, 2/20 S,
-   3/21 T) names another of the account's payers, which then wins (member id before CLP02).
-
-Example A's secondary 835 (A_secondary_payer.835) has no REF*2U and no N104, and its TRN03 1222222222 is
-none of the claim's payer ids: rule 3 answers the S payer 22222, the next expected payer once the primary
-has posted, which its CLP02=2 and member id SEC778899 (the 2330A NM109 of that payer) confirm.
+`rules.deadlines` (windows); this module only keeps their inputs and outputs in the store. Which payer an
+answer is from: `edi.posting.payers`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
+from edi.config import Settings
+from edi.store import AccountRecord, ClaimStore, StoredClaim, payments_from_raw
+from edi.store.codecs import adjudication_from_json, adjudication_to_json
 from parsers.models import Claim837, ClaimPayment, OtherPayer
 from rules import denials
 from rules.balance import check_cob_balance
@@ -40,8 +28,6 @@ from rules.outcome import CONVERTED, NEEDS_REVIEW, Refusal
 from rules.posting import (
     Adjudication,
     ClaimAccount,
-    LinePayment,
-    PostedAdjustment,
     Statement,
     check_primary_payment,
     ledger_entries,
@@ -51,136 +37,10 @@ from rules.posting import (
 )
 from rules.secondary import _check_primary_balances
 
-from .config import Settings
-from .store import AccountRecord, ClaimStore, StoredClaim, payments_from_raw
+from .payers import account_payers, resolve_payer
 
 POSTED = "posted"
-STATUS_SEQUENCE = {"1": "P", "19": "P", "2": "S", "20": "S", "3": "T", "21": "T"}
 RESPONSE_ITEM = "response-wait"
-
-
-# ------------------------------------------------------------------------------------------ codec
-def adjudication_to_json(adj: Adjudication) -> str:
-    return json.dumps(
-        {
-            "payer_id": adj.payer_id,
-            "sequence": adj.sequence,
-            "claim_id": adj.claim_id,
-            "status": adj.status,
-            "charge": str(adj.charge),
-            "paid": str(adj.paid),
-            "payer_claim_number": adj.payer_claim_number,
-            "patient_responsibility": None if adj.patient_responsibility is None else str(adj.patient_responsibility),
-            "original_claim_number": adj.original_claim_number,
-            "trace": adj.trace,
-            "trace_payer": adj.trace_payer,
-            "adjudication_date": adj.adjudication_date.isoformat() if adj.adjudication_date else None,
-            "lines": [
-                [ln.line, str(ln.charge), str(ln.paid), None if ln.allowed is None else str(ln.allowed)]
-                for ln in adj.lines
-            ],
-            "adjustments": [[a.group, a.reason, str(a.amount), a.level, a.line] for a in adj.adjustments],
-            "remarks": list(adj.remarks),
-        },
-        separators=(",", ":"),
-    )
-
-
-def adjudication_from_json(body: str) -> Adjudication:
-    d = json.loads(body)
-    return Adjudication(
-        d["payer_id"],
-        d["sequence"],
-        d["claim_id"],
-        d["status"],
-        Decimal(d["charge"]),
-        Decimal(d["paid"]),
-        d["payer_claim_number"],
-        None if d["patient_responsibility"] is None else Decimal(d["patient_responsibility"]),
-        d["original_claim_number"],
-        d["trace"],
-        d["trace_payer"],
-        date.fromisoformat(d["adjudication_date"]) if d["adjudication_date"] else None,
-        tuple(LinePayment(k, Decimal(c), Decimal(p), None if a is None else Decimal(a)) for k, c, p, a in d["lines"]),
-        tuple(PostedAdjustment(g, r, Decimal(a), lv, ln) for g, r, a, lv, ln in d["adjustments"]),
-        tuple(d["remarks"]),
-    )
-
-
-# ------------------------------------------------------------------------------------------ payers
-def account_payers(claim: Claim837) -> list[list[str]]:
-    """[[SBR01, payer id, member id], ...] of an original claim: 2000B/2010BB/2010BA, then every 2320."""
-    sbr = claim.subscriber.sbr
-    subscriber = claim.subscriber.find("NM1", "IL")
-    payers = [
-        [
-            (sbr[1] if sbr and len(sbr) > 1 else "P") or "P",
-            claim.payer_id,
-            subscriber[9] if subscriber and len(subscriber) > 9 else "",
-        ]
-    ]
-    for other in claim.other_payers:
-        nm1 = other.subscriber
-        payers.append([other.responsibility, other.payer_id, nm1[9] if nm1 and len(nm1) > 9 else ""])
-    return [p for p in payers if p[0] in SEQUENCE]
-
-
-def resolve_payer(payment: ClaimPayment, payers: list[list[str]], account: ClaimAccount) -> tuple[str, str, str] | None:
-    """(sequence, payer id, how) of the payer that sent `payment` among the account's payers (module doc)."""
-    if not payers:
-        return None
-    rem = payment.remittance
-    given = []
-    if rem is not None:
-        if rem.payer is not None:
-            given += [(rem.payer.reference("2U"), "1000A REF*2U"), (rem.payer.id, "N104")]
-        given.append((rem.payer_trn_id, "TRN03"))
-    for value, where in given:
-        for seq, pid, _ in payers:
-            if value and value == pid:
-                return seq, pid, f"payer id {value} ({where}) is the claim's {seq} payer"
-    if payment.is_reversal:
-        held = next((a for a in account.active() if a.payer_claim_number == payment.payer_claim_number), None)
-        if held is not None:
-            return (
-                held.sequence,
-                held.payer_id,
-                (f"reversal of CLP07 {payment.payer_claim_number}, the {held.sequence} payer's answer on file"),
-            )
-    answered = {a.sequence for a in account.active()}
-    expected = next((p for p in sorted(payers, key=lambda p: SEQUENCE.index(p[0])) if p[0] not in answered), None)
-    member_nm1 = payment.names.get("IL") or payment.names.get("QC")
-    member = member_nm1[9] if member_nm1 and len(member_nm1) > 9 else ""
-    by_member = [p for p in payers if member and p[2] == member]
-    by_status = [p for p in payers if p[0] == STATUS_SEQUENCE.get(payment.status)]
-    ids = ", ".join(f"{w} {v}" for v, w in given if v) or "none"
-    why = f"no payer id of the 835 ({ids}) is one of the claim's payers; "
-    signals = []
-    if len(by_member) == 1:
-        signals.append((by_member[0], f"member id {member}"))
-    if by_status:
-        signals.append((by_status[0], f"CLP02={payment.status}"))
-    if expected is not None and all(p is expected for p, _ in signals):
-        confirmed = " and ".join(s for _, s in signals)
-        return (
-            expected[0],
-            expected[1],
-            why
-            + (
-                f"answered as the next expected payer, {expected[0]} {expected[1]}"
-                + (f", which {confirmed} confirm" if confirmed else "")
-            ),
-        )
-    if signals:
-        chosen, basis = signals[0]
-        return (
-            chosen[0],
-            chosen[1],
-            why
-            + f"{basis} names the {chosen[0]} payer {chosen[1]}"
-            + (f" (the next expected payer was {expected[0]} {expected[1]})" if expected else ""),
-        )
-    return None
 
 
 # ------------------------------------------------------------------------------------------ results

@@ -39,13 +39,11 @@ from __future__ import annotations
 import io
 import json
 import logging
-import multiprocessing
 import os
 import re
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,7 +57,7 @@ import pyx12.x12n_document
 
 from parsers.errors import Finding, Position
 
-__all__ = ["GuideValidation", "validate_guide", "validate_text", "validate_many"]
+__all__ = ["GuideValidation", "validate_guide", "validate_guide_text", "temporary_x12"]
 
 _LOCK = threading.Lock()
 
@@ -100,26 +98,23 @@ def validate_guide(path: str | Path) -> GuideValidation:
     return _validate(path, str(path))
 
 
-def validate_text(text: str, name: str = "<text>") -> GuideValidation:
-    """Validate X12 text (written UTF-8 to a temporary file); findings name `name` as the file."""
+def validate_guide_text(text: str | bytes, name: str = "<text>") -> GuideValidation:
+    """`validate_guide` on X12 held in memory (a str is written Latin-1, byte for byte, as our writers write);
+    findings name `name` as the file."""
+    with temporary_x12(text) as path:
+        return _validate(path, name)
+
+
+@contextmanager
+def temporary_x12(text: str | bytes) -> Iterator[Path]:
+    """X12 held in memory as a temporary file (pyx12 reads files), removed afterwards."""
     fd, tmp = tempfile.mkstemp(prefix="edi-validate-", suffix=".x12")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        return _validate(Path(tmp), name)
+        with os.fdopen(fd, "wb") as out:
+            out.write(text.encode("latin-1") if isinstance(text, str) else text)
+        yield Path(tmp)
     finally:
         os.unlink(tmp)
-
-
-def validate_many(paths: Iterable[str | Path], workers: int = 0) -> list[GuideValidation]:
-    """validate_guide over `paths`, results in the order of `paths`; in `workers` processes when > 1."""
-    paths = list(paths)
-    if workers > 1 and len(paths) > 1:
-        # spawn, not fork: the caller may have threads (logging, a watcher) that fork would copy mid-lock.
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(workers, len(paths)), mp_context=ctx) as pool:
-            return list(pool.map(validate_guide, paths))
-    return [validate_guide(p) for p in paths]
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -16,10 +16,12 @@ import threading
 import time
 from pathlib import Path
 
-from .batch import PROCESSED, REJECTED, Runner, file_input, ignored_name
-from .config import Settings
-from .log import get_logger
-from .store import open_store
+from edi.config import Settings
+from edi.log import get_logger
+from edi.store import open_store
+
+from .intake import PROCESSED, REJECTED, file_input, ignored_name
+from .protocol import Runner
 
 log = get_logger("edi.watch")
 
@@ -122,10 +124,10 @@ class Watcher:
             log.info(
                 "watch.file",
                 file=path.name,
-                outcome=report["totals"]["by_outcome"],
-                dispositions=report["claims"]["by_disposition"],
-                outputs=[o["name"] for o in report["outputs"]],
-                seconds=report["seconds"],
+                outcome=dict(report.by_outcome),
+                dispositions=dict(report.dispositions),
+                outputs=[o["name"] for o in report.outputs],
+                seconds=round(report.seconds, 3),
             )
 
 

@@ -1,10 +1,15 @@
-"""Command-line options that several `edi` commands share, declared once."""
+"""What several `edi` commands share, declared once: options, settings loading, the one-line failure."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
+
+from edi.config import Settings
+from edi.exits import EXIT_UNREADABLE
 
 STATE = click.option(
     "--state",
@@ -51,3 +56,17 @@ def runner_options(command):
     for option in reversed((OUT_DIR, STATE, CONFIG, ACK, GATE_WORKERS, NO_GATE)):
         command = option(command)
     return command
+
+
+def fail(message: str) -> NoReturn:
+    """Bad input or usage: one line on stderr, exit 2."""
+    click.echo(f"edi: {message}", err=True)
+    sys.exit(EXIT_UNREADABLE)
+
+
+def load_settings(config_path: Path | None, **overrides) -> Settings:
+    """The TOML settings, then the flags (`section__name=value`; None means not given); exit 2 when invalid."""
+    try:
+        return Settings.load(config_path, **overrides)
+    except (ValueError, OSError) as exc:
+        fail(f"{config_path or 'settings'}: {exc}")

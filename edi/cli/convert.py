@@ -1,0 +1,85 @@
+"""`edi convert`: one primary 835 and its original claims to secondary claims."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from edi.pipeline import convert as run
+
+from .common import CONFIG, STATE, load_settings
+
+
+@click.command()
+@click.argument("remit", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--claims",
+    "claim_files",
+    multiple=True,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="An original 837 file the 835 answers (repeat for several).",
+)
+@click.option("--out", required=True, help="Where to write the secondary 837 ('-' for standard output).")
+@click.option(
+    "--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the JSON report here."
+)
+@CONFIG
+@STATE
+@click.option("--sender-id", help="ISA06/GS02 of the output (default: the original claim's).")
+@click.option("--receiver-id", help="ISA08/GS03 of the output (default: the original claim's).")
+@click.option("--usage", type=click.Choice(["P", "T"]), help="ISA15 of the output (default: the original's).")
+@click.option(
+    "--send-nothing-due/--no-send-nothing-due",
+    default=None,
+    help="Send claims with nothing left for the secondary (some payers, e.g. Medicaid, want them).",
+)
+@click.option(
+    "--send-provider-liability-denials/--no-send-provider-liability-denials",
+    default=None,
+    help="Send whole-claim provider-liability denials (CO-50 ...) to the secondary.",
+)
+def convert(
+    remit: Path,
+    claim_files: tuple[Path, ...],
+    out: str,
+    report_path: Path | None,
+    config_path: Path | None,
+    state_dir: Path | None,
+    sender_id: str | None,
+    receiver_id: str | None,
+    usage: str | None,
+    send_nothing_due: bool | None,
+    send_provider_liability_denials: bool | None,
+) -> None:
+    """Turn the primary payer's 835 REMIT and the original claims into secondary 837 claims.
+
+    Every claim in the 835 gets a disposition in the report: converted, crossover, no-secondary,
+    nothing-due, rebill-primary or needs-review, with reasons. Exits 0 when no claim needs review, 1 when
+    some do, 2 when an input cannot be read. Nothing is written when no claim converts.
+    """
+    settings = load_settings(
+        config_path,
+        state_dir=state_dir,
+        interchange__sender_id=sender_id,
+        interchange__receiver_id=receiver_id,
+        interchange__usage=usage,
+        policy__send_nothing_due=send_nothing_due,
+        policy__send_provider_liability_denials=send_provider_liability_denials,
+    )
+    result = run(remit, claim_files, None if out == "-" else out, report_path, settings, keep_claims=False)
+    if out == "-" and result.text:
+        sys.stdout.write(result.text)
+    totals = result.report["totals"]
+    summary = ", ".join(f"{k} {v}" for k, v in sorted(totals["by_disposition"].items()))
+    click.echo(
+        f"{totals['claims']} claim(s): {summary or 'none'}"
+        + (f"; written to {result.output}" if result.output and out != "-" else ""),
+        err=True,
+    )
+    for entry in result.report["claims"]:
+        if entry["disposition"] not in ("converted",):
+            click.echo(f"  {entry['claim_id']}: {entry['disposition']}: {'; '.join(entry['reasons'])}", err=True)
+    sys.exit(result.exit_code)

@@ -1,0 +1,159 @@
+"""`edi post`, `edi statement`, `edi worklist`, `edi ledger export`: posting on the claim store."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from edi.exits import EXIT_OK, EXIT_REVIEW
+from edi.files import write_atomic
+from edi.posting import WORKLIST_FIELDS, Poster, post_file, worklist_rows
+from edi.store import open_store
+from rules.ledger import export_csv, export_jsonl
+
+from .common import CONFIG, STATE, load_settings
+
+
+@click.command()
+@click.argument("remit", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@STATE
+@CONFIG
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def post(remit: Path, state_dir: Path | None, config_path: Path | None, as_json: bool) -> None:
+    """Post a payer's 835 REMIT (primary, secondary or tertiary) on the claim accounts of the store.
+
+    Each claim is posted to the account of its stored original claim (the payer resolved from the 835's
+    payer id, else as the next expected payer: see edi.posting); posting the same answer again adds nothing.
+    Denials go to the worklist with their deadlines. Claims to a later payer (tertiary, replacements) are
+    written by `edi batch` / `edi watch`, which post the same way. Exits 1 when something needs review.
+    """
+    settings = load_settings(config_path, state_dir=state_dir)
+    report = post_file(remit, settings)
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    else:
+        for c in report["claims"]:
+            bal = c.get("balance", {})
+            line = (
+                f"{c['claim_id']}: {c['posted']} posted, {c['already_posted']} already posted; payer "
+                f"{c['sequence'] or '?'} {c['payer'] or '?'}"
+            )
+            if bal:
+                line += (
+                    f"; patient balance {bal['patient']} due from {bal['due_from']}, contractual "
+                    f"{bal['contractual']}, unresolved {bal['unresolved']}"
+                )
+            click.echo(line)
+            for text in c["refused"] + c["findings"] + c["discrepancies"]:
+                click.echo(f"  review: {text}")
+    sys.exit(report["exit_code"])
+
+
+@click.command()
+@click.argument("claim_id")
+@STATE
+@CONFIG
+@click.option("--json", "as_json", is_flag=True, help="Print the statement as JSON.")
+def statement(claim_id: str, state_dir: Path | None, config_path: Path | None, as_json: bool) -> None:
+    """The statement of CLAIM_ID: charge = payments + write-offs + other adjustments + patient balance.
+
+    Exits 1 when the claim has amounts unresolved (or no account), 0 otherwise.
+    """
+    settings = load_settings(config_path, state_dir=state_dir)
+    store = open_store(settings.state_dir)
+    try:
+        statements = Poster(store, settings).statement(claim_id)
+    finally:
+        store.close()
+    if not statements:
+        click.echo(f"edi: no claim account for {claim_id!r} in {settings.state_dir}", err=True)
+        sys.exit(EXIT_REVIEW)
+    docs = [s.to_dict() for s in statements]
+    if as_json:
+        click.echo(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2))
+    else:
+        for d in docs:
+            click.echo(f"claim {d['claim_id']}: charge {d['charge']}")
+            for payer, amount in d["paid_by_payer"].items():
+                click.echo(f"  paid by {payer}: {amount}")
+            for a in d["adjustments"]:
+                click.echo(f"  {a['payer']} {a['group']}-{a['reason']} {a['amount']} {a['category']}")
+            pb = d["patient_balance"]
+            click.echo(
+                f"  patient balance {pb['total']} (deductible {pb['deductible']}, coinsurance "
+                f"{pb['coinsurance']}, copay {pb['copay']}, non-covered {pb['noncovered']}, other "
+                f"{pb['other']}) due from {pb['due_from']}"
+            )
+            wo = d["write_off"]
+            click.echo(
+                f"  write-off: contractual {wo['contractual']}, administrative {wo['administrative']}, "
+                f"bad debt {wo['bad_debt']}; unresolved {d['unresolved']}"
+            )
+            for r in d["review"]:
+                click.echo(f"  review: {r}")
+    sys.exit(EXIT_REVIEW if any(s.unresolved != 0 for s in statements) else EXIT_OK)
+
+
+@click.command()
+@STATE
+@CONFIG
+@click.option("--json", "as_json", is_flag=True, help="Print the items as JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print the items as CSV.")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="The day deadlines are judged on (default: today).")
+def worklist(
+    state_dir: Path | None, config_path: Path | None, as_json: bool, as_csv: bool, today: datetime | None
+) -> None:
+    """Open denial and review items by deadline then amount; claims sent onward and unanswered past the
+    payer's response window are flagged 'unanswered'."""
+    if as_json and as_csv:
+        raise click.UsageError("--json and --csv are exclusive")
+    settings = load_settings(config_path, state_dir=state_dir)
+    rows = worklist_rows(settings, (today or datetime.now()).date())
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+    elif as_csv:
+        out = io.StringIO()
+        writer = csv.DictWriter(out, WORKLIST_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        click.echo(out.getvalue(), nl=False)
+    else:
+        for r in rows:
+            click.echo(
+                f"{r['deadline'] or '-':10} {r['flag'] or '':10} {r['claim_id']} {r['payer']} "
+                f"{r['group']}-{r['reason']} {r['amount']} {r['action']} {r['note']}"
+            )
+
+
+@click.group()
+def ledger() -> None:
+    """The append-only ledger of postings."""
+
+
+@ledger.command("export")
+@STATE
+@CONFIG
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write here (default stdout).")
+def ledger_export(state_dir: Path | None, config_path: Path | None, fmt: str, out: Path | None) -> None:
+    """Export every ledger entry, in the order written (read back exactly by rules.ledger)."""
+    settings = load_settings(config_path, state_dir=state_dir)
+    store = open_store(settings.state_dir)
+    try:
+        entries = store.ledger()
+    finally:
+        store.close()
+    text = export_jsonl(entries) if fmt == "jsonl" else export_csv(entries)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        write_atomic(out, text)
+
+
+COMMANDS = (post, statement, worklist, ledger)

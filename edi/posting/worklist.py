@@ -1,0 +1,88 @@
+"""The worklist as a biller works it: open denial and review items by deadline, and claims sent onward that
+their payer has not answered past its response window."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from edi.config import Settings
+from edi.store import open_store
+from rules.deadlines import RESPONSE_WAIT, deadline
+
+from .poster import Poster
+
+WORKLIST_FIELDS = (
+    "claim_id",
+    "line",
+    "payer",
+    "payer_claim_number",
+    "group",
+    "reason",
+    "amount",
+    "action",
+    "deadline",
+    "flag",
+    "note",
+)
+
+
+def worklist_rows(settings: Settings, today: date) -> list[dict]:
+    """Open worklist items by deadline (none last) then amount (largest first), plus every claim sent onward
+    that its payer has not answered past its response window (flag 'unanswered')."""
+    store = open_store(settings.state_dir)
+    try:
+        rows = []
+        for item in store.worklist("open"):
+            flag = ""
+            if item.deadline and today > date.fromisoformat(item.deadline):
+                flag = "overdue"
+            elif item.alert_on and today >= date.fromisoformat(item.alert_on):
+                flag = "alert"
+            rows.append(
+                {
+                    "claim_id": item.claim_id,
+                    "line": item.line,
+                    "payer": item.payer_id,
+                    "payer_claim_number": item.payer_claim_number,
+                    "group": item.group,
+                    "reason": item.reason,
+                    "amount": item.amount,
+                    "action": item.action,
+                    "deadline": item.deadline or "",
+                    "flag": flag,
+                    "note": item.note,
+                }
+            )
+        poster = Poster(store, settings)
+        for original_id, claim_id, payer_id, created in store.sent_claims():
+            account = next((a for a in store.accounts(claim_id) if a.original_id == original_id), None)
+            answered = account is not None and any(a.payer_id == payer_id for a in poster.load(account).active())
+            if answered:
+                continue
+            sent = datetime.fromisoformat(created).date()
+            due = deadline(settings.posting.payer_class(payer_id), RESPONSE_WAIT, sent)
+            if due is not None and today > due.due:
+                rows.append(
+                    {
+                        "claim_id": claim_id,
+                        "line": "",
+                        "payer": payer_id,
+                        "payer_claim_number": "",
+                        "group": "",
+                        "reason": "",
+                        "amount": "",
+                        "action": "FOLLOW-UP",
+                        "deadline": due.due.isoformat(),
+                        "flag": "unanswered",
+                        "note": f"sent {sent.isoformat()}; no answer past the payer's "
+                        f"{due.window.days}-day response window: check claim status (276)",
+                    }
+                )
+    finally:
+        store.close()
+
+    def key(r):
+        return (r["deadline"] == "", r["deadline"], -Decimal(r["amount"] or 0), r["claim_id"])
+
+    return sorted(rows, key=key)

@@ -1,0 +1,245 @@
+"""The outbox and its publisher. Outputs are committed to the store before anything is written to a folder:
+secondary claims grouped into interchanges (`emit`), acknowledgments of inbound files (`acknowledge`); then
+`publish` writes every committed row by its gate verdict (temp file, fsync, rename), idempotently.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
+from datetime import datetime
+from pathlib import Path
+
+from edi.control import ControlNumbers
+from edi.files import write_atomic
+from edi.log import get_logger
+from edi.store import ClaimStore
+from edi.validation import render_acks
+from rules.outcome import NEEDS_REVIEW
+from writers.claim837 import write_837
+from writers.x12 import InterchangeParties, WriterError
+
+from .crashpoints import crash_point
+from .gate import GATE_FAILED, GATE_PASSED, GATE_SKIPPED, OutboundGate
+from .inbound import FileResult
+from .intake import DUPLICATE, InputFile
+
+log = get_logger("edi.outbox")
+
+MAX_CLAIMS_PER_INTERCHANGE = 1000  # well under the guide's 5,000 per set, so the outbound gate (one file per
+# validator process) spreads a large destination over its pool
+ACK_DESTINATION = "ack:"  # outbox.destination of acknowledgments: "ack:<sha256 of the inbound file>"
+
+
+class Outbox:
+    """Outputs of one output folder (and its rejected and acknowledgment folders) on one store."""
+
+    def __init__(
+        self,
+        store: ClaimStore,
+        out: Path,
+        gate: OutboundGate,
+        ack_dir: Path | None,
+        now: Callable[[], datetime] = datetime.now,
+    ):
+        self.store = store
+        self.out = out
+        self.gate = gate
+        self.rejected_dir = gate.rejected_dir
+        self.ack_dir = ack_dir
+        self.now = now
+
+    # -------------------------------------------------------------------------------- step 4: emit
+    def emit(self, run_id: str, attention: list[dict]) -> list[dict]:
+        store = self.store
+        outputs: list[dict] = []
+        when = self.now()
+        with store.transaction():
+            by_destination: dict[str, list[int]] = {}
+            for adjudication_id, destination in store.ready_claims():
+                by_destination.setdefault(destination, []).append(adjudication_id)
+            for destination, ids in by_destination.items():
+                for start in range(0, len(ids), MAX_CLAIMS_PER_INTERCHANGE):
+                    chunk = store.load_ready(ids[start : start + MAX_CLAIMS_PER_INTERCHANGE])
+                    output = self._write(chunk, destination, run_id, when, attention)
+                    if output:
+                        outputs.append(output)
+        for output in outputs:
+            log.info(
+                "batch.output",
+                file=output["name"],
+                claims=output["claims"],
+                isa13=output["isa13"],
+                payer=output["payer_id"],
+            )
+        return outputs
+
+    def _write(self, chunk, destination: str, run_id: str, when: datetime, attention: list[dict]) -> dict | None:
+        store = self.store
+        parties = InterchangeParties(**chunk[0].parties)
+        payer = json.loads(destination)[1]
+        claims = [store.secondary_claim(r) for r in chunk]
+        try:
+            write_837(claims, parties, lambda: 1, when)
+        except WriterError:
+            keep = []
+            for ready, claim in zip(chunk, claims, strict=True):
+                try:
+                    write_837([claim], parties, lambda: 1, when)
+                    keep.append((ready, claim))
+                except WriterError as exc:
+                    reasons = [f"the secondary claim cannot be written: {exc}"]
+                    store.set_state(ready.adjudication_id, NEEDS_REVIEW, reasons)
+                    attention.append(
+                        {
+                            "file": "(output)",
+                            "claim_id": ready.claim_id,
+                            "disposition": NEEDS_REVIEW,
+                            "reasons": reasons,
+                        }
+                    )
+            if not keep:
+                return None
+            chunk, claims = [k[0] for k in keep], [k[1] for k in keep]
+        numbers = ControlNumbers(store)
+        numbers.reserve(2 + len(claims))
+        text = write_837(claims, parties, numbers, when)
+        isa13, placed = _control_numbers(text)
+        name = f"{_safe(parties.receiver_id)}-{_safe(payer)}-{isa13}.837"
+        outbox_id = store.add_outbox(name, str(self.out), text, len(claims), destination, run_id)
+        for ready in chunk:
+            queue = placed.get(ready.claim_id) or [("", "")]
+            gs06, st02 = queue.pop(0) if len(queue) > 1 else queue[0]
+            store.record_secondary(
+                ready.adjudication_id,
+                ready.original_id,
+                ready.claim_id,
+                payer,
+                isa13,
+                gs06,
+                st02,
+                outbox_id,
+                name,
+            )
+        return {
+            "name": name,
+            "receiver_id": parties.receiver_id,
+            "payer_id": payer,
+            "claims": len(claims),
+            "isa13": isa13,
+        }
+
+    # -------------------------------------------------------------------------------- step 5: publish
+    def publish(self) -> list[str]:
+        """Gate every committed output that has no verdict yet, then write every unpublished one by its
+        verdict: passed (or skipped under --no-gate) into its folder, failed into the rejected folder with
+        ``<name>.report.json``. A row without a verdict (the gate could not run) is never written. Returns
+        the names written. Idempotent."""
+        self._remove_stale_temporaries()
+        rows = self.store.unpublished()
+        if any(r.gate is None for r in rows):
+            self.gate.judge([r for r in rows if r.gate is None])
+            crash_point("after-gate-before-publish")
+            rows = self.store.unpublished()
+        done = []
+        for record in rows:
+            if record.gate in (GATE_PASSED, GATE_SKIPPED):
+                write_atomic(Path(record.directory) / record.name, self.store.outbox_text(record.id))
+            elif record.gate == GATE_FAILED:
+                report = self.store.gate_report(record.id) or {}
+                write_atomic(self.rejected_dir / f"{record.name}.report.json", json.dumps(report, indent=2) + "\n")
+                write_atomic(self.rejected_dir / record.name, self.store.outbox_text(record.id))
+                self.gate.rejected_written.append(record.name)
+                log.warning("gate.rejected", file=record.name, folder=str(self.rejected_dir))
+            else:
+                continue
+            crash_point("after-publish-before-mark")
+            self.store.mark_published(record.id)
+            done.append(record.name)
+        return done
+
+    # -------------------------------------------------------------------------------- acknowledgments
+    def validate_inbound(self, inputs: list[InputFile]) -> dict[int, Future]:
+        """Start validating every X12 input (for its 999/TA1) in the pool, while the store work goes on."""
+        jobs = {}
+        for inp in inputs:
+            if inp.head().lstrip()[:3] == b"ISA":
+                jobs[id(inp)] = self.gate.validator.submit(inp.load(), inp.name)
+        return jobs
+
+    def acknowledge(self, results: list[FileResult], jobs: dict[int, Future], run_id: str) -> list[str]:
+        """Put the 999/TA1 of each input in the outbox (one transaction per input, once per sha256)."""
+        store = self.store
+        written: list[str] = []
+        when = self.now()
+        for result in results:
+            job = jobs.get(id(result.input))
+            if job is None or result.outcome == DUPLICATE:
+                continue  # not X12, or acknowledged when it first came in
+            try:
+                verdict = job.result()
+            except Exception as exc:
+                log.error("ack.error", file=result.input.name, error=f"{type(exc).__name__}: {exc}")
+                if isinstance(exc, BrokenProcessPool):
+                    self.gate.validator.reset()
+                continue
+            destination = ACK_DESTINATION + result.sha256
+            with store.transaction():
+                if store.outbox_for(destination):
+                    continue  # acknowledged by a run that stopped before moving the input
+                numbers = ControlNumbers(store)
+                for suffix, text in render_acks(verdict, numbers, when):
+                    base = Path(result.input.name).name
+                    for name in (f"{base}{suffix}", f"{base}.{result.sha256[:12]}{suffix}"):
+                        try:
+                            with store.savepoint():
+                                store.add_outbox(name, str(self.ack_dir), text, 0, destination, run_id)
+                            break
+                        except sqlite3.IntegrityError:  # an earlier input of the same name was acknowledged
+                            continue
+                    written.append(name)
+                    log.info("batch.ack", file=result.input.name, ack=name)
+        return written
+
+    def _remove_stale_temporaries(self, older_than: float = 600.0) -> None:
+        """write_atomic's temporaries (``.NAME.837.xxxx.part``) left by a process killed while writing; only
+        old ones, since another process may be writing a fresh one right now."""
+        limit = time.time() - older_than
+        places = [(self.out, ".*.837.*.part"), (self.rejected_dir, ".*.part")]
+        if self.ack_dir is not None:
+            places.append((self.ack_dir, ".*.part"))
+        for folder, pattern in places:
+            if not folder.is_dir():
+                continue
+            for path in folder.glob(pattern):
+                try:
+                    if path.stat().st_mtime < limit:
+                        path.unlink()
+                except FileNotFoundError:
+                    pass
+
+
+def _safe(value: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in value.strip()) or "NONE"
+
+
+def _control_numbers(text: str) -> tuple[str, dict[str, list[tuple[str, str]]]]:
+    """ISA13 of an interchange we wrote, and CLM01 -> [(GS06, ST02)] in file order."""
+    isa13 = gs06 = st02 = ""
+    placed: dict[str, list[tuple[str, str]]] = {}
+    for seg in text.split("~"):
+        seg = seg.strip()
+        tag = seg[:4]
+        if tag.startswith("ISA*"):
+            isa13 = seg.split("*")[13]
+        elif tag == "GS*H":
+            gs06 = seg.split("*")[6]
+        elif tag.startswith("ST*"):
+            st02 = seg.split("*")[2]
+        elif tag == "CLM*":
+            placed.setdefault(seg.split("*")[1], []).append((gs06, st02))
+    return isa13, placed

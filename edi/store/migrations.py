@@ -1,0 +1,183 @@
+"""The store's schema, as numbered migrations (the schema version is the number of migrations applied).
+
+Applied in order by the engine (`edi.store.sqlite`), each in one transaction with the version bump, so a
+store is always at one version. A new migration is appended; a shipped one is never edited.
+
+The tables:
+
+* ``inbound_files``: the audit trail of every file taken in: sha256, name, kind (835/837/other), when,
+  outcome (processed / rejected / duplicate), report JSON, and ``settled_at`` once the input was moved.
+* ``envelopes`` + ``original_claims``: each original 837 claim, unique on (CLM01, billing provider 2010AA
+  NM109, payer 2010BB NM109), serialised losslessly (`claim_to_json`); a resubmission replaces the row in
+  place (same id). Envelopes (delimiters, ISA, GS, ST..1000B) are stored once per distinct header.
+* ``adjudications``: one row per netted 835 claim group, unique on (TRN02|TRN03, CLP01, CLP07), with the raw
+  X12 of its remittance header and CLP loops (`payments_from_raw` re-reads them exactly, Decimal and all) and
+  its state: ``pending-original``, ``ready`` (converted, waiting for its interchange), ``converted`` (written)
+  or the rules' other dispositions.
+* ``secondary_claims``: each secondary claim written: original claim, adjudication, destination payer,
+  ISA13/GS06/ST02 and the output file.
+* ``outbox``: each output file's full text and final name, written in the same transaction that reserves its
+  control numbers and marks its claims converted; ``gate``, the outbound gate's verdict (NULL until validated:
+  ``passed``, ``failed`` with ``gate_report``, or ``skipped`` under --no-gate); ``published_at`` once it is in
+  the output folder (or, failed, in the rejected folder).
+* ``counters``: the control-number counter shared by `edi convert`, `edi batch` and `edi watch`.
+* ``claim_accounts`` (migration 2): one per original claim: charge and payers in sequence (SBR01, payer id).
+* ``postings``: every payer answer (one 835 CLP) posted to an account, as `rules.posting.Adjudication` JSON
+  plus the raw X12 of its claim group; unique on (account, payer, CLP07, reversal, TRN02), so posting the
+  same answer twice adds nothing. Append-only (triggers refuse UPDATE and DELETE).
+* ``ledger_entries``: the append-only ledger (`rules.ledger.LedgerEntry` columns); triggers refuse UPDATE and
+  DELETE, so a correction is always a new entry.
+* ``worklist``: denial and review items (claim, line, payer, group, reason, amount, action, deadline) with
+  status open/closed; closed when the answer they came from is reversed.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[list[str]] = [
+    [  # 1: the first schema
+        """CREATE TABLE inbound_files (
+            id INTEGER PRIMARY KEY,
+            sha256 TEXT NOT NULL,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            received_at TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            report TEXT,
+            settled_at TEXT)""",
+        "CREATE INDEX inbound_files_sha256 ON inbound_files (sha256)",
+        """CREATE TABLE envelopes (
+            id INTEGER PRIMARY KEY,
+            body TEXT NOT NULL UNIQUE)""",
+        """CREATE TABLE original_claims (
+            id INTEGER PRIMARY KEY,
+            claim_id TEXT NOT NULL,
+            provider_id TEXT NOT NULL,
+            payer_id TEXT NOT NULL,
+            charge TEXT NOT NULL,
+            envelope_id INTEGER NOT NULL REFERENCES envelopes (id),
+            body TEXT NOT NULL,
+            file_id INTEGER REFERENCES inbound_files (id),
+            stored_at TEXT NOT NULL,
+            UNIQUE (claim_id, provider_id, payer_id))""",
+        """CREATE TABLE adjudications (
+            id INTEGER PRIMARY KEY,
+            remittance_key TEXT NOT NULL,
+            claim_id TEXT NOT NULL,
+            payer_claim_number TEXT NOT NULL,
+            status TEXT NOT NULL,
+            raw TEXT NOT NULL,
+            file_id INTEGER REFERENCES inbound_files (id),
+            state TEXT NOT NULL,
+            reasons TEXT NOT NULL DEFAULT '[]',
+            original_id INTEGER REFERENCES original_claims (id),
+            destination TEXT,
+            parties TEXT,
+            secondary TEXT,
+            updated_at TEXT NOT NULL,
+            UNIQUE (remittance_key, claim_id, payer_claim_number))""",
+        "CREATE INDEX adjudications_state ON adjudications (state, claim_id)",
+        "CREATE INDEX adjudications_original ON adjudications (original_id)",
+        """CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            directory TEXT NOT NULL,
+            text TEXT NOT NULL,
+            claims INTEGER NOT NULL,
+            destination TEXT NOT NULL,
+            run_id TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            published_at TEXT)""",
+        "CREATE INDEX outbox_unpublished ON outbox (published_at)",
+        """CREATE TABLE secondary_claims (
+            id INTEGER PRIMARY KEY,
+            adjudication_id INTEGER NOT NULL UNIQUE REFERENCES adjudications (id),
+            original_id INTEGER NOT NULL REFERENCES original_claims (id),
+            claim_id TEXT NOT NULL,
+            payer_id TEXT NOT NULL,
+            isa13 TEXT NOT NULL,
+            gs06 TEXT NOT NULL,
+            st02 TEXT NOT NULL,
+            outbox_id INTEGER NOT NULL REFERENCES outbox (id),
+            file_name TEXT NOT NULL)""",
+        "CREATE INDEX secondary_claims_original ON secondary_claims (original_id)",
+        """CREATE TABLE counters (
+            name TEXT PRIMARY KEY,
+            value INTEGER NOT NULL)""",
+    ],
+    [  # 2: posting (issue 6): claim accounts, the payers' answers posted, the ledger, the denial worklist
+        """CREATE TABLE claim_accounts (
+            id INTEGER PRIMARY KEY,
+            original_id INTEGER NOT NULL UNIQUE REFERENCES original_claims (id),
+            claim_id TEXT NOT NULL,
+            charge TEXT NOT NULL,
+            payers TEXT NOT NULL,
+            opened_at TEXT NOT NULL)""",
+        "CREATE INDEX claim_accounts_claim ON claim_accounts (claim_id)",
+        """CREATE TABLE postings (
+            id INTEGER PRIMARY KEY,
+            account_id INTEGER NOT NULL REFERENCES claim_accounts (id),
+            sequence TEXT NOT NULL,
+            payer_id TEXT NOT NULL,
+            payer_claim_number TEXT NOT NULL,
+            reversal INTEGER NOT NULL,
+            trace TEXT NOT NULL,
+            body TEXT NOT NULL,
+            raw TEXT NOT NULL,
+            resolved_by TEXT NOT NULL,
+            posted_at TEXT NOT NULL,
+            UNIQUE (account_id, payer_id, payer_claim_number, reversal, trace))""",
+        """CREATE TABLE ledger_entries (
+            id INTEGER PRIMARY KEY,
+            account_id INTEGER NOT NULL REFERENCES claim_accounts (id),
+            posting_id INTEGER REFERENCES postings (id),
+            timestamp TEXT NOT NULL,
+            claim TEXT NOT NULL,
+            payer TEXT NOT NULL,
+            level TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            amount TEXT NOT NULL,
+            category TEXT NOT NULL,
+            grp TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            line TEXT NOT NULL,
+            trace TEXT NOT NULL,
+            trace_payer TEXT NOT NULL,
+            payer_claim_number TEXT NOT NULL,
+            sequence TEXT NOT NULL,
+            note TEXT NOT NULL)""",
+        "CREATE INDEX ledger_entries_account ON ledger_entries (account_id)",
+        """CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries
+            BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END""",
+        """CREATE TRIGGER ledger_entries_no_delete BEFORE DELETE ON ledger_entries
+            BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END""",
+        """CREATE TRIGGER postings_no_update BEFORE UPDATE ON postings
+            BEGIN SELECT RAISE(ABORT, 'postings are append-only'); END""",
+        """CREATE TRIGGER postings_no_delete BEFORE DELETE ON postings
+            BEGIN SELECT RAISE(ABORT, 'postings are append-only'); END""",
+        """CREATE TABLE worklist (
+            id INTEGER PRIMARY KEY,
+            account_id INTEGER NOT NULL REFERENCES claim_accounts (id),
+            posting_id INTEGER REFERENCES postings (id),
+            claim_id TEXT NOT NULL,
+            line TEXT NOT NULL,
+            payer_id TEXT NOT NULL,
+            payer_claim_number TEXT NOT NULL,
+            grp TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            amount TEXT NOT NULL,
+            action TEXT NOT NULL,
+            deadline TEXT,
+            alert_on TEXT,
+            status TEXT NOT NULL DEFAULT 'open',
+            note TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            closed_at TEXT)""",
+        "CREATE INDEX worklist_status ON worklist (status, deadline)",
+        "CREATE INDEX worklist_account ON worklist (account_id, payer_id, payer_claim_number)",
+    ],
+    [  # 3: the outbound gate's verdict on each outbox row (NULL: not validated yet, so never published)
+        "ALTER TABLE outbox ADD COLUMN gate TEXT",
+        "ALTER TABLE outbox ADD COLUMN gate_report TEXT",
+    ],
+]

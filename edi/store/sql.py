@@ -1,0 +1,539 @@
+"""The claim store's queries, in SQL that SQLite and PostgreSQL both run (placeholders written ``?``; every
+insert that needs its new id says ``RETURNING id``). An engine (`edi.store.sqlite`) subclasses `SQLStore` and
+supplies the connection: `_run`, `_run_many`, `transaction` and `savepoint`."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from parsers.models import Claim837, Transaction837
+from rules.ledger import LedgerEntry
+
+from .codecs import claim_from_json, claim_to_json, envelope_from_json, envelope_to_json
+from .interface import (
+    CONVERTED,
+    PENDING_ORIGINAL,
+    READY,
+    AccountRecord,
+    AdjudicationRecord,
+    FileRecord,
+    OutboxRecord,
+    PostingRecord,
+    ReadyClaim,
+    StoredClaim,
+    WorklistItem,
+)
+
+CONTROL_COUNTER = "control-number"
+CONTROL_LIMIT = 999_999_999  # ISA13 has nine digits
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+class SQLStore:
+    """Every query of `ClaimStore`. Caches decoded envelopes (claims of one 837 share one)."""
+
+    def __init__(self) -> None:
+        self._envelope_ids: dict[int, tuple[Transaction837, int]] = {}  # id(txn) -> (txn, envelope id)
+        self._envelopes: dict[int, Transaction837] = {}  # envelope id -> decoded transaction
+
+    def _run(self, sql: str, args: tuple = ()):
+        """Execute one statement; returns a cursor (fetchone, fetchall, rowcount, iteration)."""
+        raise NotImplementedError
+
+    def _run_many(self, sql: str, rows: list[tuple]) -> None:
+        raise NotImplementedError
+
+    def _forget_envelopes(self) -> None:
+        self._envelope_ids.clear()  # rows inserted in what was rolled back are gone
+
+    # -------------------------------------------------------------------------------- inbound files
+    def file_by_hash(self, sha256: str) -> FileRecord | None:
+        row = self._run(
+            "SELECT id, sha256, name, kind, outcome, report, settled_at FROM inbound_files "
+            "WHERE sha256 = ? AND outcome != 'duplicate' ORDER BY id LIMIT 1",
+            (sha256,),
+        ).fetchone()
+        if row is None:
+            return None
+        return FileRecord(
+            row[0], row[1], row[2], row[3], row[4], json.loads(row[5]) if row[5] else None, row[6] is not None
+        )
+
+    def add_file(self, sha256: str, name: str, kind: str, size: int, outcome: str, report: dict | None = None) -> int:
+        with self.transaction():
+            row = self._run(
+                "INSERT INTO inbound_files (sha256, name, kind, size, received_at, outcome, report) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (
+                    sha256,
+                    name,
+                    kind,
+                    size,
+                    _now(),
+                    outcome,
+                    json.dumps(report) if report is not None else None,
+                ),
+            ).fetchone()
+            return row[0]
+
+    def finish_file(self, file_id: int, kind: str, outcome: str, report: dict | None) -> None:
+        with self.transaction():
+            self._run(
+                "UPDATE inbound_files SET kind = ?, outcome = ?, report = ? WHERE id = ?",
+                (kind, outcome, json.dumps(report) if report is not None else None, file_id),
+            )
+
+    def settle_file(self, file_id: int) -> None:
+        with self.transaction():
+            self._run(
+                "UPDATE inbound_files SET settled_at = ? WHERE id = ? AND settled_at IS NULL",
+                (_now(), file_id),
+            )
+
+    # -------------------------------------------------------------------------------- original claims
+    def _envelope_id(self, txn: Transaction837) -> int:
+        cached = self._envelope_ids.get(id(txn))
+        if cached is not None and cached[0] is txn:
+            return cached[1]
+        body = envelope_to_json(txn)
+        row = self._run("SELECT id FROM envelopes WHERE body = ?", (body,)).fetchone()
+        if row is None:
+            row = self._run("INSERT INTO envelopes (body) VALUES (?) RETURNING id", (body,)).fetchone()
+        if len(self._envelope_ids) > 1000:
+            self._envelope_ids.clear()
+        self._envelope_ids[id(txn)] = (txn, row[0])
+        return row[0]
+
+    def put_original(self, claim: Claim837, file_id: int | None) -> int:
+        """Store (or replace: same CLM01, billing provider and payer) an original claim; returns its row id."""
+        with self.transaction():
+            envelope = self._envelope_id(claim.transaction)
+            provider = claim.billing_provider.find("NM1", "85")
+            provider_id = provider[9] if provider and len(provider) > 9 else ""
+            row = self._run(
+                "INSERT INTO original_claims (claim_id, provider_id, payer_id, charge, envelope_id, body, "
+                "file_id, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (claim_id, provider_id, payer_id) DO UPDATE SET charge = excluded.charge, "
+                "envelope_id = excluded.envelope_id, body = excluded.body, file_id = excluded.file_id, "
+                "stored_at = excluded.stored_at RETURNING id",
+                (
+                    claim.claim_id,
+                    provider_id,
+                    claim.payer_id,
+                    str(claim.charge),
+                    envelope,
+                    claim_to_json(claim),
+                    file_id,
+                    _now(),
+                ),
+            ).fetchone()
+            return row[0]
+
+    def _transaction_of(self, envelope_id: int) -> Transaction837:
+        txn = self._envelopes.get(envelope_id)
+        if txn is None:
+            (body,) = self._run("SELECT body FROM envelopes WHERE id = ?", (envelope_id,)).fetchone()
+            txn = envelope_from_json(body)
+            if len(self._envelopes) > 1000:
+                self._envelopes.clear()
+            self._envelopes[envelope_id] = txn
+        return txn
+
+    def originals(self, claim_id: str) -> list[StoredClaim]:
+        rows = self._run(
+            "SELECT id, envelope_id, body FROM original_claims WHERE claim_id = ? ORDER BY id", (claim_id,)
+        ).fetchall()
+        return [
+            StoredClaim(row_id, claim_from_json(body, self._transaction_of(envelope)))
+            for row_id, envelope, body in rows
+        ]
+
+    # -------------------------------------------------------------------------------- adjudications
+    _ADJ = "id, remittance_key, claim_id, payer_claim_number, state, raw, original_id"
+
+    def find_adjudication(
+        self, remittance_key: str, claim_id: str, payer_claim_number: str
+    ) -> AdjudicationRecord | None:
+        row = self._run(
+            f"SELECT {self._ADJ} FROM adjudications WHERE remittance_key = ? AND claim_id = ? "
+            "AND payer_claim_number = ?",
+            (remittance_key, claim_id, payer_claim_number),
+        ).fetchone()
+        return AdjudicationRecord(*row) if row else None
+
+    def save_adjudication(
+        self,
+        remittance_key: str,
+        claim_id: str,
+        payer_claim_number: str,
+        status: str,
+        raw: str,
+        file_id: int | None,
+        state: str,
+        reasons: list[str],
+        original_id: int | None = None,
+        destination: str | None = None,
+        parties: dict | None = None,
+        secondary: Claim837 | None = None,
+    ) -> int:
+        with self.transaction():
+            envelope = self._envelope_id(secondary.transaction) if secondary is not None else None
+            body = json.dumps({"envelope": envelope, "claim": claim_to_json(secondary)}) if secondary else None
+            row = self._run(
+                "INSERT INTO adjudications (remittance_key, claim_id, payer_claim_number, status, raw, file_id, "
+                "state, reasons, original_id, destination, parties, secondary, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (remittance_key, claim_id, payer_claim_number) DO UPDATE SET state = excluded.state, "
+                "reasons = excluded.reasons, original_id = excluded.original_id, "
+                "destination = excluded.destination, parties = excluded.parties, secondary = excluded.secondary, "
+                "updated_at = excluded.updated_at RETURNING id",
+                (
+                    remittance_key,
+                    claim_id,
+                    payer_claim_number,
+                    status,
+                    raw,
+                    file_id,
+                    state,
+                    json.dumps(reasons),
+                    original_id,
+                    destination,
+                    json.dumps(parties) if parties else None,
+                    body,
+                    _now(),
+                ),
+            ).fetchone()
+            return row[0]
+
+    def billed_elsewhere(self, original_id: int, adjudication_id: int | None) -> bool:
+        """Whether another adjudication of this original claim is already converted or waiting to be."""
+        row = self._run(
+            "SELECT 1 FROM adjudications WHERE original_id = ? AND state IN (?, ?) AND id != ? LIMIT 1",
+            (original_id, READY, CONVERTED, adjudication_id or -1),
+        ).fetchone()
+        return row is not None
+
+    def pending_with_originals(self, limit: int) -> list[AdjudicationRecord]:
+        rows = self._run(
+            f"SELECT {self._ADJ} FROM adjudications a WHERE state = ? AND EXISTS "
+            "(SELECT 1 FROM original_claims o WHERE o.claim_id = a.claim_id) ORDER BY id LIMIT ?",
+            (PENDING_ORIGINAL, limit),
+        ).fetchall()
+        return [AdjudicationRecord(*row) for row in rows]
+
+    def ready_claims(self) -> list[tuple[int, str]]:
+        """(adjudication id, destination) of the claims converted but not yet in an interchange, by destination
+        then arrival (ids only: `load_ready` reads the claims a chunk at a time)."""
+        return self._run(
+            "SELECT id, destination FROM adjudications WHERE state = ? ORDER BY destination, id", (READY,)
+        ).fetchall()
+
+    def load_ready(self, ids: list[int]) -> list[ReadyClaim]:
+        out = []
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            rows = self._run(
+                "SELECT id, original_id, claim_id, destination, parties, secondary FROM adjudications WHERE id IN "
+                f"({','.join('?' * len(part))}) AND state = ?",
+                (*part, READY),
+            ).fetchall()
+            by_id = {row[0]: row for row in rows}
+            out += [ReadyClaim(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in map(by_id.get, part) if r]
+        return out
+
+    def secondary_claim(self, ready: ReadyClaim) -> Claim837:
+        doc = json.loads(ready.secondary)
+        return claim_from_json(doc["claim"], self._transaction_of(doc["envelope"]))
+
+    def set_state(self, adjudication_id: int, state: str, reasons: list[str] | None = None) -> None:
+        with self.transaction():
+            if reasons is None:
+                self._run(
+                    "UPDATE adjudications SET state = ?, updated_at = ? WHERE id = ?",
+                    (state, _now(), adjudication_id),
+                )
+            else:
+                self._run(
+                    "UPDATE adjudications SET state = ?, reasons = ?, updated_at = ? WHERE id = ?",
+                    (state, json.dumps(reasons), _now(), adjudication_id),
+                )
+
+    def counts(self) -> dict[str, int]:
+        """Adjudications by state (for reports and tests)."""
+        return dict(self._run("SELECT state, COUNT(*) FROM adjudications GROUP BY state").fetchall())
+
+    # -------------------------------------------------------------------------------- outputs
+    def add_outbox(self, name: str, directory: str, text: str, claims: int, destination: str, run_id: str) -> int:
+        with self.transaction():
+            return self._run(
+                "INSERT INTO outbox (name, directory, text, claims, destination, run_id, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (name, directory, text, claims, destination, run_id, _now()),
+            ).fetchone()[0]
+
+    def record_secondary(
+        self,
+        adjudication_id: int,
+        original_id: int,
+        claim_id: str,
+        payer_id: str,
+        isa13: str,
+        gs06: str,
+        st02: str,
+        outbox_id: int,
+        file_name: str,
+    ) -> None:
+        with self.transaction():
+            self._run(
+                "INSERT INTO secondary_claims (adjudication_id, original_id, claim_id, payer_id, isa13, gs06, st02, "
+                "outbox_id, file_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (adjudication_id, original_id, claim_id, payer_id, isa13, gs06, st02, outbox_id, file_name),
+            )
+            self._run(
+                "UPDATE adjudications SET state = ?, updated_at = ? WHERE id = ?",
+                (CONVERTED, _now(), adjudication_id),
+            )
+
+    def unpublished(self) -> list[OutboxRecord]:
+        return [
+            OutboxRecord(*row)
+            for row in self._run(
+                "SELECT id, name, directory, gate, claims FROM outbox WHERE published_at IS NULL ORDER BY id"
+            )
+        ]
+
+    def set_gate(self, outbox_id: int, gate: str, report: dict | None = None) -> bool:
+        """Record the outbound gate's verdict on a row not judged yet; False when one was already recorded
+        (by a concurrent run): the first verdict stands."""
+        with self.transaction():
+            cur = self._run(
+                "UPDATE outbox SET gate = ?, gate_report = ? WHERE id = ? AND gate IS NULL",
+                (gate, json.dumps(report) if report is not None else None, outbox_id),
+            )
+            return cur.rowcount == 1
+
+    def gate_report(self, outbox_id: int) -> dict | None:
+        row = self._run("SELECT gate_report FROM outbox WHERE id = ?", (outbox_id,)).fetchone()
+        return json.loads(row[0]) if row and row[0] else None
+
+    def outbox_claims(self, outbox_id: int) -> list[tuple[int, str]]:
+        """(adjudication id, CLM01) of the secondary claims an outbox row holds, in file order."""
+        return self._run(
+            "SELECT adjudication_id, claim_id FROM secondary_claims WHERE outbox_id = ? ORDER BY id",
+            (outbox_id,),
+        ).fetchall()
+
+    def unbill(self, outbox_id: int) -> None:
+        """Forget the secondary claims of an outbox row that will never be published (its gate failed)."""
+        with self.transaction():
+            self._run("DELETE FROM secondary_claims WHERE outbox_id = ?", (outbox_id,))
+
+    def outbox_for(self, destination: str) -> list[str]:
+        """Names of the outbox rows written for `destination` (acknowledgments: ``ack:<input sha256>``)."""
+        return [
+            row[0] for row in self._run("SELECT name FROM outbox WHERE destination = ? ORDER BY id", (destination,))
+        ]
+
+    def outbox_text(self, outbox_id: int) -> str:
+        return self._run("SELECT text FROM outbox WHERE id = ?", (outbox_id,)).fetchone()[0]
+
+    def mark_published(self, outbox_id: int) -> None:
+        with self.transaction():
+            self._run("UPDATE outbox SET published_at = ? WHERE id = ?", (_now(), outbox_id))
+
+    def secondary_rows(self) -> list[tuple]:
+        """(claim_id, isa13, gs06, st02, file_name) of every secondary claim written (for reports and tests)."""
+        return self._run("SELECT claim_id, isa13, gs06, st02, file_name FROM secondary_claims ORDER BY id").fetchall()
+
+    # -------------------------------------------------------------------------------- control numbers
+    def reserve_control_numbers(self, count: int) -> int:
+        """Take `count` consecutive numbers; returns the first. Wraps after nine digits."""
+        with self.transaction():
+            row = self._run("SELECT value FROM counters WHERE name = ?", (CONTROL_COUNTER,)).fetchone()
+            start = (row[0] if row else 0) + 1
+            if start + count - 1 > CONTROL_LIMIT:
+                start = 1  # nine digits exhausted: wrap (receivers keep far fewer)
+            self._run(
+                "INSERT INTO counters (name, value) VALUES (?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (CONTROL_COUNTER, start + count - 1),
+            )
+            return start
+
+    # -------------------------------------------------------------------------------- posting
+    def open_account(self, original_id: int, claim_id: str, charge: str, payers: list) -> AccountRecord:
+        """The claim account of an original claim, opened on first use (its payers refreshed from the
+        original, which a resubmission may have changed)."""
+        with self.transaction():
+            row = self._run(
+                "INSERT INTO claim_accounts (original_id, claim_id, charge, payers, opened_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (original_id) DO UPDATE SET charge = excluded.charge, payers = excluded.payers "
+                "RETURNING id",
+                (original_id, claim_id, charge, json.dumps(payers), _now()),
+            ).fetchone()
+            return AccountRecord(row[0], original_id, claim_id, charge, payers)
+
+    def accounts(self, claim_id: str) -> list[AccountRecord]:
+        rows = self._run(
+            "SELECT id, original_id, claim_id, charge, payers FROM claim_accounts WHERE claim_id = ? ORDER BY id",
+            (claim_id,),
+        ).fetchall()
+        return [AccountRecord(r[0], r[1], r[2], r[3], json.loads(r[4])) for r in rows]
+
+    def account(self, account_id: int) -> AccountRecord | None:
+        r = self._run(
+            "SELECT id, original_id, claim_id, charge, payers FROM claim_accounts WHERE id = ?", (account_id,)
+        ).fetchone()
+        return AccountRecord(r[0], r[1], r[2], r[3], json.loads(r[4])) if r else None
+
+    _POSTING = (
+        "id, account_id, sequence, payer_id, payer_claim_number, reversal, trace, body, raw, resolved_by, posted_at"
+    )
+
+    def postings(self, account_id: int) -> list[PostingRecord]:
+        rows = self._run(
+            f"SELECT {self._POSTING} FROM postings WHERE account_id = ? ORDER BY id", (account_id,)
+        ).fetchall()
+        return [PostingRecord(*r[:5], bool(r[5]), *r[6:]) for r in rows]
+
+    def add_posting(
+        self,
+        account_id: int,
+        sequence: str,
+        payer_id: str,
+        payer_claim_number: str,
+        reversal: bool,
+        trace: str,
+        body: str,
+        raw: str,
+        resolved_by: str,
+    ) -> int | None:
+        """Record one posted answer; None (nothing written) when the same answer is already posted."""
+        with self.transaction():
+            row = self._run(
+                "INSERT INTO postings (account_id, sequence, payer_id, payer_claim_number, reversal, trace, body, "
+                "raw, resolved_by, posted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING RETURNING id",
+                (
+                    account_id,
+                    sequence,
+                    payer_id,
+                    payer_claim_number,
+                    int(reversal),
+                    trace,
+                    body,
+                    raw,
+                    resolved_by,
+                    _now(),
+                ),
+            ).fetchone()
+            return row[0] if row else None
+
+    _LEDGER = (
+        "timestamp, claim, payer, level, kind, amount, category, grp, reason, line, trace, trace_payer, "
+        "payer_claim_number, sequence, note"
+    )
+
+    def add_ledger_entries(self, account_id: int, posting_id: int | None, entries: list) -> None:
+        with self.transaction():
+            self._run_many(
+                f"INSERT INTO ledger_entries (account_id, posting_id, {self._LEDGER}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        account_id,
+                        posting_id,
+                        e.timestamp.isoformat(),
+                        e.claim,
+                        e.payer,
+                        e.level,
+                        e.kind,
+                        str(e.amount),
+                        e.category,
+                        e.group,
+                        e.reason,
+                        e.line,
+                        e.trace,
+                        e.trace_payer,
+                        e.payer_claim_number,
+                        e.sequence,
+                        e.note,
+                    )
+                    for e in entries
+                ],
+            )
+
+    def ledger(self, claim_id: str | None = None, account_id: int | None = None) -> list:
+        """Every ledger entry (of one claim or account, or all) in the order written, as `LedgerEntry`."""
+        where, args = "", ()
+        if account_id is not None:
+            where, args = "WHERE account_id = ?", (account_id,)
+        elif claim_id is not None:
+            where, args = "WHERE claim = ?", (claim_id,)
+        rows = self._run(f"SELECT {self._LEDGER} FROM ledger_entries {where} ORDER BY id", args)
+        return [
+            LedgerEntry(datetime.fromisoformat(r[0]), r[1], r[2], r[3], r[4], Decimal(r[5]), r[6], *r[7:]) for r in rows
+        ]
+
+    def add_worklist_item(self, item: dict) -> int:
+        keys = (
+            "account_id",
+            "posting_id",
+            "claim_id",
+            "line",
+            "payer_id",
+            "payer_claim_number",
+            "grp",
+            "reason",
+            "amount",
+            "action",
+            "deadline",
+            "alert_on",
+            "note",
+        )
+        with self.transaction():
+            return self._run(
+                f"INSERT INTO worklist ({', '.join(keys)}, status, created_at) "
+                f"VALUES ({', '.join('?' * len(keys))}, 'open', ?) RETURNING id",
+                (
+                    *(item.get(k) if k in ("posting_id", "deadline", "alert_on") else item.get(k, "") for k in keys),
+                    _now(),
+                ),
+            ).fetchone()[0]
+
+    def close_worklist(self, account_id: int, payer_id: str, payer_claim_number: str, note: str) -> int:
+        """Close the open items that came from one payer answer (it was reversed); returns how many."""
+        with self.transaction():
+            return self._run(
+                "UPDATE worklist SET status = 'closed', closed_at = ?, note = ? WHERE account_id = ? "
+                "AND payer_id = ? AND payer_claim_number = ? AND status = 'open'",
+                (_now(), note, account_id, payer_id, payer_claim_number),
+            ).rowcount
+
+    def worklist(self, status: str = "open") -> list[WorklistItem]:
+        rows = self._run(
+            "SELECT id, account_id, claim_id, line, payer_id, payer_claim_number, grp, reason, amount, action, "
+            "deadline, alert_on, status, note, created_at FROM worklist WHERE status = ? ORDER BY id",
+            (status,),
+        ).fetchall()
+        return [WorklistItem(*r) for r in rows]
+
+    def secondaries_sent(self, original_id: int) -> list[tuple[str, str]]:
+        """(destination payer id, when written) of every claim we sent onward for this original claim."""
+        return self._run(
+            "SELECT s.payer_id, o.created_at FROM secondary_claims s JOIN outbox o ON o.id = s.outbox_id "
+            "WHERE s.original_id = ? ORDER BY s.id",
+            (original_id,),
+        ).fetchall()
+
+    def sent_claims(self) -> list[tuple[int, str, str, str]]:
+        """(original id, claim id, destination payer id, when written) of every claim sent onward."""
+        return self._run(
+            "SELECT s.original_id, s.claim_id, s.payer_id, o.created_at FROM secondary_claims s "
+            "JOIN outbox o ON o.id = s.outbox_id ORDER BY s.id"
+        ).fetchall()

@@ -1,0 +1,114 @@
+"""The SQLite engine of the claim store: one file (``store.sqlite3`` under the state directory), WAL journal,
+``synchronous=FULL`` (a commit survives power loss, not only kill -9), schema version in ``PRAGMA user_version``.
+The queries are `edi.store.sql`'s; this module holds the connection, the transactions and the migrations' runner.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+from .migrations import MIGRATIONS
+from .sql import CONTROL_COUNTER, SQLStore
+
+STORE_FILE = "store.sqlite3"
+LEGACY_COUNTER_FILE = "control-number"  # the file counter of early versions, taken over on first use
+
+
+class SQLiteStore(SQLStore):
+    """`ClaimStore` on one SQLite file. One connection per instance; use one instance per thread."""
+
+    def __init__(self, path: str | Path, legacy_counter: Path | None = None):
+        super().__init__()
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        new = not self.path.exists()
+        # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
+        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=600, check_same_thread=False)
+        if new:
+            os.chmod(self.path, 0o600)  # it holds claims (PHI): owner only
+        self.db.execute("PRAGMA busy_timeout = 600000")
+        self.db.execute("PRAGMA journal_mode = WAL")
+        self.db.execute("PRAGMA synchronous = FULL")  # a commit survives power loss, not only kill -9
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self._depth = 0
+        self._savepoints = 0
+        self._lock = threading.RLock()
+        self._migrate(legacy_counter)
+
+    @classmethod
+    def open(cls, state_dir: str | Path) -> SQLiteStore:
+        state = Path(state_dir)
+        return cls(state / STORE_FILE, legacy_counter=state / LEGACY_COUNTER_FILE)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _run(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
+        return self.db.execute(sql, args)
+
+    def _run_many(self, sql: str, rows: list[tuple]) -> None:
+        self.db.executemany(sql, rows)
+
+    # -------------------------------------------------------------------------------- transactions
+    def _migrate(self, legacy_counter: Path | None) -> None:
+        (version,) = self.db.execute("PRAGMA user_version").fetchone()
+        if version >= len(MIGRATIONS):
+            return
+        with self.transaction():
+            (version,) = self.db.execute("PRAGMA user_version").fetchone()  # another process may have won
+            for number, steps in enumerate(MIGRATIONS[version:], start=version + 1):
+                for sql in steps:
+                    self.db.execute(sql)
+                if number == 1 and legacy_counter is not None and legacy_counter.exists():
+                    text = legacy_counter.read_text().strip()
+                    if text.isdigit():  # carry on after the numbers `edi convert` already used
+                        self.db.execute(
+                            "INSERT INTO counters (name, value) VALUES (?, ?)", (CONTROL_COUNTER, int(text))
+                        )
+                self.db.execute(f"PRAGMA user_version = {number}")
+
+    @contextmanager
+    def transaction(self):
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self
+                finally:
+                    self._depth -= 1
+                return
+            self.db.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield self
+            except BaseException:
+                self._depth = 0
+                self.db.execute("ROLLBACK")
+                self._forget_envelopes()
+                raise
+            self._depth = 0
+            self.db.execute("COMMIT")
+
+    @contextmanager
+    def savepoint(self):
+        with self.transaction():
+            self._savepoints += 1
+            name = f"sp{self._savepoints}"
+            self.db.execute(f"SAVEPOINT {name}")
+            try:
+                yield self
+            except BaseException:
+                self.db.execute(f"ROLLBACK TO {name}")
+                self.db.execute(f"RELEASE {name}")
+                self._forget_envelopes()
+                raise
+            self.db.execute(f"RELEASE {name}")
+
+
+def open_store(state_dir: str | Path) -> SQLiteStore:
+    """The store of a state directory, created (and migrated) on first use."""
+    return SQLiteStore.open(state_dir)

@@ -1,0 +1,100 @@
+"""The guide's findings (pyx12 against the TR3 map of the file's GS08) folded into a verdict: positioned with
+our byte offsets, and merged with our own envelope findings where both say the same thing."""
+
+from __future__ import annotations
+
+import sys
+from array import array
+from pathlib import Path
+
+from parsers.errors import Finding, Position
+
+from .plain import PLAIN
+from .pyx12_engine import validate_guide
+from .verdict import FileVerdict, GroupInfo, InterchangeInfo, Issue, SetInfo, issue_from
+
+# pyx12 findings that say what one of our envelope findings says; ours wins (it points at the trailer).
+_SAME_AS_OURS = {
+    "IK502-4": "SE01",
+    "IK502-3": "SE02",
+    "AK905-5": "GE01",
+    "AK905-4": "GE02",
+    "TA105-021": "IEA01",
+    "TA105-001": "IEA02",
+    "TA105-025": "duplicate-ISA13",
+}
+_ENGINE_RULES = frozenset({"no-map", "engine", "pyx12-crash", "not-x12", "encoding", "unreadable", "invalid"})
+
+
+def _enclosing(verdict: FileVerdict, ordinal: int) -> tuple[InterchangeInfo | None, GroupInfo | None, SetInfo | None]:
+    for isa in verdict.interchanges:
+        if isa.start <= ordinal <= (isa.end or sys.maxsize):
+            for gs in isa.groups:
+                if gs.start <= ordinal <= (gs.end or sys.maxsize):
+                    for st in gs.sets:
+                        if st.start <= ordinal <= (st.end or sys.maxsize):
+                            return isa, gs, st
+                    return isa, gs, None
+            return isa, None, None
+    return None, None, None
+
+
+def fold_guide_findings(path: Path, name: str, verdict: FileVerdict, offsets: array) -> list[Finding]:
+    result = validate_guide(path)
+    verdict.guide = result.guide
+    raw = [
+        Finding(
+            f.rule,
+            f.message,
+            Position(
+                name,
+                f.position.segment,
+                offsets[f.position.segment - 1] if 0 < f.position.segment <= len(offsets) else 0,
+                f.position.segment_id,
+                f.position.element,
+            ),
+            f.severity,
+        )
+        for f in result.findings
+    ]
+    verdict.guide_checked = not any(f.rule in _ENGINE_RULES for f in raw)
+    ours = [i for i in verdict.issues if i.source in ("envelope", "duplicate")]
+    bare = [isa for isa in verdict.interchanges if not isa.groups]
+    if bare:
+        # pyx12 maps every interchange to a functional group and cannot check one that holds only TA1s: its
+        # "GS_LOOP missing" there is not a fault of the file; our envelope walk checked it.
+        def in_bare(o: int) -> bool:
+            return any(isa.start <= o <= (isa.end or sys.maxsize) for isa in bare)
+
+        dropped = [f for f in raw if f.rule == "IK304-3" and "GS_LOOP" in f.message and in_bare(f.position.segment)]
+        if dropped:
+            raw = [f for f in raw if f not in dropped]
+            verdict.issues.append(
+                Issue(
+                    name,
+                    "no-groups",
+                    "warning",
+                    "the interchange holds no functional group "
+                    "(a TA1 only); pyx12 cannot check it, our envelope checks did",
+                    PLAIN["no-groups"],
+                    "guide",
+                    bare[0].start,
+                    bare[0].offset,
+                    "ISA",
+                )
+            )
+    for f in raw:
+        twin_rule = _SAME_AS_OURS.get(f.rule)
+        twin = None
+        if twin_rule:
+            isa, gs, st = _enclosing(verdict, f.position.segment)
+            anchor = {"SE": st, "GE": gs, "IE": isa, "du": isa}[twin_rule[:2]]
+            if anchor is not None:
+                at = anchor.start if twin_rule == "duplicate-ISA13" else anchor.end
+                twin = next((i for i in ours if i.rule == twin_rule and i.segment == at), None)
+        if twin is not None:
+            if f.rule not in twin.codes:
+                twin.codes.append(f.rule)
+            continue
+        verdict.issues.append(issue_from(f, "guide", name))
+    return raw
