@@ -47,6 +47,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from rules.policy import Policy
+from rules.posting import StatementPolicy
 
 
 def default_state_dir() -> Path:
@@ -120,8 +121,6 @@ class PostingSettings(BaseModel):
         return self.payer_classes.get(payer_id, self.default_payer_class)
 
     def statement_policy(self):
-        from rules.posting import StatementPolicy
-
         return StatementPolicy(
             self.small_balance_threshold, self.bad_debt == "uncollectible", overrides=self.overrides or None
         )

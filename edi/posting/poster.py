@@ -9,7 +9,7 @@ answer is from: `edi.posting.payers`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -22,6 +22,7 @@ from rules.balance import check_cob_balance
 from rules.cob import as_replacement, build_tertiary
 from rules.deadlines import DEFAULT_WINDOWS, action_deadline
 from rules.disposition import SEQUENCE
+from rules.ledger import LedgerEntry
 from rules.matching import match_lines
 from rules.netting import net_adjudications
 from rules.outcome import CONVERTED, NEEDS_REVIEW, Refusal
@@ -267,16 +268,12 @@ class Poster:
         for e in policy_entries(stmt, when):
             want[key(e)] = want.get(key(e), Decimal(0)) + e.amount
             sample[key(e)] = e
-        from dataclasses import replace
-
         for k in sorted(set(have) | set(want)):
             delta = want.get(k, Decimal(0)) - have.get(k, Decimal(0))
             if delta:
                 base = sample.get(k)
                 if base is None:
                     payer, reason, category, sequence, note = k
-                    from rules.ledger import LedgerEntry
-
                     base = LedgerEntry(
                         when,
                         stmt.claim_id,

@@ -16,6 +16,8 @@ import threading
 import time
 from pathlib import Path
 
+from watchfiles import watch as watch_folder
+
 from edi.config import Settings
 from edi.log import get_logger
 from edi.store import open_store
@@ -69,8 +71,6 @@ class Watcher:
         return [path for _, _, path in sorted(ready)]
 
     def run(self) -> int:
-        from watchfiles import watch
-
         self.inbox.mkdir(parents=True, exist_ok=True)
         for sub in (PROCESSED, REJECTED):
             (self.inbox / sub).mkdir(exist_ok=True)
@@ -91,7 +91,7 @@ class Watcher:
                 log.info("watch.recovered", outputs=republished)
             self._take(runner)
             timeout_ms = max(50, int(self.poll_interval * 1000))
-            for _changes in watch(
+            for _changes in watch_folder(
                 self.inbox,
                 stop_event=self.stop,
                 rust_timeout=timeout_ms,

@@ -23,7 +23,7 @@ from edi.files import write_atomic
 from writers.ack import TA1, ElementError, GroupAck, InterchangeAck, SegmentError, SetAck, render_999, render_ta1
 from writers.x12 import InterchangeParties
 
-from .verdict import FileVerdict, GroupInfo, InterchangeInfo
+from .verdict import FileVerdict, GroupInfo, InterchangeInfo, SetInfo
 
 # Which TA105 note / AK905 / IK502 code an error in an envelope element stands for (as pyx12's own 999 maps
 # them), by element position.
@@ -91,29 +91,13 @@ def _parties(isa: InterchangeInfo, gs: GroupInfo | None):
     )
 
 
-def plan_acks(verdict: FileVerdict):
+def plan_acks(verdict: FileVerdict) -> tuple[list[InterchangeAck], list[TA1]]:
     """(999s per inbound interchange, TA1s) that `verdict` calls for; the rules: the module docstring."""
     acks: list[InterchangeAck] = []
     ta1s: list[TA1] = []
-    guide = verdict.guide_findings
     for isa in verdict.interchanges:
-        end = isa.end or sys.maxsize
-        inside = [f for f in guide if isa.start <= f.position.segment <= end]
-        notes: list[str] = []
-        for f in inside:
-            seg_id = f.position.segment_id
-            if f.rule.startswith("TA105-"):
-                notes.append(f.rule[6:])
-            elif seg_id in ("ISA", "IEA") and f.rule.startswith("IK403-"):
-                pos, _ = _element_position(f.position.element)
-                notes.append((_ISA_NOTE if seg_id == "ISA" else _IEA_NOTE).get(pos, "024"))
-        for issue in verdict.issues:
-            if issue.rule in _OUR_NOTE and isa.start <= issue.segment <= end:
-                notes.append(_OUR_NOTE[issue.rule])
-            elif issue.rule == "unreadable" and issue.segment >= isa.start and not isa.end:
-                notes.append("023")  # the file ends inside this interchange
-        notes = sorted(dict.fromkeys(notes), key=lambda n: n == "025")  # say what is wrong inside it first
         first_gs = isa.groups[0] if isa.groups else None
+        notes = _interchange_notes(verdict, isa)
         if notes:
             ta1s.append(TA1(isa.control_number, isa.field(9), isa.field(10), "R", notes[0], _parties(isa, first_gs)))
             continue  # a rejected interchange is not opened: no 999 for its groups
@@ -122,65 +106,80 @@ def plan_acks(verdict: FileVerdict):
         if not verdict.guide_checked or verdict.unreadable:
             continue
         ack = InterchangeAck(_parties(isa, first_gs))
-        for gs in isa.groups:
-            if gs.functional_id != "HC":
-                continue
-            refs = _data_element_refs(gs.version)
-            g_end = gs.end or sys.maxsize
-            group = GroupAck(
-                gs.functional_id,
-                gs.control_number,
-                gs.version,
-                included=int(gs.ge01) if gs.ge01.isdigit() else None,
-            )
-            for f in guide:
-                o, seg_id = f.position.segment, f.position.segment_id
-                if not gs.start <= o <= g_end:
-                    continue
-                if f.rule.startswith("AK905-") and not any(st.start <= o <= (st.end or g_end) for st in gs.sets):
-                    group.codes.append(f.rule[6:])
-                elif seg_id in ("GS", "GE") and f.rule.startswith("IK403-"):
-                    group.codes.append(_GS_CODE.get(_element_position(f.position.element)[0], "1"))
-            group.codes += ["19" for i in verdict.issues if i.rule == "duplicate-GS06" and i.segment == gs.start]
-            for st in gs.sets:
-                s_end = st.end or g_end
-                s = SetAck(st.set_id, st.control_number, st.guide)
-                s.codes += ["23" for i in verdict.issues if i.rule == "duplicate-ST02" and i.segment == st.start]
-                by_segment: dict[tuple[int, str], SegmentError] = {}
-                for f in guide:
-                    o, seg_id, rule = f.position.segment, f.position.segment_id, f.rule
-                    if not st.start <= o <= s_end:
-                        continue
-                    if rule.startswith("IK502-"):
-                        s.codes.append(rule[6:])
-                    elif seg_id in ("ST", "SE") and rule.startswith("IK403-"):
-                        s.codes.append(_ST_CODE.get(_element_position(f.position.element)[0], "5"))
-                    elif rule.startswith(("IK304-", "IK403-")):
-                        err = by_segment.setdefault((o, seg_id), SegmentError(seg_id, o - st.start + 1))
-                        code = rule[6:]
-                        if rule.startswith("IK304-"):
-                            code = "8" if code == "SEG1" else code  # as pyx12's 999 does; HL1/HL2/LX
-                            if code in _IK304_CODES:  # are pyx12's own: the set is rejected, no IK3 code
-                                err.codes.append(code)
-                        else:
-                            pos, comp = _element_position(f.position.element)
-                            m = _CODE_VALUE_RE.match(f.message) if code == "7" else None
-                            err.elements.append(
-                                ElementError(
-                                    pos,
-                                    code,
-                                    comp,
-                                    None,
-                                    refs.get(f.position.element.split("-")[0], ""),
-                                    m.group(1) if m else "",
-                                )
-                            )
-                s.segment_errors = list(by_segment.values())
-                group.sets.append(s)
-            ack.groups.append(group)
+        ack.groups = [_group_ack(verdict, gs) for gs in isa.groups if gs.functional_id == "HC"]
         if ack.groups:
             acks.append(ack)
     return acks, ta1s
+
+
+def _interchange_notes(verdict: FileVerdict, isa: InterchangeInfo) -> list[str]:
+    """The TA105 note codes of what is wrong with an interchange's envelope (none: it is not rejected)."""
+    end = isa.end or sys.maxsize
+    notes: list[str] = []
+    for f in verdict.guide_findings:
+        if not isa.start <= f.position.segment <= end:
+            continue
+        seg_id = f.position.segment_id
+        if f.rule.startswith("TA105-"):
+            notes.append(f.rule[6:])
+        elif seg_id in ("ISA", "IEA") and f.rule.startswith("IK403-"):
+            pos, _ = _element_position(f.position.element)
+            notes.append((_ISA_NOTE if seg_id == "ISA" else _IEA_NOTE).get(pos, "024"))
+    for issue in verdict.issues:
+        if issue.rule in _OUR_NOTE and isa.start <= issue.segment <= end:
+            notes.append(_OUR_NOTE[issue.rule])
+        elif issue.rule == "unreadable" and issue.segment >= isa.start and not isa.end:
+            notes.append("023")  # the file ends inside this interchange
+    return sorted(dict.fromkeys(notes), key=lambda n: n == "025")  # say what is wrong inside it first
+
+
+def _group_ack(verdict: FileVerdict, gs: GroupInfo) -> GroupAck:
+    """AK1..AK9 of one functional group: its own errors (AK905) and one AK2..IK5 per transaction set."""
+    g_end = gs.end or sys.maxsize
+    group = GroupAck(
+        gs.functional_id, gs.control_number, gs.version, included=int(gs.ge01) if gs.ge01.isdigit() else None
+    )
+    for f in verdict.guide_findings:
+        o, seg_id = f.position.segment, f.position.segment_id
+        if not gs.start <= o <= g_end:
+            continue
+        if f.rule.startswith("AK905-") and not any(st.start <= o <= (st.end or g_end) for st in gs.sets):
+            group.codes.append(f.rule[6:])
+        elif seg_id in ("GS", "GE") and f.rule.startswith("IK403-"):
+            group.codes.append(_GS_CODE.get(_element_position(f.position.element)[0], "1"))
+    group.codes += ["19" for i in verdict.issues if i.rule == "duplicate-GS06" and i.segment == gs.start]
+    refs = _data_element_refs(gs.version)
+    group.sets = [_set_ack(verdict, st, st.end or g_end, refs) for st in gs.sets]
+    return group
+
+
+def _set_ack(verdict: FileVerdict, st: SetInfo, s_end: int, refs: dict[str, str]) -> SetAck:
+    """AK2, IK3/IK4 per segment in error, IK5 of one transaction set."""
+    s = SetAck(st.set_id, st.control_number, st.guide)
+    s.codes += ["23" for i in verdict.issues if i.rule == "duplicate-ST02" and i.segment == st.start]
+    by_segment: dict[tuple[int, str], SegmentError] = {}
+    for f in verdict.guide_findings:
+        o, seg_id, rule = f.position.segment, f.position.segment_id, f.rule
+        if not st.start <= o <= s_end:
+            continue
+        if rule.startswith("IK502-"):
+            s.codes.append(rule[6:])
+        elif seg_id in ("ST", "SE") and rule.startswith("IK403-"):
+            s.codes.append(_ST_CODE.get(_element_position(f.position.element)[0], "5"))
+        elif rule.startswith(("IK304-", "IK403-")):
+            err = by_segment.setdefault((o, seg_id), SegmentError(seg_id, o - st.start + 1))
+            code = rule[6:]
+            if rule.startswith("IK304-"):
+                code = "8" if code == "SEG1" else code  # as pyx12's 999 does; HL1/HL2/LX
+                if code in _IK304_CODES:  # are pyx12's own: the set is rejected, no IK3 code
+                    err.codes.append(code)
+            else:
+                pos, comp = _element_position(f.position.element)
+                m = _CODE_VALUE_RE.match(f.message) if code == "7" else None
+                element_ref = refs.get(f.position.element.split("-")[0], "")
+                err.elements.append(ElementError(pos, code, comp, None, element_ref, m.group(1) if m else ""))
+    s.segment_errors = list(by_segment.values())
+    return s
 
 
 def render_acks(

@@ -312,10 +312,42 @@ def _validate(path: Path, name: str) -> GuideValidation:
         return _run(path, name)
 
 
+@dataclass
+class _Pyx12Run:
+    """What one pyx12 call left behind: its verdict, its 999 and JSON, its log records, what it saw."""
+
+    result: bool = False
+    crashed: bool = False
+    findings: list[Finding] = field(default_factory=list)  # from exceptions, then from unmatched log records
+    envelope_ids: dict[int, str] = field(default_factory=dict)  # ordinal -> id, envelope segments only
+    guides: list[str] = field(default_factory=list)  # GS08 values in file order
+    fd_999: io.StringIO = field(default_factory=io.StringIO)
+    fd_json: io.StringIO = field(default_factory=io.StringIO)
+    records: list[logging.LogRecord] = field(default_factory=list)
+
+
 def _run(path: Path, name: str) -> GuideValidation:
-    findings: list[Finding] = []
-    envelope_ids: dict[int, str] = {}  # ordinal -> id, envelope segments only (memory stays flat)
-    guides: list[str] = []
+    run = _call_pyx12(path, name)
+    logged_errors, ack_failed, not_x12 = _read_log(run, name)
+    if not_x12:
+        reason = _not_x12_reason(path)
+        run.findings.append(
+            Finding("not-x12", f"not an X12 interchange pyx12 can read: {reason}", Position(name, int(path.exists())))
+        )
+    findings = _error_findings(run, logged_errors, path, name) + run.findings
+    has_error = any(f.severity == "error" for f in findings)
+    if not run.result and not has_error and not run.crashed:
+        findings.append(Finding("invalid", "pyx12 rejected the file without naming an error", Position(name)))
+        has_error = True
+    ack = run.fd_999.getvalue() if not (run.crashed or ack_failed or not_x12) else ""
+    return GuideValidation(
+        file=name, ok=run.result and not has_error, guide=",".join(run.guides), findings=findings, ack_999=ack
+    )
+
+
+def _call_pyx12(path: Path, name: str) -> _Pyx12Run:
+    """pyx12's x12n_document on the file, its logs captured; an exception becomes a finding."""
+    run = _Pyx12Run()
     last_line = 0
 
     def on_segment(seg: Any, src: Any, node: Any, valid: bool) -> None:
@@ -323,63 +355,54 @@ def _run(path: Path, name: str) -> GuideValidation:
         last_line = src.get_cur_line()
         seg_id = seg.get_seg_id()
         if seg_id in _ENVELOPE:
-            envelope_ids[last_line] = seg_id
+            run.envelope_ids[last_line] = seg_id
             if seg_id == "GS":
                 gs08 = seg.get_value("GS08") or ""
-                if gs08 not in guides:
-                    guides.append(gs08)
+                if gs08 not in run.guides:
+                    run.guides.append(gs08)
 
-    fd_999, fd_json = io.StringIO(), io.StringIO()
-    result = False
-    crashed = False
     with _captured_pyx12_logs() as capture:
         try:
             with open(path, encoding="ascii") as src:
-                result = pyx12.x12n_document.x12n_document(
-                    param=pyx12.params.ParamsBase(),  # defaults only: no ~/.pyx12.conf.xml in the result
-                    src_file=src,
-                    fd_997=fd_999,
-                    fd_html=None,
-                    fd_json=fd_json,
-                    callback=on_segment,
+                run.result = bool(
+                    pyx12.x12n_document.x12n_document(
+                        param=pyx12.params.ParamsBase(),  # defaults only: no ~/.pyx12.conf.xml in the result
+                        src_file=src,
+                        fd_997=run.fd_999,
+                        fd_html=None,
+                        fd_json=run.fd_json,
+                        callback=on_segment,
+                    )
                 )
-        except UnicodeDecodeError:
-            crashed = True
-            findings.append(_non_ascii_finding(path, name))
-        except pyx12.errors.EngineError as exc:
-            crashed = True
-            text = str(exc)
-            m = _MAP_NOT_FOUND_RE.search(text)
-            if text.startswith("Map not found") and m:
-                icvn, fic, vriic = m.groups()
-                msg = f"pyx12 has no map for guide {vriic} (GS01 {fic}, ISA12 {icvn}); its maps include {_SHIPPED}"
-                findings.append(Finding("no-map", msg, Position(name, last_line + 1, 0, "GS", "GS08")))
-            else:
-                findings.append(Finding("engine", f"pyx12 stopped: {text[:200]}", Position(name, last_line + 1, 0)))
-        except OSError as exc:
-            crashed = True
-            findings.append(
-                Finding(
-                    "unreadable",
-                    f"cannot read the file: {exc.strerror or type(exc).__name__}",
-                    Position(name),
-                )
-            )
         except Exception as exc:  # a pyx12 bug must not sink a batch; the type is enough to reproduce it
-            crashed = True
-            findings.append(
-                Finding(
-                    "pyx12-crash",
-                    f"pyx12 raised {type(exc).__name__} while validating",
-                    Position(name, last_line + 1, 0),
-                )
-            )
+            run.crashed = True
+            run.findings.append(_exception_finding(exc, path, name, last_line + 1))
+    run.records = capture.records
+    return run
 
-    records = capture.records
-    ack_failed = False
-    not_x12 = False
+
+def _exception_finding(exc: Exception, path: Path, name: str, ordinal: int) -> Finding:
+    if isinstance(exc, UnicodeDecodeError):
+        return _non_ascii_finding(path, name)
+    if isinstance(exc, pyx12.errors.EngineError):
+        text = str(exc)
+        m = _MAP_NOT_FOUND_RE.search(text)
+        if text.startswith("Map not found") and m:
+            icvn, fic, vriic = m.groups()
+            msg = f"pyx12 has no map for guide {vriic} (GS01 {fic}, ISA12 {icvn}); its maps include {_SHIPPED}"
+            return Finding("no-map", msg, Position(name, ordinal, 0, "GS", "GS08"))
+        return Finding("engine", f"pyx12 stopped: {text[:200]}", Position(name, ordinal, 0))
+    if isinstance(exc, OSError):
+        return Finding("unreadable", f"cannot read the file: {exc.strerror or type(exc).__name__}", Position(name))
+    return Finding("pyx12-crash", f"pyx12 raised {type(exc).__name__} while validating", Position(name, ordinal, 0))
+
+
+def _read_log(run: _Pyx12Run, name: str) -> tuple[list[tuple[str, int | None, str, str]], bool, bool]:
+    """The error records pyx12 logged (kind, line, code, rest), whether its 999 failed, whether it called the
+    file not X12; other ERROR records become warnings."""
+    ack_failed = not_x12 = False
     logged_errors: list[tuple[str, int | None, str, str]] = []
-    for rec in records:
+    for rec in run.records:
         msg = rec.getMessage()
         if rec.name == "pyx12.error_handler":
             m = _LOG_RE.search(msg)
@@ -394,32 +417,26 @@ def _run(path: Path, name: str) -> GuideValidation:
         elif msg.startswith("Source file line") or msg.startswith("Failed to write JSON"):
             pass  # the exception itself is reported above / the log records carry the errors
         elif rec.levelno >= logging.ERROR:
-            findings.append(Finding("pyx12-log", msg.splitlines()[0][:200], Position(name), "warning"))
+            run.findings.append(Finding("pyx12-log", msg.splitlines()[0][:200], Position(name), "warning"))
+    return logged_errors, ack_failed, not_x12
 
-    if not_x12:
-        findings.append(
-            Finding(
-                "not-x12",
-                f"not an X12 interchange pyx12 can read: {_not_x12_reason(path)}",
-                Position(name, 1 if path.exists() else 0, 0),
-            )
-        )
 
+def _error_findings(run: _Pyx12Run, logged_errors, path: Path, name: str) -> list[Finding]:
+    """pyx12's errors as findings: each log record matched to its JSON entry (segment id, element), then the
+    JSON entries the log did not carry (the host disabled logging)."""
     try:
-        tree = json.loads(fd_json.getvalue()) if fd_json.getvalue() else {}
+        tree = json.loads(run.fd_json.getvalue()) if run.fd_json.getvalue() else {}
     except ValueError:
         tree = {}
     pending = _json_errors(tree)
-
     matched = [
         (kind, line, code, rest, _match(pending, kind, code, line, rest)) for kind, line, code, rest in logged_errors
     ]
     # Unmatched records (ISA/GS/ST element errors; everything when pyx12 crashed before writing its JSON):
     # the segment id comes from the ordinal.
-    unknown = {line for _, line, _, _, hit in matched if hit is None and line and line not in envelope_ids}
-    ids = {**envelope_ids, **(_segment_ids(path, unknown) if unknown else {})}
-
-    error_findings: list[Finding] = []
+    unknown = {line for _, line, _, _, hit in matched if hit is None and line and line not in run.envelope_ids}
+    ids = {**run.envelope_ids, **(_segment_ids(path, unknown) if unknown else {})}
+    out: list[Finding] = []
     for kind, line, code, rest, hit in matched:
         if hit:
             text, value = hit.text, hit.value
@@ -430,30 +447,10 @@ def _run(path: Path, name: str) -> GuideValidation:
             seg_id = ids.get(line or 0, "")
             element = _element_from_text(text) if kind == "ELE" else ""
         ordinal = line if line is not None else (hit.line if hit else 0)
-        error_findings.append(
-            Finding(
-                f"{_RULE_PREFIX[kind]}-{code}",
-                _scrub(kind, code, text, value),
-                Position(name, ordinal, 0, seg_id, element),
-            )
-        )
-    for e in pending:  # errors the log did not carry (the host disabled logging)
+        rule = f"{_RULE_PREFIX[kind]}-{code}"
+        out.append(Finding(rule, _scrub(kind, code, text, value), Position(name, ordinal, 0, seg_id, element)))
+    for e in pending:
         if not e.used:
-            error_findings.append(
-                Finding(
-                    f"{_RULE_PREFIX[e.kind]}-{e.code}",
-                    _scrub(e.kind, e.code, e.text, e.value),
-                    Position(name, e.line, 0, e.seg_id, e.element),
-                )
-            )
-    findings = error_findings + findings
-
-    has_error = any(f.severity == "error" for f in findings)
-    if not result and not has_error and not crashed:
-        findings.append(Finding("invalid", "pyx12 rejected the file without naming an error", Position(name)))
-        has_error = True
-
-    ack = fd_999.getvalue() if not (crashed or ack_failed or not_x12) else ""
-    return GuideValidation(
-        file=name, ok=bool(result) and not has_error, guide=",".join(guides), findings=findings, ack_999=ack
-    )
+            position = Position(name, e.line, 0, e.seg_id, e.element)
+            out.append(Finding(f"{_RULE_PREFIX[e.kind]}-{e.code}", _scrub(e.kind, e.code, e.text, e.value), position))
+    return out
