@@ -62,6 +62,7 @@ from writers.x12 import InterchangeParties, WriterError
 
 from .config import Settings
 from .control import ControlNumbers
+from .exits import EXIT_OK, EXIT_REVIEW
 from .files import write_atomic
 from .log import get_logger
 from .pipeline import gc_paused, output_parties
@@ -500,13 +501,13 @@ class Runner:
         }
         review = dispositions.get(NEEDS_REVIEW, 0) + resolved.get(NEEDS_REVIEW, 0)
         report["exit_code"] = (
-            1
+            EXIT_REVIEW
             if files.get(REJECTED)
             or review
             or rejected_claims
             or report["gate"]["rejected"]
             or any(r.duplicate_of_rejected for r in results)
-            else 0
+            else EXIT_OK
         )
         log.info(
             "batch.run",

@@ -15,12 +15,11 @@ import click
 from parsers.errors import X12Error
 
 from .config import Settings
+from .exits import EXIT_OK, EXIT_UNREADABLE
 from .log import configure
 from .options import CONFIG, STATE, runner_options
 from .post import COMMANDS as POSTING_COMMANDS
 from .validate import validate as validate_command
-
-EXIT_OK, EXIT_REVIEW, EXIT_UNREADABLE = 0, 1, 2
 
 
 def _fail(message: str) -> None:

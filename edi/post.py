@@ -22,12 +22,11 @@ from rules.ledger import export_csv, export_jsonl
 from rules.netting import group_by_claim
 
 from .config import Settings
+from .exits import EXIT_OK, EXIT_REVIEW, EXIT_UNREADABLE
 from .files import write_atomic
 from .options import CONFIG, STATE
 from .posting import Poster
 from .store import open_store, raw_remittance
-
-EXIT_OK, EXIT_REVIEW, EXIT_UNREADABLE = 0, 1, 2
 
 
 def _settings(config_path: Path | None, state_dir: Path | None) -> Settings:

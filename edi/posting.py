@@ -33,10 +33,10 @@ from rules import denials
 from rules.balance import check_cob_balance
 from rules.cob import as_replacement, build_tertiary
 from rules.deadlines import DEFAULT_WINDOWS, action_deadline
-from rules.disposition import SEQUENCE
 from rules.matching import match_lines
 from rules.netting import net_adjudications
 from rules.outcome import CONVERTED, NEEDS_REVIEW, Refusal
+from rules.payer_order import SEQUENCE, STATUS_SEQUENCE
 from rules.posting import (
     Adjudication,
     ClaimAccount,
@@ -55,7 +55,6 @@ from .config import Settings
 from .store import AccountRecord, ClaimStore, StoredClaim, payments_from_raw
 
 POSTED = "posted"
-STATUS_SEQUENCE = {"1": "P", "19": "P", "2": "S", "20": "S", "3": "T", "21": "T"}
 RESPONSE_ITEM = "response-wait"
 
 

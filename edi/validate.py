@@ -51,6 +51,7 @@ from parsers.envelope import EnvelopeWalker, element
 from parsers.errors import Finding, Position, X12Error
 from parsers.syntax import Tokenizer
 
+from .exits import EXIT_OK, EXIT_REVIEW, EXIT_UNREADABLE
 from .options import STATE
 
 __all__ = [
@@ -68,8 +69,6 @@ __all__ = [
     "render_text",
     "validate",
 ]
-
-EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 2
 
 # ------------------------------------------------------------------------------------------ plain words
 #: Rule or acknowledgment code -> one line a biller understands. pyx12 codes are "<ack element>-<code>":
@@ -324,7 +323,7 @@ class FileVerdict:
 
     @property
     def exit_code(self) -> int:
-        return EXIT_UNREADABLE if self.unreadable else EXIT_FINDINGS if self.errors else EXIT_OK
+        return EXIT_UNREADABLE if self.unreadable else EXIT_REVIEW if self.errors else EXIT_OK
 
     def as_dict(self) -> dict:
         return {
@@ -1024,4 +1023,4 @@ def validate(
         for p in written:
             click.echo(f"wrote {p}", err=True)
     codes = {v.exit_code for v in verdicts}
-    sys.exit(EXIT_UNREADABLE if EXIT_UNREADABLE in codes else EXIT_FINDINGS if EXIT_FINDINGS in codes else EXIT_OK)
+    sys.exit(EXIT_UNREADABLE if EXIT_UNREADABLE in codes else EXIT_REVIEW if EXIT_REVIEW in codes else EXIT_OK)

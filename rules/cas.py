@@ -46,7 +46,6 @@ CORRECTABLE_RARCS = frozenset({"MA130", "MA04", "N4", "N479"})
 PATIENT_NONCOVERED_CARCS = frozenset({"96", "204", "49", "35", "119", "26", "27", "55", "56", "50", "276"})
 CROSSOVER_RARCS = frozenset({"MA18", "MA07", "N89"})
 CROSSOVER_FAILED_RARCS = frozenset({"MA19", "MA08", "MA68"})
-CROSSOVER_STATUSES = frozenset({"19", "20", "21"})
 
 
 def group_cas(adjustments: list[Adjustment]) -> list[list[str]]:

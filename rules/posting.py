@@ -45,9 +45,9 @@ from parsers.models import ClaimPayment
 
 from . import denials
 from .ledger import LedgerEntry
+from .payer_order import SEQUENCE
 
 ZERO = Decimal(0)
-SEQUENCE = "PSTABCDEFGH"  # SBR01 order
 INFO_ADJUSTMENTS = frozenset({("OA", "23"), ("OA", "94")})
 DEDUCTIBLE_CARCS = frozenset({"1", "66"})
 COINSURANCE_CARCS = frozenset({"2"})

@@ -12,10 +12,11 @@ from parsers.models import Claim837, ClaimPayment
 
 from .balance import check_cob_balance
 from .cob import build_secondary
-from .disposition import decide, next_payer
+from .disposition import decide
 from .matching import match_claim, match_lines
 from .netting import group_by_claim, net_adjudications
 from .outcome import CONVERTED, NEEDS_REVIEW, Outcome, Refusal
+from .payer_order import next_payer
 from .policy import Policy
 
 
