@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from parsers.models import Claim837, ClaimPayment
 
-from .cas import (
+from .carc import (
     CORRECTABLE_CARCS,
     CORRECTABLE_RARCS,
     CROSSOVER_FAILED_RARCS,
     CROSSOVER_RARCS,
-    PATIENT_NONCOVERED_CARCS,
-    adjustment_label,
+    SEQUENCING_CARCS,
 )
+from .cas import adjustment_label
 from .outcome import CROSSOVER, NEEDS_REVIEW, NO_SECONDARY, NOTHING_DUE, REBILL_PRIMARY
 from .payer_order import CROSSOVER_STATUSES, LATER_PAYER_STATUSES, next_payer
 from .policy import Policy
@@ -74,6 +74,13 @@ def _route_denial(payment: ClaimPayment, remarks: set[str], policy: Policy) -> t
         return REBILL_PRIMARY, [
             f"primary denied the claim as correctable ({what}): correct it and rebill the primary, not the secondary"
         ]
+    waiting = [a for a in adjustments if a.reason in SEQUENCING_CARCS and a.group != "PR"]
+    if waiting:
+        what = ", ".join(adjustment_label(a) for a in waiting)
+        return REBILL_PRIMARY, [
+            f"primary denied the claim until a related claim is adjudicated ({what}): wait for it, then rebill "
+            "the primary, not the secondary"
+        ]
     if adjustments and all(a.group == "PR" for a in adjustments):
         return None  # patient-responsibility denial: the secondary may cover it
     liability = [a for a in adjustments if a.group in ("CO", "PI", "OA")]
@@ -88,4 +95,4 @@ def _route_denial(payment: ClaimPayment, remarks: set[str], policy: Policy) -> t
     return None
 
 
-__all__ = ["decide", "crossover_signals", "PATIENT_NONCOVERED_CARCS"]
+__all__ = ["decide", "crossover_signals"]
