@@ -57,7 +57,7 @@ from parsers.syntax import Tokenizer
 from rules.netting import group_by_claim
 from rules.outcome import CONVERTED, NEEDS_REVIEW, Outcome, Refusal
 from rules.secondary import outcome_for
-from writers.claim837 import parties_from, write_837
+from writers.claim837 import parties_from, write_837, write_837_placed
 from writers.x12 import InterchangeParties, WriterError
 
 from .config import Settings
@@ -323,21 +323,18 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def _claim_spans(text: str) -> dict[str, list[tuple[int, int]]]:
-    """CLM01 -> [(first, last) segment ordinal (ISA = 1) of its 2300 loop and below], of an 837 we wrote."""
+    """CLM01 -> [(first, last) segment ordinal (ISA = 1) of its 2300 loop and below], of an 837 we wrote and
+    stored in the outbox. The writer knew them (`ClaimPlacement.first/last`) when it wrote the file, but the
+    gate may judge the file in a later run, from the stored text: read back with our tokenizer."""
     spans: dict[str, list[tuple[int, int]]] = {}
     current: tuple[str, int] | None = None
-    ordinal = 0
-    for seg in text.split("~"):
-        seg = seg.strip()
-        if not seg:
-            continue
-        ordinal += 1
-        tag = seg.split("*", 1)[0]
-        if tag in ("CLM", "HL", "SE") and current is not None:
-            spans.setdefault(current[0], []).append((current[1], ordinal - 1))
+    tok = Tokenizer.from_bytes(text.encode("latin-1"), "outbox")
+    for seg in tok:
+        if seg[0] in ("CLM", "HL", "SE") and current is not None:
+            spans.setdefault(current[0], []).append((current[1], tok.ordinal - 1))
             current = None
-        if tag == "CLM":
-            current = (seg.split("*")[1], ordinal)
+        if seg[0] == "CLM":
+            current = (seg[1], tok.ordinal)
     return spans
 
 
@@ -796,21 +793,20 @@ class Runner:
             chunk, claims = [k[0] for k in keep], [k[1] for k in keep]
         numbers = ControlNumbers(store)
         numbers.reserve(2 + len(claims))
-        text = write_837(claims, parties, numbers, when)
-        isa13, placed = _control_numbers(text)
+        text, placements = write_837_placed(claims, parties, numbers, when)
+        isa13 = placements[0].isa13
         name = f"{_safe(parties.receiver_id)}-{_safe(payer)}-{isa13}.837"
         outbox_id = store.add_outbox(name, str(self.out), text, len(claims), destination, run_id)
-        for ready in chunk:
-            queue = placed.get(ready.claim_id) or [("", "")]
-            gs06, st02 = queue.pop(0) if len(queue) > 1 else queue[0]
+        by_index = sorted(placements, key=lambda p: p.index)  # the order of `claims`, which is the chunk's
+        for ready, placed in zip(chunk, by_index, strict=True):
             store.record_secondary(
                 ready.adjudication_id,
                 ready.original_id,
                 ready.claim_id,
                 payer,
                 isa13,
-                gs06,
-                st02,
+                placed.gs06,
+                placed.st02,
                 outbox_id,
                 name,
             )
@@ -1023,24 +1019,6 @@ def _remittance_envelope(text: str, rem, first_claim_offset: int) -> tuple[str |
     pieces = text[st:first_claim_offset].split(terminator)
     kept = [p for p in pieces if p.strip().split(rem.delimiters.element, 1)[0] not in ("LX", "TS3", "TS2")]
     return isa, gs, terminator.join(kept)
-
-
-def _control_numbers(text: str) -> tuple[str, dict[str, list[tuple[str, str]]]]:
-    """ISA13 of an interchange we wrote, and CLM01 -> [(GS06, ST02)] in file order."""
-    isa13 = gs06 = st02 = ""
-    placed: dict[str, list[tuple[str, str]]] = {}
-    for seg in text.split("~"):
-        seg = seg.strip()
-        tag = seg[:4]
-        if tag.startswith("ISA*"):
-            isa13 = seg.split("*")[13]
-        elif tag == "GS*H":
-            gs06 = seg.split("*")[6]
-        elif tag.startswith("ST*"):
-            st02 = seg.split("*")[2]
-        elif tag == "CLM*":
-            placed.setdefault(seg.split("*")[1], []).append((gs06, st02))
-    return isa13, placed
 
 
 def _findings_summary(findings) -> dict:
