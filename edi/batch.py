@@ -67,6 +67,7 @@ from .files import write_atomic
 from .log import get_logger
 from .pipeline import gc_paused, output_parties
 from .posting import Poster
+from .remittance import remittance_envelope
 from .store import (
     ALREADY_BILLED,
     PENDING_ORIGINAL,
@@ -631,7 +632,7 @@ class Runner:
             rem = payment.remittance
             envelope = envelopes.get(id(rem))
             if envelope is None:
-                envelope = envelopes[id(rem)] = _remittance_envelope(text, rem, payment.position.offset)
+                envelope = envelopes[id(rem)] = remittance_envelope(text, rem, payment.position.offset)
             raw[id(payment)] = (envelope[2], loop)
             payments.append(payment)
         for claim_id, group in group_by_claim(payments).items():
@@ -1002,23 +1003,6 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _remittance_envelope(text: str, rem, first_claim_offset: int) -> tuple[str | None, str | None, str]:
-    """The raw ISA, GS and remittance header (ST..1000B, without LX/TS3/TS2) of one 835 transaction set."""
-    terminator = rem.delimiters.segment
-    header = rem.header
-    st = header.position.offset
-    isa = gs = None
-    if header.interchange is not None:
-        start = header.interchange.position.offset
-        isa = text[start : text.index(terminator, start) + 1]
-    if header.group is not None:
-        start = header.group.position.offset
-        gs = text[start : text.index(terminator, start) + 1]
-    pieces = text[st:first_claim_offset].split(terminator)
-    kept = [p for p in pieces if p.strip().split(rem.delimiters.element, 1)[0] not in ("LX", "TS3", "TS2")]
-    return isa, gs, terminator.join(kept)
 
 
 def _findings_summary(findings) -> dict:

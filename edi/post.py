@@ -26,6 +26,7 @@ from .exits import EXIT_OK, EXIT_REVIEW, EXIT_UNREADABLE
 from .files import write_atomic
 from .options import CONFIG, STATE
 from .posting import Poster
+from .remittance import remittance_envelope
 from .store import open_store, raw_remittance
 
 
@@ -39,8 +40,6 @@ def _settings(config_path: Path | None, state_dir: Path | None) -> Settings:
 
 def read_groups(data: bytes, name: str) -> list[tuple[list, str]]:
     """Every claim group (one CLP01 of one remittance) of an 835, with the raw X12 the store keeps."""
-    from .batch import _remittance_envelope
-
     text = data.decode("latin-1")
     tok = Tokenizer.from_bytes(data, name)
     reader = Reader835(tok)
@@ -49,7 +48,7 @@ def read_groups(data: bytes, name: str) -> list[tuple[list, str]]:
         loop = text[payment.position.offset : tok.offset]
         rem = payment.remittance
         if id(rem) not in envelopes:
-            envelopes[id(rem)] = _remittance_envelope(text, rem, payment.position.offset)
+            envelopes[id(rem)] = remittance_envelope(text, rem, payment.position.offset)
         raw[id(payment)] = (envelopes[id(rem)][2], loop)
         payments.append(payment)
     out = []

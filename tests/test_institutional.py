@@ -343,7 +343,7 @@ def test_generated_837i_converts_and_balances(case):
         (adj,) = adjs
         svd = adj.segments[0]
         assert svd[4] == billed.revenue  # SVD04 required
-        assert svd[3] == ("" if not billed.hcpcs else SI._procedure(billed))  # SVD03 only for a procedure
+        assert svd[3] == ("" if not billed.hcpcs else SI.procedure_code(billed))  # SVD03 only for a procedure
         assert svd[5] == ("0" if billed.denied else str(billed.units))
         # B4: SVD02 + sum 2430 CAS = SV203
         assert adj.paid + cas_total(adj.segments) == line.charge == Decimal(billed.charge) / cents
