@@ -56,7 +56,7 @@ from parsers.read837 import Reader837
 from parsers.syntax import Tokenizer
 from rules.netting import group_by_claim
 from rules.outcome import CONVERTED, NEEDS_REVIEW, Outcome, Refusal
-from rules.secondary import outcome_for
+from rules.stage import outcome_for
 from writers.claim837 import parties_from, write_837, write_837_placed
 from writers.x12 import InterchangeParties, WriterError
 

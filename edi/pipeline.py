@@ -22,7 +22,7 @@ from parsers.read837 import Reader837
 from parsers.syntax import Tokenizer
 from rules.netting import group_by_claim
 from rules.outcome import CONVERTED, NEEDS_REVIEW, Outcome
-from rules.secondary import outcome_for
+from rules.stage import outcome_for
 from writers.claim837 import Writer837, parties_from
 from writers.x12 import InterchangeParties
 

@@ -49,7 +49,7 @@ from rules.posting import (
     post,
     statement,
 )
-from rules.secondary import _check_primary_balances
+from rules.stage import _check_primary_balances
 
 from .config import Settings
 from .store import AccountRecord, ClaimStore, StoredClaim, payments_from_raw

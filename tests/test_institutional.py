@@ -34,7 +34,7 @@ from parsers.syntax import Tokenizer
 from rules.balance import cas_total, check_cob_balance
 from rules.matching import match_lines
 from rules.outcome import CONVERTED, NOTHING_DUE
-from rules.secondary import index_claims, secondary_claims
+from rules.stage import index_claims, secondary_claims
 from tests import strategies_institutional as SI
 from tests.support import CORPUS, EXAMPLES, corpus_index, fixture_files
 from tests.test_convert_examples import (

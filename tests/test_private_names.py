@@ -9,7 +9,10 @@ from tests.support import ROOT
 FOLDERS = ("edi", "parsers", "rules", "writers", "tests", "benchmarks")
 # Known and owned elsewhere: (importing module, name) -> why it is still here.
 PENDING = {
-    ("edi/posting.py", "_check_primary_balances"): "rules/secondary.py's balancing checks are being reworked",
+    (
+        "edi/posting.py",
+        "_check_primary_balances",
+    ): "rules/stage.py (was rules/secondary.py): its balancing checks are being reworked",
     ("tests/test_read837.py", "_position"): "a test of parsers/read837.py's fast Position constructor",
 }
 
