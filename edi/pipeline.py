@@ -22,12 +22,13 @@ from parsers.read837 import Reader837
 from parsers.syntax import Tokenizer
 from rules.netting import group_by_claim
 from rules.outcome import CONVERTED, NEEDS_REVIEW, Outcome
-from rules.secondary import outcome_for
+from rules.stage import outcome_for
 from writers.claim837 import Writer837, parties_from
 from writers.x12 import InterchangeParties
 
 from .config import Settings
 from .control import ControlNumbers
+from .exits import EXIT_OK, EXIT_REVIEW
 from .files import write_atomic
 from .log import get_logger
 from .store import open_store
@@ -46,7 +47,7 @@ class ConvertResult:
     @property
     def exit_code(self) -> int:
         """0 clean, 1 when some claim needs a person."""
-        return 1 if any(o.disposition == NEEDS_REVIEW for o in self.outcomes) else 0
+        return EXIT_REVIEW if any(o.disposition == NEEDS_REVIEW for o in self.outcomes) else EXIT_OK
 
 
 def output_parties(settings: Settings, default: InterchangeParties) -> InterchangeParties:

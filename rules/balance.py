@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from parsers.models import ZERO, Claim837, Segment, find
+from parsers.models import ZERO, Claim837, OtherPayer, Segment, find
 
 
 def _amount(value: str) -> Decimal:
@@ -45,6 +45,21 @@ def _check(claim: Claim837) -> list[str]:
     line_total = sum((line.charge for line in claim.lines), ZERO)
     if charge != line_total:
         problems.append(f"B7: CLM02 {charge} != sum of line charges {line_total}")
+    problems += _line_problems(claim)
+    for payer in claim.other_payers:
+        problems += _payer_problems(claim, payer)
+    if charge < 0:
+        problems.append(f"amount: CLM02 {charge} is negative")
+    for payer in claim.other_payers:
+        for seg in payer.segments:
+            if seg[0] == "AMT" and _amount(seg[2] if len(seg) > 2 else "") < 0:
+                problems.append(f"amount: AMT*{seg[1]} {seg[2]} is negative for payer {payer.payer_id!r}")
+    return problems
+
+
+def _line_problems(claim: Claim837) -> list[str]:
+    """L2, L3 and SVD02 on every 2430 loop."""
+    problems: list[str] = []
     payer_ids = {p.payer_id for p in claim.other_payers}
     for line in claim.lines:
         for adj in line.adjudications:
@@ -54,47 +69,47 @@ def _check(claim: Claim837) -> list[str]:
                 problems.append(f"SVD02: line {line.number} paid amount {adj.paid} is negative")
             if not find(adj.segments, "DTP", "573"):
                 problems.append(f"L3: line {line.number} 2430 for {adj.payer_id!r} has no DTP*573")
-    for payer in claim.other_payers:
-        pid = payer.payer_id
-        paid = payer.paid
-        claim_cas = cas_total(payer.segments)
-        line_adjudications = [(line, [a for a in line.adjudications if a.payer_id == pid]) for line in claim.lines]
-        has_lines = any(adjs for _, adjs in line_adjudications)
-        if paid is None:
-            if has_lines or claim_cas:
-                problems.append(f"AMT*D: payer {pid!r} has adjudication data but no AMT*D")
+    return problems
+
+
+def _payer_problems(claim: Claim837, payer: OtherPayer) -> list[str]:
+    """B4, B5, B6, L3 and L4 for one prior payer (a 2320 with its 2430 loops)."""
+    problems: list[str] = []
+    charge = claim.charge
+    pid = payer.payer_id
+    paid = payer.paid
+    claim_cas = cas_total(payer.segments)
+    line_adjudications = [(line, [a for a in line.adjudications if a.payer_id == pid]) for line in claim.lines]
+    has_lines = any(adjs for _, adjs in line_adjudications)
+    if paid is None:
+        if has_lines or claim_cas:
+            problems.append(f"AMT*D: payer {pid!r} has adjudication data but no AMT*D")
+        return problems
+    line_cas = ZERO
+    svd_paid = ZERO
+    for line, adjs in line_adjudications:
+        if not adjs:
             continue
-        line_cas = ZERO
-        svd_paid = ZERO
-        for line, adjs in line_adjudications:
-            if not adjs:
-                continue
-            got = sum((a.paid + cas_total(a.segments) for a in adjs), ZERO)
-            line_cas += sum((cas_total(a.segments) for a in adjs), ZERO)
-            svd_paid += sum((a.paid for a in adjs), ZERO)
-            if got != line.charge:
-                problems.append(
-                    f"B4: line {line.number} charge {line.charge} != paid + adjustments {got} for payer {pid!r}"
-                )
-        if charge != paid + claim_cas + line_cas:
+        got = sum((a.paid + cas_total(a.segments) for a in adjs), ZERO)
+        line_cas += sum((cas_total(a.segments) for a in adjs), ZERO)
+        svd_paid += sum((a.paid for a in adjs), ZERO)
+        if got != line.charge:
             problems.append(
-                f"B5: CLM02 {charge} != AMT*D {paid} + claim CAS {claim_cas} + line CAS {line_cas} for payer {pid!r}"
+                f"B4: line {line.number} charge {line.charge} != paid + adjustments {got} for payer {pid!r}"
             )
-        if has_lines and paid != svd_paid - claim_cas:
-            problems.append(f"B6: AMT*D {paid} != sum SVD02 {svd_paid} - claim CAS {claim_cas} for payer {pid!r}")
-        claim_date = any(s[0] == "DTP" and s[1] == "573" for s in payer.segments)
-        if has_lines and claim_date:
-            problems.append(f"L3: payer {pid!r} has DTP*573 in 2330B and in its 2430 loops")
-        if not has_lines and not claim_date:
-            problems.append(f"L3: payer {pid!r} has no 2430 loops and no 2330B DTP*573")
-        claim_eaf = find(payer.segments, "AMT", "EAF") is not None
-        line_eaf = any(find(a.segments, "AMT", "EAF") for _, adjs in line_adjudications for a in adjs)
-        if claim_eaf and line_eaf:
-            problems.append(f"L4: payer {pid!r} has AMT*EAF at claim and line level")
-    if charge < 0:
-        problems.append(f"amount: CLM02 {charge} is negative")
-    for payer in claim.other_payers:
-        for seg in payer.segments:
-            if seg[0] == "AMT" and _amount(seg[2] if len(seg) > 2 else "") < 0:
-                problems.append(f"amount: AMT*{seg[1]} {seg[2]} is negative for payer {payer.payer_id!r}")
+    if charge != paid + claim_cas + line_cas:
+        problems.append(
+            f"B5: CLM02 {charge} != AMT*D {paid} + claim CAS {claim_cas} + line CAS {line_cas} for payer {pid!r}"
+        )
+    if has_lines and paid != svd_paid - claim_cas:
+        problems.append(f"B6: AMT*D {paid} != sum SVD02 {svd_paid} - claim CAS {claim_cas} for payer {pid!r}")
+    claim_date = any(s[0] == "DTP" and s[1] == "573" for s in payer.segments)
+    if has_lines and claim_date:
+        problems.append(f"L3: payer {pid!r} has DTP*573 in 2330B and in its 2430 loops")
+    if not has_lines and not claim_date:
+        problems.append(f"L3: payer {pid!r} has no 2430 loops and no 2330B DTP*573")
+    claim_eaf = find(payer.segments, "AMT", "EAF") is not None
+    line_eaf = any(find(a.segments, "AMT", "EAF") for _, adjs in line_adjudications for a in adjs)
+    if claim_eaf and line_eaf:
+        problems.append(f"L4: payer {pid!r} has AMT*EAF at claim and line level")
     return problems

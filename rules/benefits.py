@@ -202,10 +202,35 @@ def naic_compare(a: Coverage, b: Coverage, facts: PatientFacts) -> tuple[int, st
 
 # ----------------------------------------------------------------------------------------------- order
 def decide_order(coverages: Iterable[Coverage], facts: PatientFacts = PatientFacts()) -> OrderDecision:
-    covs = list(coverages)
     steps: list[str] = []
     notes: list[str] = []
     excluded: list[str] = []
+    first, middle, last = _partition(list(coverages), facts, steps, notes, excluded)
+    has_medicare = any(c.kind == MEDICARE for c in middle)
+    msp = {
+        c.plan_id: msp_group_primary(c, facts)
+        for c in middle
+        if has_medicare and c.kind not in (MEDICARE, TRICARE, TRICARE_FOR_LIFE)
+    }
+    for c in middle:
+        if has_medicare and c.plan_id in msp:
+            steps.append(msp[c.plan_id][2])
+    ordered, shared = _order(middle, facts, msp, has_medicare, steps)
+    steps += _medicare_reversals(ordered, msp, facts)
+    everything = first + ordered + last
+    order = tuple(c.plan_id for c in everything)
+    msp_type = _msp_type(everything, msp) if has_medicare else None
+    return OrderDecision(order, tuple(steps), shared, msp_type, tuple(excluded), tuple(notes))
+
+
+MspVerdicts = dict[str, tuple[bool, str | None, str]]  # plan id -> msp_group_primary(...)
+
+
+def _partition(
+    covs: list[Coverage], facts: PatientFacts, steps: list[str], notes: list[str], excluded: list[str]
+) -> tuple[list[Coverage], list[Coverage], list[Coverage]]:
+    """Coverage that goes first (accident coverage for related care), last (Medicaid) and in between (to be
+    ordered); VA and accident coverage for unrelated care are excluded."""
     first: list[Coverage] = []
     middle: list[Coverage] = []
     last: list[Coverage] = []
@@ -226,15 +251,14 @@ def decide_order(coverages: Iterable[Coverage], facts: PatientFacts = PatientFac
             notes.append(f"{cov.plan_id}: VA and Medicare do not coordinate; the beneficiary chooses")
         else:
             middle.append(cov)
-    has_medicare = any(c.kind == MEDICARE for c in middle)
-    msp = {
-        c.plan_id: msp_group_primary(c, facts)
-        for c in middle
-        if has_medicare and c.kind not in (MEDICARE, TRICARE, TRICARE_FOR_LIFE)
-    }
-    for c in middle:
-        if has_medicare and c.plan_id in msp:
-            steps.append(msp[c.plan_id][2])
+    return first, middle, last
+
+
+def _order(
+    middle: list[Coverage], facts: PatientFacts, msp: MspVerdicts, has_medicare: bool, steps: list[str]
+) -> tuple[list[Coverage], tuple[frozenset[str], ...]]:
+    """The coverage between first and last in payer order (TRICARE after the others, Medicare by MSP, the
+    rest by the NAIC rules), and the pairs no rule could order (they share)."""
     tie_pairs: list[frozenset[str]] = []
 
     def rank_kind(c: Coverage) -> int:
@@ -259,18 +283,26 @@ def decide_order(coverages: Iterable[Coverage], facts: PatientFacts = PatientFac
         return verdict
 
     ordered = sorted(middle, key=functools.cmp_to_key(compare))
+    return ordered, tuple(dict.fromkeys(tie_pairs))
+
+
+def _medicare_reversals(ordered: list[Coverage], msp: MspVerdicts, facts: PatientFacts) -> list[str]:
+    """Where MSP overrode the NAIC order (rule 1's Medicare reversal)."""
+    steps = []
     groups = [c for c in ordered if c.plan_id in msp]
-    for i, a in enumerate(groups):  # where MSP overrode the NAIC order (rule 1's Medicare reversal)
+    for i, a in enumerate(groups):
         for b in groups[i + 1 :]:
             if msp[a.plan_id][0] != msp[b.plan_id][0] and naic_compare(a, b, facts)[0] > 0:
                 steps.append(
                     f"rule 1 Medicare reversal: {a.plan_id} (primary to Medicare) before Medicare before "
                     f"{b.plan_id} (secondary to Medicare)"
                 )
-    shared = tuple(dict.fromkeys(tie_pairs))
-    everything = first + ordered + last
-    order = tuple(c.plan_id for c in everything)
-    msp_type = None  # SBR05 on the Medicare claim: why a payer comes before Medicare
+    return steps
+
+
+def _msp_type(everything: list[Coverage], msp: MspVerdicts) -> str | None:
+    """SBR05 on the Medicare claim: why the first payer before Medicare comes before it."""
+    msp_type = None
     for c in everything:
         if c.kind == MEDICARE:
             break
@@ -278,9 +310,7 @@ def decide_order(coverages: Iterable[Coverage], facts: PatientFacts = PatientFac
             msp_type = msp_type or ACCIDENT_KINDS[c.kind][1]
         elif c.plan_id in msp and msp[c.plan_id][0]:
             msp_type = msp_type or msp[c.plan_id][1]
-    if not has_medicare:
-        msp_type = None
-    return OrderDecision(order, tuple(steps), shared, msp_type, tuple(excluded), tuple(notes))
+    return msp_type
 
 
 def check_billed_order(decision: OrderDecision, billed: Sequence[str]) -> list[str]:

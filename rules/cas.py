@@ -1,6 +1,6 @@
-"""CAS knowledge: grouping adjustments into CAS segments, and what each CARC/RARC means for routing.
+"""CAS segments: grouping a payer's adjustments into the CAS segments of an 837 (reference §2.1).
 
-Reference §2.1 (CAS format), §2.4 (CARC categories), §3.8 (whole-claim denials).
+What each CARC/RARC means (categories, actions, the sets used for routing) is in `rules.carc`.
 """
 
 from __future__ import annotations
@@ -15,38 +15,6 @@ from .outcome import NEEDS_REVIEW, Refusal
 MAX_TRIPLETS = 6
 MAX_CAS_SEGMENTS = 5  # per 2320 or 2430 loop in the 837
 EMITTED_GROUPS = ("CO", "OA", "PI", "PR")
-
-# Denials the provider must correct and send back to the primary (reference §3.8, §2.4 CORRECT / OTHER-PAYER).
-CORRECTABLE_CARCS = frozenset(
-    {
-        "4",
-        "5",
-        "6",
-        "7",
-        "8",
-        "11",
-        "16",
-        "22",
-        "31",
-        "107",
-        "109",
-        "129",
-        "146",
-        "181",
-        "182",
-        "252",
-        "19",
-        "20",
-        "21",
-        "227",
-    }
-)
-CORRECTABLE_RARCS = frozenset({"MA130", "MA04", "N4", "N479"})
-# Patient-responsibility denials the secondary may still cover (non-covered, benefit limits).
-PATIENT_NONCOVERED_CARCS = frozenset({"96", "204", "49", "35", "119", "26", "27", "55", "56", "50", "276"})
-CROSSOVER_RARCS = frozenset({"MA18", "MA07", "N89"})
-CROSSOVER_FAILED_RARCS = frozenset({"MA19", "MA08", "MA68"})
-CROSSOVER_STATUSES = frozenset({"19", "20", "21"})
 
 
 def group_cas(adjustments: list[Adjustment]) -> list[list[str]]:

@@ -14,6 +14,8 @@ returns a new one), so sharing is safe and keeps the derivation cheap.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from parsers.models import (
     ZERO,
     Adjustment,
@@ -79,6 +81,21 @@ def _pr_total(adjustments: list[Adjustment]) -> str:
     return format_decimal(sum((a.amount for a in adjustments if a.group == "PR"), ZERO))
 
 
+@dataclass(frozen=True, slots=True)
+class _PolicyLoops:
+    """One payer's policy as the original claim gives it: the SBR and the segments before the first NM1, the
+    subscriber's name loop (2010BA / 2330A) and the payer's (2010BB / 2330B)."""
+
+    head: list[Segment]
+    sbr: Segment
+    subscriber: list[Segment]
+    payer: list[Segment]
+
+    @property
+    def patient_is_subscriber(self) -> bool:
+        return _element(self.sbr, 2) == "18"
+
+
 def build_secondary(
     claim: Claim837,
     payment: ClaimPayment,
@@ -88,122 +105,28 @@ def build_secondary(
 ) -> tuple[Claim837, list[str]]:
     """The secondary claim for `destination`, and notes on what was rewritten. Raises Refusal."""
     notes: list[str] = []
-    component = claim.delimiters.component
-    kind = claim.kind
-
-    # The primary's side, from the original 2000B/2010BA/2010BB (and 2000C when the patient is a dependent).
-    primary_head, primary_names = _name_loops(claim.subscriber.segments)
-    primary_sbr = find(primary_head, "SBR")
-    primary_subscriber = primary_names.get("IL", [])
-    primary_payer = primary_names.get("PR", [])
-    if not primary_sbr or not primary_subscriber or not primary_payer:
-        raise Refusal(NEEDS_REVIEW, "original claim's 2000B lacks SBR, 2010BA NM1*IL or 2010BB NM1*PR")
-    patient_is_primary_subscriber = _element(primary_sbr, 2) == "18"
-    if patient_is_primary_subscriber:
-        relationship_to_primary = "18"
-        patient_loop = primary_subscriber
-    else:
-        if claim.patient is None:
-            raise Refusal(NEEDS_REVIEW, "original 2000B says the patient is not the subscriber but has no 2000C")
-        relationship_to_primary = _element(find(claim.patient.segments, "PAT"), 1)
-        patient_loop = _name_loops(claim.patient.segments)[1].get("QC", [])
-    patient_name = patient_loop[0] if patient_loop else None
+    primary = _primary_policy(claim)
+    relationship_to_primary, patient_loop = _patient_of_primary(claim, primary)
     patient_details = _only(patient_loop, {"N3", "N4", "DMG"})
+    dest = _destination_policy(destination, notes)
 
-    # The destination's side, from the original 2320/2330A/2330B.
-    dest_head, dest_names = _name_loops(destination.segments)
-    dest_sbr = destination.sbr
-    dest_subscriber = dest_names.get("IL", [])
-    dest_payer = dest_names.get("PR", [])
-    if not dest_subscriber or not dest_payer:
-        raise Refusal(NEEDS_REVIEW, "the secondary payer's 2320 lacks 2330A NM1*IL or 2330B NM1*PR")
-    for entity in dest_names.keys() - {"IL", "PR"}:
-        notes.append(
-            f"2330 NM1*{entity} (the secondary's own provider ids) not carried: the secondary is now "
-            "the destination payer"
-        )
-    patient_is_dest_subscriber = _element(dest_sbr, 2) == "18"
-
-    # 2000B + 2010BA + 2010BB: the destination policy.
-    new_sbr = _set(dest_sbr, 2, "18" if patient_is_dest_subscriber else "")
-    if kind == "I" and len(new_sbr) > 5:
-        new_sbr[5] = ""  # 837I: SBR05 not used (§3.9)
-    subscriber_segments: list[Segment] = [["HL", "", "", "22", ""], new_sbr]
-    if kind == "P" and patient_is_dest_subscriber and patient_is_primary_subscriber:
-        subscriber_segments += _only(primary_head, {"PAT"})  # 837P 2000B PAT: the patient's own data
-    subscriber_segments.append(dest_subscriber[0])
-    given_address = _only(dest_subscriber, {"N3", "N4"})
-    if patient_is_dest_subscriber:
-        patient_address = [s for s in patient_details if s[0] in ("N3", "N4")]
-        subscriber_segments += given_address or patient_address
-        subscriber_segments += [s for s in patient_details if s[0] == "DMG"]
-    else:
-        subscriber_segments += given_address
-    subscriber_segments += _only(dest_subscriber, {"REF"})
-    subscriber_segments.append(dest_payer[0])
-    subscriber_segments += _only(dest_payer, {"N3", "N4"})
-    subscriber_segments += [s for s in dest_payer if s[0] == "REF" and _element(s, 1) in PAYER_REFS]
-    new_subscriber = HierarchyLevel(subscriber_segments, claim.subscriber.position, claim.billing_provider)
-
+    # 2000B/2010BA/2010BB describe the destination policy; a 2000C when the patient is not its subscriber.
+    new_subscriber = _destination_subscriber(claim, primary, dest, patient_details)
     new_patient = None
-    if not patient_is_dest_subscriber:
-        if patient_name is None:
-            raise Refusal(NEEDS_REVIEW, "patient's name loop not found in the original claim")
-        old_pat = find(claim.patient.segments, "PAT") if claim.patient else None
-        pat = _set(old_pat or ["PAT"], 1, _element(dest_sbr, 2))
-        qc = ["NM1", "QC"] + [_element(patient_name, n) for n in range(2, 8)]
-        new_patient = HierarchyLevel(
-            [["HL", "", "", "23", "0"], pat, qc] + patient_details,
-            claim.patient.position if claim.patient else claim.subscriber.position,
-            new_subscriber,
-        )
+    if not dest.patient_is_subscriber:
+        patient_name = patient_loop[0] if patient_loop else None
+        new_patient = _destination_patient(claim, dest, patient_name, patient_details, new_subscriber)
 
-    # 2300: the claim itself, with CLM05-3 = 1 and payer-specific references moved to their payer.
-    segments = list(claim.segments)
-    clm = segments[0]
-    facility = _element(clm, 5).split(component)
-    if len(facility) > 2 and facility[2] != "1":
-        notes.append(f"claim frequency {facility[2]} -> 1: an original claim to the secondary payer")
-        facility[2] = "1"
-        segments[0] = _set(clm, 5, component.join(facility))
-    if find(segments, "REF", "F8"):
-        notes.append("2300 REF*F8 (the primary's claim number for a replacement) not sent to the secondary")
-    primary_auth = [s for s in segments if s[0] == "REF" and _element(s, 1) in AUTH_REFS]
-    segments = [s for s in segments if not (s[0] == "REF" and _element(s, 1) in (*AUTH_REFS, "F8"))]
-    dest_auth = [s for s in dest_payer if s[0] == "REF" and _element(s, 1) in AUTH_REFS]
-    if dest_auth:
-        at = next((i for i, s in enumerate(segments) if i and s[0] in REF_BLOCK_START), len(segments))
-        segments[at:at] = dest_auth
+    segments, primary_auth = _claim_for_destination(claim, dest, notes)
 
     # 2320 + 2330A + 2330B: the primary and what it did. AMT order: 837P D, A8, EAF; 837I D, EAF, A8. A8 (a
     # bypassed payer) is never written here, so D then EAF serves both guides.
     adjudication_date = _adjudication_date(payment, "primary")
-    old_oi = find(destination.segments, "OI")
-    other = _answer(_set(primary_sbr, 2, relationship_to_primary), payment, claim, old_oi)
-    subscriber_nm1 = primary_subscriber[0]
-    corrected = payment.names.get("74")
-    if corrected and _element(corrected, 8) == "C" and _element(corrected, 9):
-        subscriber_nm1 = _set(_set(subscriber_nm1, 8, _element(subscriber_nm1, 8) or "MI"), 9, corrected[9])
-        notes.append("2330A member id taken from the primary's corrected insured id (NM1*74)")
-    other.append(subscriber_nm1)
-    if not (patient_is_primary_subscriber and patient_is_dest_subscriber):
-        other += _only(primary_subscriber, {"N3", "N4"})
-    other += [s for s in primary_subscriber if s[0] == "REF" and _element(s, 1) == "SY"]
-    payer_nm1 = primary_payer[0]
-    primary_payer_id = _element(payer_nm1, 9)
-    if not primary_payer_id:
-        raise Refusal(NEEDS_REVIEW, "the primary payer's 2010BB NM1*PR has no id (NM109) to tie 2430 SVD01 to")
-    other.append(payer_nm1)
-    other += _only(primary_payer, {"N3", "N4"})
-    if not payment.services:
-        other.append(["DTP", "573", "D8", adjudication_date])
-    other += [s for s in primary_payer if s[0] == "REF" and _element(s, 1) in PAYER_REFS]
-    other += sorted(primary_auth, key=lambda s: AUTH_REFS.index(s[1]))
-    if policy.other_payer_claim_number and payment.payer_claim_number:
-        other.append(["REF", "F8", payment.payer_claim_number])
-    dropped = [s[1] for s in primary_payer if s[0] == "REF" and _element(s, 1) not in PAYER_REFS]
-    if dropped:
-        notes.append(f"2010BB REF {', '.join(dropped)} of the primary has no place in 2330B and was not carried")
+    sbr = _set(primary.sbr, 2, relationship_to_primary)
+    other = _answer(sbr, payment, claim, find(destination.segments, "OI"))
+    other += _primary_subscriber(primary, payment, dest.patient_is_subscriber, notes)
+    payer_loop, primary_payer_id = _primary_payer(primary, payment, adjudication_date, primary_auth, policy, notes)
+    other += payer_loop
     other_payers = [OtherPayer(other, destination.position)]
     other_payers += [p for p in claim.other_payers if p is not destination]
 
@@ -225,6 +148,156 @@ def build_secondary(
         lines,
     )
     return secondary, notes
+
+
+def _primary_policy(claim: Claim837) -> _PolicyLoops:
+    """The primary's side, from the original 2000B/2010BA/2010BB."""
+    head, names = _name_loops(claim.subscriber.segments)
+    sbr = find(head, "SBR")
+    subscriber = names.get("IL", [])
+    payer = names.get("PR", [])
+    if not sbr or not subscriber or not payer:
+        raise Refusal(NEEDS_REVIEW, "original claim's 2000B lacks SBR, 2010BA NM1*IL or 2010BB NM1*PR")
+    return _PolicyLoops(head, sbr, subscriber, payer)
+
+
+def _patient_of_primary(claim: Claim837, primary: _PolicyLoops) -> tuple[str, list[Segment]]:
+    """The patient's relationship to the primary's subscriber, and the patient's name loop (the 2010BA when
+    the patient is that subscriber, else the 2010CA)."""
+    if primary.patient_is_subscriber:
+        return "18", primary.subscriber
+    if claim.patient is None:
+        raise Refusal(NEEDS_REVIEW, "original 2000B says the patient is not the subscriber but has no 2000C")
+    relationship = _element(find(claim.patient.segments, "PAT"), 1)
+    return relationship, _name_loops(claim.patient.segments)[1].get("QC", [])
+
+
+def _destination_policy(destination: OtherPayer, notes: list[str]) -> _PolicyLoops:
+    """The destination's side, from the original 2320/2330A/2330B."""
+    head, names = _name_loops(destination.segments)
+    subscriber = names.get("IL", [])
+    payer = names.get("PR", [])
+    if not subscriber or not payer:
+        raise Refusal(NEEDS_REVIEW, "the secondary payer's 2320 lacks 2330A NM1*IL or 2330B NM1*PR")
+    for entity in names.keys() - {"IL", "PR"}:
+        notes.append(
+            f"2330 NM1*{entity} (the secondary's own provider ids) not carried: the secondary is now "
+            "the destination payer"
+        )
+    return _PolicyLoops(head, destination.sbr, subscriber, payer)
+
+
+def _destination_subscriber(
+    claim: Claim837, primary: _PolicyLoops, dest: _PolicyLoops, patient_details: list[Segment]
+) -> HierarchyLevel:
+    """2000B + 2010BA + 2010BB: the destination policy."""
+    new_sbr = _set(dest.sbr, 2, "18" if dest.patient_is_subscriber else "")
+    if claim.kind == "I" and len(new_sbr) > 5:
+        new_sbr[5] = ""  # 837I: SBR05 not used (§3.9)
+    segments: list[Segment] = [["HL", "", "", "22", ""], new_sbr]
+    if claim.kind == "P" and dest.patient_is_subscriber and primary.patient_is_subscriber:
+        segments += _only(primary.head, {"PAT"})  # 837P 2000B PAT: the patient's own data
+    segments.append(dest.subscriber[0])
+    given_address = _only(dest.subscriber, {"N3", "N4"})
+    if dest.patient_is_subscriber:
+        patient_address = [s for s in patient_details if s[0] in ("N3", "N4")]
+        segments += given_address or patient_address
+        segments += [s for s in patient_details if s[0] == "DMG"]
+    else:
+        segments += given_address
+    segments += _only(dest.subscriber, {"REF"})
+    segments.append(dest.payer[0])
+    segments += _only(dest.payer, {"N3", "N4"})
+    segments += [s for s in dest.payer if s[0] == "REF" and _element(s, 1) in PAYER_REFS]
+    return HierarchyLevel(segments, claim.subscriber.position, claim.billing_provider)
+
+
+def _destination_patient(
+    claim: Claim837,
+    dest: _PolicyLoops,
+    patient_name: Segment | None,
+    patient_details: list[Segment],
+    subscriber: HierarchyLevel,
+) -> HierarchyLevel:
+    """2000C + 2010CA: the patient, who is not the destination policy's subscriber."""
+    if patient_name is None:
+        raise Refusal(NEEDS_REVIEW, "patient's name loop not found in the original claim")
+    old_pat = find(claim.patient.segments, "PAT") if claim.patient else None
+    pat = _set(old_pat or ["PAT"], 1, _element(dest.sbr, 2))
+    qc = ["NM1", "QC"] + [_element(patient_name, n) for n in range(2, 8)]
+    return HierarchyLevel(
+        [["HL", "", "", "23", "0"], pat, qc] + patient_details,
+        claim.patient.position if claim.patient else claim.subscriber.position,
+        subscriber,
+    )
+
+
+def _claim_for_destination(
+    claim: Claim837, dest: _PolicyLoops, notes: list[str]
+) -> tuple[list[Segment], list[Segment]]:
+    """2300: the claim itself, with CLM05-3 = 1 and payer-specific references moved to their payer. Returns
+    the segments and the primary's referral/authorisation REFs (they move to its 2330B)."""
+    component = claim.delimiters.component
+    segments = list(claim.segments)
+    clm = segments[0]
+    facility = _element(clm, 5).split(component)
+    if len(facility) > 2 and facility[2] != "1":
+        notes.append(f"claim frequency {facility[2]} -> 1: an original claim to the secondary payer")
+        facility[2] = "1"
+        segments[0] = _set(clm, 5, component.join(facility))
+    if find(segments, "REF", "F8"):
+        notes.append("2300 REF*F8 (the primary's claim number for a replacement) not sent to the secondary")
+    primary_auth = [s for s in segments if s[0] == "REF" and _element(s, 1) in AUTH_REFS]
+    segments = [s for s in segments if not (s[0] == "REF" and _element(s, 1) in (*AUTH_REFS, "F8"))]
+    dest_auth = [s for s in dest.payer if s[0] == "REF" and _element(s, 1) in AUTH_REFS]
+    if dest_auth:
+        at = next((i for i, s in enumerate(segments) if i and s[0] in REF_BLOCK_START), len(segments))
+        segments[at:at] = dest_auth
+    return segments, primary_auth
+
+
+def _primary_subscriber(
+    primary: _PolicyLoops, payment: ClaimPayment, patient_is_dest_subscriber: bool, notes: list[str]
+) -> list[Segment]:
+    """2330A: the primary's subscriber, with the member id the primary corrected (NM1*74) if any."""
+    subscriber_nm1 = primary.subscriber[0]
+    corrected = payment.names.get("74")
+    if corrected and _element(corrected, 8) == "C" and _element(corrected, 9):
+        subscriber_nm1 = _set(_set(subscriber_nm1, 8, _element(subscriber_nm1, 8) or "MI"), 9, corrected[9])
+        notes.append("2330A member id taken from the primary's corrected insured id (NM1*74)")
+    segments = [subscriber_nm1]
+    if not (primary.patient_is_subscriber and patient_is_dest_subscriber):
+        segments += _only(primary.subscriber, {"N3", "N4"})
+    segments += [s for s in primary.subscriber if s[0] == "REF" and _element(s, 1) == "SY"]
+    return segments
+
+
+def _primary_payer(
+    primary: _PolicyLoops,
+    payment: ClaimPayment,
+    adjudication_date: str,
+    primary_auth: list[Segment],
+    policy: Policy,
+    notes: list[str],
+) -> tuple[list[Segment], str]:
+    """2330B: the primary payer, with its claim-level DTP*573, its ids and the claim's referral/authorisation
+    REFs it issued; and its id (NM109), which the 2430 SVD01 repeat."""
+    payer_nm1 = primary.payer[0]
+    primary_payer_id = _element(payer_nm1, 9)
+    if not primary_payer_id:
+        raise Refusal(NEEDS_REVIEW, "the primary payer's 2010BB NM1*PR has no id (NM109) to tie 2430 SVD01 to")
+    segments = [payer_nm1]
+    segments += _only(primary.payer, {"N3", "N4"})
+    if not payment.services:
+        segments.append(["DTP", "573", "D8", adjudication_date])
+    segments += [s for s in primary.payer if s[0] == "REF" and _element(s, 1) in PAYER_REFS]
+    segments += sorted(primary_auth, key=lambda s: AUTH_REFS.index(s[1]))
+    if policy.other_payer_claim_number and payment.payer_claim_number:
+        segments.append(["REF", "F8", payment.payer_claim_number])
+    dropped = [s[1] for s in primary.payer if s[0] == "REF" and _element(s, 1) not in PAYER_REFS]
+    if dropped:
+        notes.append(f"2010BB REF {', '.join(dropped)} of the primary has no place in 2330B and was not carried")
+    return segments, primary_payer_id
 
 
 def _adjudication_date(payment: ClaimPayment, who: str) -> str:

@@ -5,31 +5,19 @@
 
 from __future__ import annotations
 
-from parsers.models import Claim837, ClaimPayment, OtherPayer
+from parsers.models import Claim837, ClaimPayment
 
-from .cas import (
+from .carc import (
     CORRECTABLE_CARCS,
     CORRECTABLE_RARCS,
     CROSSOVER_FAILED_RARCS,
     CROSSOVER_RARCS,
-    CROSSOVER_STATUSES,
-    PATIENT_NONCOVERED_CARCS,
-    adjustment_label,
+    SEQUENCING_CARCS,
 )
+from .cas import adjustment_label
 from .outcome import CROSSOVER, NEEDS_REVIEW, NO_SECONDARY, NOTHING_DUE, REBILL_PRIMARY
+from .payer_order import CROSSOVER_STATUSES, LATER_PAYER_STATUSES, next_payer
 from .policy import Policy
-
-SEQUENCE = "PSTABCDEFGH"
-
-
-def next_payer(claim: Claim837) -> OtherPayer | None:
-    """The payer after the one this claim was sent to: the 2320 whose SBR01 follows the 2000B SBR01."""
-    sbr = claim.subscriber.sbr
-    current = sbr[1] if sbr and len(sbr) > 1 else "P"
-    if current not in SEQUENCE or current == SEQUENCE[-1]:
-        return None
-    wanted = SEQUENCE[SEQUENCE.index(current) + 1]
-    return next((p for p in claim.other_payers if p.responsibility == wanted), None)
 
 
 def crossover_signals(payment: ClaimPayment) -> list[str]:
@@ -50,7 +38,7 @@ def decide(payment: ClaimPayment, claim: Claim837, policy: Policy) -> tuple[str 
         return NEEDS_REVIEW, ["payer says this is not its claim and forwarded it (CLP02=23)"]
     if payment.status == "25":
         return NEEDS_REVIEW, ["predetermination pricing only (CLP02=25): nothing was adjudicated"]
-    if payment.status in ("2", "3", "20", "21"):
+    if payment.status in LATER_PAYER_STATUSES:
         return NEEDS_REVIEW, [
             f"claim was processed as a later payer (CLP02={payment.status}); this remittance "
             "is posted, not billed onward as a primary's"
@@ -86,6 +74,13 @@ def _route_denial(payment: ClaimPayment, remarks: set[str], policy: Policy) -> t
         return REBILL_PRIMARY, [
             f"primary denied the claim as correctable ({what}): correct it and rebill the primary, not the secondary"
         ]
+    waiting = [a for a in adjustments if a.reason in SEQUENCING_CARCS and a.group != "PR"]
+    if waiting:
+        what = ", ".join(adjustment_label(a) for a in waiting)
+        return REBILL_PRIMARY, [
+            f"primary denied the claim until a related claim is adjudicated ({what}): wait for it, then rebill "
+            "the primary, not the secondary"
+        ]
     if adjustments and all(a.group == "PR" for a in adjustments):
         return None  # patient-responsibility denial: the secondary may cover it
     liability = [a for a in adjustments if a.group in ("CO", "PI", "OA")]
@@ -100,4 +95,4 @@ def _route_denial(payment: ClaimPayment, remarks: set[str], policy: Policy) -> t
     return None
 
 
-__all__ = ["decide", "next_payer", "crossover_signals", "PATIENT_NONCOVERED_CARCS"]
+__all__ = ["decide", "crossover_signals"]

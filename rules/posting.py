@@ -44,15 +44,18 @@ from decimal import Decimal
 from parsers.models import ClaimPayment
 
 from . import denials
+from .carc import (
+    COINSURANCE_CARCS,
+    COPAY_CARCS,
+    DEDUCTIBLE_CARCS,
+    INFO_ADJUSTMENTS,
+    PATIENT_NONCOVERED_CARCS,
+    POST_ALLOWED_CARCS,
+)
 from .ledger import LedgerEntry
+from .payer_order import SEQUENCE
 
 ZERO = Decimal(0)
-SEQUENCE = "PSTABCDEFGH"  # SBR01 order
-INFO_ADJUSTMENTS = frozenset({("OA", "23"), ("OA", "94")})
-DEDUCTIBLE_CARCS = frozenset({"1", "66"})
-COINSURANCE_CARCS = frozenset({"2"})
-COPAY_CARCS = frozenset({"3"})
-NONCOVERED_CARCS = frozenset({"96", "204", "49", "35", "119", "26", "27", "50", "55", "56", "242", "243", "276"})
 PATIENT, CONTRACTUAL, ADMINISTRATIVE, BAD_DEBT, OTHER = (
     "patient",
     "contractual",
@@ -399,7 +402,7 @@ def _patient_bucket(reason: str) -> str:
         return "coinsurance"
     if reason in COPAY_CARCS:
         return "copay"
-    if reason in NONCOVERED_CARCS:
+    if reason in PATIENT_NONCOVERED_CARCS:
         return "noncovered"
     return "other"
 
@@ -567,7 +570,6 @@ class Discrepancy:
     actual: Decimal | None = None
 
 
-POST_ALLOWED_CARCS = frozenset({"253", "144"})  # reductions/additions applied after the allowed amount
 FeeSchedule = Mapping[tuple[str, tuple[str, ...]], Decimal]  # (procedure code, modifiers) -> allowed per unit
 
 

@@ -42,7 +42,7 @@ COMPONENT_SEPARATORS = ":>\\!"
 TERMINATORS = ("~", "\n", "|", "'", "!")
 REPETITION_SEPARATORS = "^{}`"
 
-CARCS = {  # a pool per group; none of the non-PR ones is a "correctable" CARC (rules.cas.CORRECTABLE_CARCS)
+CARCS = {  # a pool per group; none of the non-PR ones is a "correctable" CARC (rules.carc.CORRECTABLE_CARCS)
     "CO": ("45", "253", "97", "59", "242", "131"),
     "PR": ("1", "2", "3", "66", "119", "204"),
     "OA": ("23", "18", "94", "121", "209", "186"),

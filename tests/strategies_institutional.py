@@ -176,7 +176,7 @@ def _cas(adjustments: list[tuple[str, str, int]]) -> list[str]:
     return [f"CAS*{g}*{r}*{money(a)}" for g, r, a in adjustments]
 
 
-def _procedure(line: ILine) -> str:
+def procedure_code(line: ILine) -> str:
     return ":".join(["HC", line.hcpcs, *line.modifiers])
 
 
@@ -244,7 +244,7 @@ def render_837(case: ICase) -> bytes:
     ]
     for n, line in enumerate(case.lines, 1):
         unit = "DA" if case.inpatient and line.revenue == "0120" else "UN"
-        procedure = _procedure(line) if line.hcpcs else ""
+        procedure = procedure_code(line) if line.hcpcs else ""
         segs += [f"LX*{n}", f"SV2*{line.revenue}*{procedure}*{money(line.charge)}*{unit}*{line.units}"]
         if not case.inpatient:
             segs.append(f"DTP*472*D8*{DOS}")
@@ -285,7 +285,7 @@ def render_835(case: ICase) -> bytes:
         for i in case.svc_order:
             line = case.lines[i]
             if line.hcpcs:
-                svc01, svc04 = _procedure(line), line.revenue if line.svc04 else ""
+                svc01, svc04 = procedure_code(line), line.revenue if line.svc04 else ""
             else:
                 svc01, svc04 = f"NU:{line.revenue}", ""
             units = "0" if line.denied else str(line.units)

@@ -8,7 +8,7 @@ from decimal import Decimal as D
 import pytest
 
 from parsers.read835 import read_835
-from rules.denials import (
+from rules.carc import (
     ACTIONS,
     APPEAL,
     BILL_NEXT,
@@ -20,10 +20,8 @@ from rules.denials import (
     WAIT,
     WO_A,
     WO_C,
-    classify,
-    classify_claim,
-    priority_action,
 )
+from rules.denials import classify, classify_claim, priority_action
 from tests.support import EXAMPLES
 
 # (group, CARC, action) read off the §2.4 table by hand (the "Action" column for that group).

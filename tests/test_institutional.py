@@ -35,7 +35,7 @@ from parsers.syntax import Tokenizer
 from rules.balance import cas_total, check_cob_balance
 from rules.matching import match_lines
 from rules.outcome import CONVERTED, NOTHING_DUE
-from rules.secondary import index_claims, secondary_claims
+from rules.stage import index_claims, secondary_claims
 from tests import strategies_institutional as SI
 from tests.support import CORPUS, EXAMPLES, corpus_index, fixture_files
 from tests.test_convert_examples import (
@@ -344,7 +344,7 @@ def test_generated_837i_converts_and_balances(case):
         (adj,) = adjs
         svd = adj.segments[0]
         assert svd[4] == billed.revenue  # SVD04 required
-        assert svd[3] == ("" if not billed.hcpcs else SI._procedure(billed))  # SVD03 only for a procedure
+        assert svd[3] == ("" if not billed.hcpcs else SI.procedure_code(billed))  # SVD03 only for a procedure
         assert svd[5] == ("0" if billed.denied else str(billed.units))
         # B4: SVD02 + sum 2430 CAS = SV203
         assert adj.paid + cas_total(adj.segments) == line.charge == Decimal(billed.charge) / cents

@@ -10,7 +10,8 @@ import pytest
 from benchmarks.generate import generate_pair
 from parsers.read837 import read_837
 from parsers.syntax import Delimiters, Tokenizer
-from writers.claim837 import claim_body, parties_from, write_837
+from tests.support import EXAMPLES, FIXTURES
+from writers.claim837 import claim_body, parties_from, write_837, write_837_placed
 from writers.x12 import SegmentRenderer, WriterError
 
 WHEN = datetime(2024, 5, 1, 10, 30)
@@ -86,3 +87,45 @@ def test_other_delimiters_are_translated_and_data_containing_them_refused():
     claims[0].segments[0] = claims[0].segments[0][:1] + ["A|B"] + claims[0].segments[0][2:]
     with pytest.raises(WriterError):
         write_837(claims, parties_from(claims[0]), counter(), WHEN, renderer)
+
+
+def _placements_read_back(text: str) -> list[tuple[str, str, str, str, int, int]]:
+    """(CLM01, ISA13, GS06, ST02, first, last) of every claim, found by reading the interchange."""
+    out, current = [], None
+    isa13 = gs06 = st02 = ""
+    tok = Tokenizer.from_bytes(text.encode("latin-1"))
+    for seg in tok:
+        if seg[0] in ("CLM", "HL", "SE") and current is not None:
+            out.append((*current, tok.ordinal - 1))
+            current = None
+        if seg[0] == "ISA":
+            isa13 = seg[13]
+        elif seg[0] == "GS":
+            gs06 = seg[6]
+        elif seg[0] == "ST":
+            st02 = seg[2]
+        elif seg[0] == "CLM":
+            current = (seg[1], isa13, gs06, st02, tok.ordinal)
+    return out
+
+
+def test_the_writer_says_where_each_claim_landed():
+    """Professional and institutional claims (two functional groups), several transaction-set headers, a
+    claim id twice, in mixed order: the placements are what reading the file back finds, and the text is
+    write_837's."""
+    generated, _ = read_837(generate_pair(40, seed=5)[0])
+    originals = [
+        claim
+        for folder in (EXAMPLES, FIXTURES / "institutional")
+        for path in sorted(folder.glob("*_original.837"))
+        for claim in read_837(path)[0]
+    ]
+    assert {c.kind for c in originals} == {"P", "I"}
+    claims = generated[:20] + originals[::2] + generated[20:] + originals[1::2] + [generated[3]]
+    text, placements = write_837_placed(claims, parties_from(claims[0]), counter(), WHEN)
+    assert text == write_837(claims, parties_from(claims[0]), counter(), WHEN)
+    read_back = _placements_read_back(text)
+    assert len({st02 for *_, st02, _, _ in read_back}) > 2 and len({gs06 for _, _, gs06, *_ in read_back}) == 2
+    assert [(p.claim_id, p.isa13, p.gs06, p.st02, p.first, p.last) for p in placements] == read_back
+    assert sorted(p.index for p in placements) == list(range(len(claims)))
+    assert all(claims[p.index].claim_id == p.claim_id for p in placements)

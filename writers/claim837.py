@@ -5,11 +5,16 @@ text. Each kind of claim (professional, institutional) gets its own functional g
 claims whose submitter/receiver header (1000A/1000B) differs get their own transaction set. Within a set,
 consecutive claims under the same billing provider, subscriber and patient share their HL loops; HL numbers
 are sequential with parent links and child codes.
+
+After `finish`, the writer says where each claim landed (`Writer837.placements`, `write_837_placed`): its
+CLM01, ISA13, GS06, ST02 and the ordinals of its first and last segment (ISA = 1), so nobody has to read the
+interchange back to learn them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from parsers.models import Claim837, HierarchyLevel, Segment
@@ -17,6 +22,19 @@ from parsers.models import Claim837, HierarchyLevel, Segment
 from .x12 import InterchangeParties, SegmentRenderer, interchange
 
 GUIDES = {"P": "005010X222A1", "I": "005010X223A2", "D": "005010X224A2"}
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimPlacement:
+    """Where one claim landed in the interchange written."""
+
+    index: int  # the claim's place among the claims added (0-based), which is not always its place in the file
+    claim_id: str  # CLM01
+    isa13: str
+    gs06: str
+    st02: str
+    first: int  # segment ordinal (ISA = 1) of its CLM
+    last: int  # segment ordinal of the last segment of its 2300 loop and below (the one before the next HL/CLM/SE)
 
 
 def claim_body(claim: Claim837) -> list[Segment]:
@@ -48,6 +66,9 @@ class _TransactionSet:
         self.renderer = renderer
         self.body: list[str] = []  # rendered text, a claim (or an HL loop) an item
         self.segment_count = 0
+        self.claims: list[tuple[int, str, int, int]] = []  # (index, CLM01, first, last): ordinals within the body
+        self.header_count = 0  # ST and the header segments before the body, once rendered
+        self.control = ""  # ST02, once rendered
         self.hl = 0
         self.provider: HierarchyLevel | None = None
         self.subscriber: HierarchyLevel | None = None
@@ -69,7 +90,7 @@ class _TransactionSet:
         self.segment_count += len(segments)
         return self.hl
 
-    def add(self, claim: Claim837) -> None:
+    def add(self, claim: Claim837, index: int) -> None:
         if not _same(claim.billing_provider, self.provider):
             self.provider_hl = self._open(claim.billing_provider, "20", 0, "1", claim)
             self.provider, self.subscriber, self.patient = claim.billing_provider, None, None
@@ -93,6 +114,7 @@ class _TransactionSet:
         delimiters = claim.delimiters
         body = claim_body(claim)
         self.body.append("".join(render(seg, delimiters) for seg in body))
+        self.claims.append((index, claim.claim_id, self.segment_count + 1, self.segment_count + len(body)))
         self.segment_count += len(body)
 
     def render(self, control_number: str, version: str, reference: str, when: datetime) -> list[str]:
@@ -110,6 +132,7 @@ class _TransactionSet:
                     seg[6] if len(seg) > 6 else "CH",
                 ]
             out.append(render(seg, self.first.delimiters))
+        self.header_count, self.control = len(out), control_number
         count = len(out) + self.segment_count + 1
         out += self.body
         out.append(render(["SE", str(count), control_number]))
@@ -117,12 +140,14 @@ class _TransactionSet:
 
 
 class Writer837:
-    """Add claims one by one (`add`), then `finish` to get the interchange text."""
+    """Add claims one by one (`add`), then `finish` to get the interchange text; `placements` then says where
+    each claim landed."""
 
     def __init__(self, renderer: SegmentRenderer | None = None):
         self.renderer = renderer or SegmentRenderer()
         self.groups: dict[str, list[_TransactionSet]] = {}
         self.count = 0
+        self._envelope: tuple[int, list[int]] | None = None  # ISA13 and each GS06 drawn by `finish`
 
     def add(self, claim: Claim837) -> None:
         sets = self.groups.setdefault(claim.kind, [])
@@ -130,7 +155,7 @@ class Writer837:
         if target is None:
             target = _TransactionSet(claim, self.renderer)
             sets.append(target)
-        target.add(claim)
+        target.add(claim, self.count)
         self.count += 1
 
     def finish(
@@ -145,7 +170,38 @@ class Writer837:
                 control = f"{number % 1_000_000_000:04d}"
                 bodies.append(transaction.render(control, version, reference or f"SEC{number}", when))
             rendered_groups.append(("HC", version, bodies))
-        return interchange(self.renderer, parties, next_number, when, rendered_groups)
+        drawn: list[int] = []
+
+        def envelope_number() -> int:
+            drawn.append(next_number())
+            return drawn[-1]
+
+        text = interchange(self.renderer, parties, envelope_number, when, rendered_groups)
+        self._envelope = (drawn[0], drawn[1:])  # `interchange` draws the ISA13 first, then each GS06 in order
+        return text
+
+    @property
+    def placements(self) -> list[ClaimPlacement]:
+        """Where each claim landed, in file order (after `finish`)."""
+        if self._envelope is None:
+            raise RuntimeError("placements are known once the interchange is finished")
+        isa_number, group_numbers = self._envelope
+        isa13 = f"{isa_number % 1_000_000_000:09d}"
+        out: list[ClaimPlacement] = []
+        ordinal = 1  # the ISA
+        for sets, group_number in zip(self.groups.values(), group_numbers, strict=True):
+            ordinal += 1  # GS
+            gs06 = str(group_number)
+            for transaction in sets:
+                base = ordinal + transaction.header_count  # a body segment's ordinal = base + its ordinal in the body
+                control = transaction.control
+                out += [
+                    ClaimPlacement(index, claim_id, isa13, gs06, control, base + first, base + last)
+                    for index, claim_id, first, last in transaction.claims
+                ]
+                ordinal = base + transaction.segment_count + 1  # through the SE
+            ordinal += 1  # GE
+        return out
 
 
 def write_837(
@@ -161,6 +217,22 @@ def write_837(
     for claim in claims:
         writer.add(claim)
     return writer.finish(parties, next_number, when, reference)
+
+
+def write_837_placed(
+    claims: Iterable[Claim837],
+    parties: InterchangeParties,
+    next_number: Callable[[], int],
+    when: datetime,
+    renderer: SegmentRenderer | None = None,
+    reference: str = "",
+) -> tuple[str, list[ClaimPlacement]]:
+    """`write_837`, and where each claim landed in it (file order; `ClaimPlacement.index` is the claim's
+    place in `claims`)."""
+    writer = Writer837(renderer)
+    for claim in claims:
+        writer.add(claim)
+    return writer.finish(parties, next_number, when, reference), writer.placements
 
 
 def parties_from(claim: Claim837) -> InterchangeParties:

@@ -107,7 +107,8 @@ def interchange(
 ) -> str:
     """A complete interchange. `groups` yields (GS01 functional id, GS08 version, transaction bodies), where a
     body is the rendered segments of one transaction set from ST to the segment before SE; each body's ST
-    segment must be its first, and the ST02 it carries is repeated in SE02."""
+    segment must be its first, and the ST02 it carries is repeated in SE02. `next_number` is called for the
+    ISA13 first, then for each GS06 in the order of `groups` (the 837 writer's placements rely on it)."""
     isa_number = next_number()
     out = [renderer.isa(parties, isa_number, when)]
     group_count = 0

@@ -18,10 +18,8 @@ has posted, which its CLP02=2 and member id SEC778899 (the 2330A NM109 of that p
 from __future__ import annotations
 
 from parsers.models import Claim837, ClaimPayment
-from rules.disposition import SEQUENCE
+from rules.payer_order import SEQUENCE, STATUS_SEQUENCE
 from rules.posting import ClaimAccount
-
-STATUS_SEQUENCE = {"1": "P", "19": "P", "2": "S", "20": "S", "3": "T", "21": "T"}  # CLP02 -> payer sequence
 
 
 def account_payers(claim: Claim837) -> list[list[str]]:

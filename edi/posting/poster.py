@@ -21,11 +21,11 @@ from rules import denials
 from rules.balance import check_cob_balance
 from rules.cob import as_replacement, build_tertiary
 from rules.deadlines import DEFAULT_WINDOWS, action_deadline
-from rules.disposition import SEQUENCE
 from rules.ledger import LedgerEntry
 from rules.matching import match_lines
 from rules.netting import net_adjudications
 from rules.outcome import CONVERTED, NEEDS_REVIEW, Refusal
+from rules.payer_order import SEQUENCE
 from rules.posting import (
     Adjudication,
     ClaimAccount,
@@ -36,7 +36,7 @@ from rules.posting import (
     post,
     statement,
 )
-from rules.secondary import _check_primary_balances
+from rules.stage import _check_primary_balances
 
 from .payers import account_payers, resolve_payer
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from edi.log import get_logger
 from edi.store import ClaimStore
 from edi.validation import FileVerdict, validate_text
+from parsers.syntax import Tokenizer
 from rules.outcome import NEEDS_REVIEW
 
 log = get_logger("edi.gate")
@@ -78,21 +79,18 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def _claim_spans(text: str) -> dict[str, list[tuple[int, int]]]:
-    """CLM01 -> [(first, last) segment ordinal (ISA = 1) of its 2300 loop and below], of an 837 we wrote."""
+    """CLM01 -> [(first, last) segment ordinal (ISA = 1) of its 2300 loop and below], of an 837 we wrote and
+    stored in the outbox. The writer knew them (`ClaimPlacement.first/last`) when it wrote the file, but the
+    gate may judge the file in a later run, from the stored text: read back with our tokenizer."""
     spans: dict[str, list[tuple[int, int]]] = {}
     current: tuple[str, int] | None = None
-    ordinal = 0
-    for seg in text.split("~"):
-        seg = seg.strip()
-        if not seg:
-            continue
-        ordinal += 1
-        tag = seg.split("*", 1)[0]
-        if tag in ("CLM", "HL", "SE") and current is not None:
-            spans.setdefault(current[0], []).append((current[1], ordinal - 1))
+    tok = Tokenizer.from_bytes(text.encode("latin-1"), "outbox")
+    for seg in tok:
+        if seg[0] in ("CLM", "HL", "SE") and current is not None:
+            spans.setdefault(current[0], []).append((current[1], tok.ordinal - 1))
             current = None
-        if tag == "CLM":
-            current = (seg.split("*")[1], ordinal)
+        if seg[0] == "CLM":
+            current = (seg[1], tok.ordinal)
     return spans
 
 

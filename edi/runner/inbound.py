@@ -23,7 +23,7 @@ from parsers.errors import Position, X12Error
 from parsers.read837 import Reader837
 from parsers.syntax import Tokenizer
 from rules.outcome import CONVERTED, NEEDS_REVIEW, Outcome, Refusal
-from rules.secondary import outcome_for
+from rules.stage import outcome_for
 from writers.claim837 import parties_from
 
 from .crashpoints import crash_point

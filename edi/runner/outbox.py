@@ -20,7 +20,7 @@ from edi.log import get_logger
 from edi.store import ClaimStore
 from edi.validation import render_acks
 from rules.outcome import NEEDS_REVIEW
-from writers.claim837 import write_837
+from writers.claim837 import write_837, write_837_placed
 from writers.x12 import InterchangeParties, WriterError
 
 from .crashpoints import crash_point
@@ -107,21 +107,20 @@ class Outbox:
             chunk, claims = [k[0] for k in keep], [k[1] for k in keep]
         numbers = ControlNumbers(store)
         numbers.reserve(2 + len(claims))
-        text = write_837(claims, parties, numbers, when)
-        isa13, placed = _control_numbers(text)
+        text, placements = write_837_placed(claims, parties, numbers, when)
+        isa13 = placements[0].isa13
         name = f"{_safe(parties.receiver_id)}-{_safe(payer)}-{isa13}.837"
         outbox_id = store.add_outbox(name, str(self.out), text, len(claims), destination, run_id)
-        for ready in chunk:
-            queue = placed.get(ready.claim_id) or [("", "")]
-            gs06, st02 = queue.pop(0) if len(queue) > 1 else queue[0]
+        by_index = sorted(placements, key=lambda p: p.index)  # the order of `claims`, which is the chunk's
+        for ready, placed in zip(chunk, by_index, strict=True):
             store.record_secondary(
                 ready.adjudication_id,
                 ready.original_id,
                 ready.claim_id,
                 payer,
                 isa13,
-                gs06,
-                st02,
+                placed.gs06,
+                placed.st02,
                 outbox_id,
                 name,
             )
@@ -225,21 +224,3 @@ class Outbox:
 
 def _safe(value: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in value.strip()) or "NONE"
-
-
-def _control_numbers(text: str) -> tuple[str, dict[str, list[tuple[str, str]]]]:
-    """ISA13 of an interchange we wrote, and CLM01 -> [(GS06, ST02)] in file order."""
-    isa13 = gs06 = st02 = ""
-    placed: dict[str, list[tuple[str, str]]] = {}
-    for seg in text.split("~"):
-        seg = seg.strip()
-        tag = seg[:4]
-        if tag.startswith("ISA*"):
-            isa13 = seg.split("*")[13]
-        elif tag == "GS*H":
-            gs06 = seg.split("*")[6]
-        elif tag.startswith("ST*"):
-            st02 = seg.split("*")[2]
-        elif tag == "CLM*":
-            placed.setdefault(seg.split("*")[1], []).append((gs06, st02))
-    return isa13, placed

@@ -1,7 +1,9 @@
 """The rules stage, composed in one visible place: net → match → decide → derive → balance.
 
-Each step is a pure function of models (see its module); a step that cannot go on raises `Refusal`, which
-becomes the claim's disposition and reason. One claim's trouble never stops the others.
+Each step is a pure function of models in its own module (net: `netting`, match: `matching`, decide:
+`disposition`, derive the secondary claim's COB loops 2320/2330/2430: `cob`, balance: `balance`); a step
+that cannot go on raises `Refusal`, which becomes the claim's disposition and reason. One claim's trouble
+never stops the others.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ from parsers.models import Claim837, ClaimPayment
 
 from .balance import check_cob_balance
 from .cob import build_secondary
-from .disposition import decide, next_payer
+from .disposition import decide
 from .matching import match_claim, match_lines
 from .netting import group_by_claim, net_adjudications
 from .outcome import CONVERTED, NEEDS_REVIEW, Outcome, Refusal
+from .payer_order import next_payer
 from .policy import Policy
 
 
