@@ -25,7 +25,7 @@ test-long: $(STAMP)
 
 # edi watch killed (-9) at every protocol point and at random moments, restarted, checked for exactly-once.
 test-crash: $(STAMP)
-	$(BIN)/pytest -m slow tests/test_watch.py
+	$(BIN)/pytest -m slow tests/edi/test_watch.py
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run

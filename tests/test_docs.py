@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import importlib
 import re
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support import ROOT
+
 DOCS = ROOT / "docs"
 PAGES = sorted(DOCS.glob("*.md"))
 

@@ -13,7 +13,7 @@ PENDING = {
         "edi/posting/poster.py",
         "_check_primary_balances",
     ): "rules/stage.py (was rules/secondary.py): its balancing checks are being reworked",
-    ("tests/test_read837.py", "_position"): "a test of parsers/read837.py's fast Position constructor",
+    ("tests/parsers/test_read837.py", "_position"): "a test of parsers/read837.py's fast Position constructor",
 }
 
 

@@ -203,9 +203,9 @@ class OutboundGate:
             if not store.set_gate(record.id, GATE_FAILED, report):
                 return  # a concurrent run judged it first; its verdict stands
             reasons = {}
-            for adjudication_id, claim_id in claims:
+            for remittance_claim_id, claim_id in claims:
                 reason = claim_reason(claim_id, report, self.rejected_dir / record.name)
-                store.set_state(adjudication_id, NEEDS_REVIEW, [reason])
+                store.set_state(remittance_claim_id, NEEDS_REVIEW, [reason])
                 reasons[claim_id] = reason
             store.unbill(record.id)
         entry["claims"] = reasons

@@ -175,7 +175,7 @@ class Inbound:
     def _read_835(self, data: bytes, name: str, result: FileResult, attention: list[dict]) -> dict:
         groups, findings = read_claim_groups(data, name)
         for group in groups:
-            disposition, reasons = self.adjudicate(group, result.file_id)
+            disposition, reasons = self.decide(group, result.file_id)
             result.claims += 1
             result.dispositions[disposition] += 1
             if disposition not in (READY, CONVERTED):
@@ -186,23 +186,23 @@ class Inbound:
         return _findings_summary(findings)
 
     # -------------------------------------------------------------------------------- rules on the store
-    def adjudicate(self, claim_group: ClaimGroup, file_id: int | None) -> tuple[str, list[str]]:
-        """Decide one netted 835 claim against the store; record it. Returns (disposition, reasons)."""
+    def decide(self, claim_group: ClaimGroup, file_id: int | None) -> tuple[str, list[str]]:
+        """Decide one 835 claim group against the store; record it. Returns (disposition, reasons)."""
         store = self.store
         group, claim_id, raw = claim_group.payments, claim_group.claim_id, claim_group.raw
         key = claim_group.remittance_key
         last = group[-1]
         icn = last.payer_claim_number
-        existing = store.find_adjudication(key, claim_id, icn)
+        existing = store.find_remittance_claim(key, claim_id, icn)
         if existing is not None and existing.state in (READY, CONVERTED):
             return ALREADY_BILLED, [
-                f"this adjudication (remittance {key}, CLP07 {icn}) was already billed to "
+                f"this answer (remittance {key}, CLP07 {icn}) was already billed to "
                 "the secondary payer; nothing emitted again"
             ]
         stored = store.originals(claim_id)
         if not stored:
             reasons = ["the original 837 claim is not in the store yet; converted when it arrives"]
-            store.save_adjudication(key, claim_id, icn, last.status, raw, file_id, PENDING_ORIGINAL, reasons)
+            store.save_remittance_claim(key, claim_id, icn, last.status, raw, file_id, PENDING_ORIGINAL, reasons)
             return PENDING_ORIGINAL, reasons
         posted = self.poster.post_group(group, stored, raw)  # issue 6: every answer is posted to its account
         self.postings.append(posted.as_dict())
@@ -234,7 +234,7 @@ class Inbound:
                 state = READY
                 parties = asdict(chosen)
                 destination = json.dumps([list(parties.values()), outcome.secondary.payer_id])
-        store.save_adjudication(
+        store.save_remittance_claim(
             key,
             claim_id,
             icn,
@@ -251,7 +251,7 @@ class Inbound:
         return state, reasons
 
     def resolve_pending(self, attention: list[dict]) -> Counter:
-        """Step 3: pending adjudications whose original claim is now in the store, decided again."""
+        """Step 3: pending remittance claims whose original claim is now in the store, decided again."""
         resolved: Counter = Counter()
         store = self.store
         while True:
@@ -259,7 +259,7 @@ class Inbound:
                 pending = store.pending_with_originals(500)
                 for record in pending:
                     group = payments_from_raw(record.raw, f"store:{record.remittance_key}")
-                    disposition, reasons = self.adjudicate(ClaimGroup(record.claim_id, group, record.raw), None)
+                    disposition, reasons = self.decide(ClaimGroup(record.claim_id, group, record.raw), None)
                     disposition = CONVERTED if disposition == READY else disposition
                     resolved[disposition] += 1
                     if disposition != CONVERTED:

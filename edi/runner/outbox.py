@@ -60,8 +60,8 @@ class Outbox:
         when = self.now()
         with store.transaction():
             by_destination: dict[str, list[int]] = {}
-            for adjudication_id, destination in store.ready_claims():
-                by_destination.setdefault(destination, []).append(adjudication_id)
+            for remittance_claim_id, destination in store.ready_claims():
+                by_destination.setdefault(destination, []).append(remittance_claim_id)
             for destination, ids in by_destination.items():
                 for start in range(0, len(ids), MAX_CLAIMS_PER_INTERCHANGE):
                     chunk = store.load_ready(ids[start : start + MAX_CLAIMS_PER_INTERCHANGE])
@@ -93,7 +93,7 @@ class Outbox:
                     keep.append((ready, claim))
                 except WriterError as exc:
                     reasons = [f"the secondary claim cannot be written: {exc}"]
-                    store.set_state(ready.adjudication_id, NEEDS_REVIEW, reasons)
+                    store.set_state(ready.remittance_claim_id, NEEDS_REVIEW, reasons)
                     attention.append(
                         {
                             "file": "(output)",
@@ -114,7 +114,7 @@ class Outbox:
         by_index = sorted(placements, key=lambda p: p.index)  # the order of `claims`, which is the chunk's
         for ready, placed in zip(chunk, by_index, strict=True):
             store.record_secondary(
-                ready.adjudication_id,
+                ready.remittance_claim_id,
                 ready.original_id,
                 ready.claim_id,
                 payer,

@@ -10,11 +10,12 @@ The tables:
 * ``envelopes`` + ``original_claims``: each original 837 claim, unique on (CLM01, billing provider 2010AA
   NM109, payer 2010BB NM109), serialised losslessly (`claim_to_json`); a resubmission replaces the row in
   place (same id). Envelopes (delimiters, ISA, GS, ST..1000B) are stored once per distinct header.
-* ``adjudications``: one row per netted 835 claim group, unique on (TRN02|TRN03, CLP01, CLP07), with the raw
+* ``remittance_claims`` (``adjudications`` before migration 4): one row per 835 claim group, unique on
+  (TRN02|TRN03, CLP01, CLP07), with the raw
   X12 of its remittance header and CLP loops (`payments_from_raw` re-reads them exactly, Decimal and all) and
   its state: ``pending-original``, ``ready`` (converted, waiting for its interchange), ``converted`` (written)
   or the rules' other dispositions.
-* ``secondary_claims``: each secondary claim written: original claim, adjudication, destination payer,
+* ``secondary_claims``: each secondary claim written: original claim, remittance claim, destination payer,
   ISA13/GS06/ST02 and the output file.
 * ``outbox``: each output file's full text and final name, written in the same transaction that reserves its
   control numbers and marks its claims converted; ``gate``, the outbound gate's verdict (NULL until validated:
@@ -22,7 +23,7 @@ The tables:
   the output folder (or, failed, in the rejected folder).
 * ``counters``: the control-number counter shared by `edi convert`, `edi batch` and `edi watch`.
 * ``claim_accounts`` (migration 2): one per original claim: charge and payers in sequence (SBR01, payer id).
-* ``postings``: every payer answer (one 835 CLP) posted to an account, as `rules.posting.Adjudication` JSON
+* ``postings``: every payer answer (one 835 CLP) posted to an account, as payer-answer JSON (`edi.store.codecs`)
   plus the raw X12 of its claim group; unique on (account, payer, CLP07, reversal, TRN02), so posting the
   same answer twice adds nothing. Append-only (triggers refuse UPDATE and DELETE).
 * ``ledger_entries``: the append-only ledger (`rules.ledger.LedgerEntry` columns); triggers refuse UPDATE and
@@ -179,5 +180,10 @@ MIGRATIONS: list[list[str]] = [
     [  # 3: the outbound gate's verdict on each outbox row (NULL: not validated yet, so never published)
         "ALTER TABLE outbox ADD COLUMN gate TEXT",
         "ALTER TABLE outbox ADD COLUMN gate_report TEXT",
+    ],
+    [  # 4: one meaning per word: "adjudication" is a prior payer's COB loop in an 837 (2320/2430); the
+        # 835 claim groups the runner decides are remittance claims
+        "ALTER TABLE adjudications RENAME TO remittance_claims",
+        "ALTER TABLE secondary_claims RENAME COLUMN adjudication_id TO remittance_claim_id",
     ],
 ]

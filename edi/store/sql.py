@@ -17,11 +17,11 @@ from .interface import (
     PENDING_ORIGINAL,
     READY,
     AccountRecord,
-    AdjudicationRecord,
     FileRecord,
     OutboxRecord,
     PostingRecord,
     ReadyClaim,
+    RemittanceClaim,
     StoredClaim,
     WorklistItem,
 )
@@ -153,20 +153,20 @@ class SQLStore:
             for row_id, envelope, body in rows
         ]
 
-    # -------------------------------------------------------------------------------- adjudications
+    # -------------------------------------------------------------------------------- remittance claims
     _ADJ = "id, remittance_key, claim_id, payer_claim_number, state, raw, original_id"
 
-    def find_adjudication(
+    def find_remittance_claim(
         self, remittance_key: str, claim_id: str, payer_claim_number: str
-    ) -> AdjudicationRecord | None:
+    ) -> RemittanceClaim | None:
         row = self._run(
-            f"SELECT {self._ADJ} FROM adjudications WHERE remittance_key = ? AND claim_id = ? "
+            f"SELECT {self._ADJ} FROM remittance_claims WHERE remittance_key = ? AND claim_id = ? "
             "AND payer_claim_number = ?",
             (remittance_key, claim_id, payer_claim_number),
         ).fetchone()
-        return AdjudicationRecord(*row) if row else None
+        return RemittanceClaim(*row) if row else None
 
-    def save_adjudication(
+    def save_remittance_claim(
         self,
         remittance_key: str,
         claim_id: str,
@@ -185,7 +185,7 @@ class SQLStore:
             envelope = self._envelope_id(secondary.transaction) if secondary is not None else None
             body = json.dumps({"envelope": envelope, "claim": claim_to_json(secondary)}) if secondary else None
             row = self._run(
-                "INSERT INTO adjudications (remittance_key, claim_id, payer_claim_number, status, raw, file_id, "
+                "INSERT INTO remittance_claims (remittance_key, claim_id, payer_claim_number, status, raw, file_id, "
                 "state, reasons, original_id, destination, parties, secondary, updated_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (remittance_key, claim_id, payer_claim_number) DO UPDATE SET state = excluded.state, "
@@ -210,27 +210,27 @@ class SQLStore:
             ).fetchone()
             return row[0]
 
-    def billed_elsewhere(self, original_id: int, adjudication_id: int | None) -> bool:
-        """Whether another adjudication of this original claim is already converted or waiting to be."""
+    def billed_elsewhere(self, original_id: int, remittance_claim_id: int | None) -> bool:
+        """Whether another remittance claim of this original claim is already converted or waiting to be."""
         row = self._run(
-            "SELECT 1 FROM adjudications WHERE original_id = ? AND state IN (?, ?) AND id != ? LIMIT 1",
-            (original_id, READY, CONVERTED, adjudication_id or -1),
+            "SELECT 1 FROM remittance_claims WHERE original_id = ? AND state IN (?, ?) AND id != ? LIMIT 1",
+            (original_id, READY, CONVERTED, remittance_claim_id or -1),
         ).fetchone()
         return row is not None
 
-    def pending_with_originals(self, limit: int) -> list[AdjudicationRecord]:
+    def pending_with_originals(self, limit: int) -> list[RemittanceClaim]:
         rows = self._run(
-            f"SELECT {self._ADJ} FROM adjudications a WHERE state = ? AND EXISTS "
+            f"SELECT {self._ADJ} FROM remittance_claims a WHERE state = ? AND EXISTS "
             "(SELECT 1 FROM original_claims o WHERE o.claim_id = a.claim_id) ORDER BY id LIMIT ?",
             (PENDING_ORIGINAL, limit),
         ).fetchall()
-        return [AdjudicationRecord(*row) for row in rows]
+        return [RemittanceClaim(*row) for row in rows]
 
     def ready_claims(self) -> list[tuple[int, str]]:
-        """(adjudication id, destination) of the claims converted but not yet in an interchange, by destination
+        """(remittance claim id, destination) of the claims converted but not yet in an interchange, by destination
         then arrival (ids only: `load_ready` reads the claims a chunk at a time)."""
         return self._run(
-            "SELECT id, destination FROM adjudications WHERE state = ? ORDER BY destination, id", (READY,)
+            "SELECT id, destination FROM remittance_claims WHERE state = ? ORDER BY destination, id", (READY,)
         ).fetchall()
 
     def load_ready(self, ids: list[int]) -> list[ReadyClaim]:
@@ -238,7 +238,7 @@ class SQLStore:
         for start in range(0, len(ids), 500):
             part = ids[start : start + 500]
             rows = self._run(
-                "SELECT id, original_id, claim_id, destination, parties, secondary FROM adjudications WHERE id IN "
+                "SELECT id, original_id, claim_id, destination, parties, secondary FROM remittance_claims WHERE id IN "
                 f"({','.join('?' * len(part))}) AND state = ?",
                 (*part, READY),
             ).fetchall()
@@ -250,22 +250,22 @@ class SQLStore:
         doc = json.loads(ready.secondary)
         return claim_from_json(doc["claim"], self._transaction_of(doc["envelope"]))
 
-    def set_state(self, adjudication_id: int, state: str, reasons: list[str] | None = None) -> None:
+    def set_state(self, remittance_claim_id: int, state: str, reasons: list[str] | None = None) -> None:
         with self.transaction():
             if reasons is None:
                 self._run(
-                    "UPDATE adjudications SET state = ?, updated_at = ? WHERE id = ?",
-                    (state, _now(), adjudication_id),
+                    "UPDATE remittance_claims SET state = ?, updated_at = ? WHERE id = ?",
+                    (state, _now(), remittance_claim_id),
                 )
             else:
                 self._run(
-                    "UPDATE adjudications SET state = ?, reasons = ?, updated_at = ? WHERE id = ?",
-                    (state, json.dumps(reasons), _now(), adjudication_id),
+                    "UPDATE remittance_claims SET state = ?, reasons = ?, updated_at = ? WHERE id = ?",
+                    (state, json.dumps(reasons), _now(), remittance_claim_id),
                 )
 
     def counts(self) -> dict[str, int]:
-        """Adjudications by state (for reports and tests)."""
-        return dict(self._run("SELECT state, COUNT(*) FROM adjudications GROUP BY state").fetchall())
+        """Remittance claims by state (for reports and tests)."""
+        return dict(self._run("SELECT state, COUNT(*) FROM remittance_claims GROUP BY state").fetchall())
 
     # -------------------------------------------------------------------------------- outputs
     def add_outbox(self, name: str, directory: str, text: str, claims: int, destination: str, run_id: str) -> int:
@@ -278,7 +278,7 @@ class SQLStore:
 
     def record_secondary(
         self,
-        adjudication_id: int,
+        remittance_claim_id: int,
         original_id: int,
         claim_id: str,
         payer_id: str,
@@ -290,13 +290,13 @@ class SQLStore:
     ) -> None:
         with self.transaction():
             self._run(
-                "INSERT INTO secondary_claims (adjudication_id, original_id, claim_id, payer_id, isa13, gs06, st02, "
-                "outbox_id, file_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (adjudication_id, original_id, claim_id, payer_id, isa13, gs06, st02, outbox_id, file_name),
+                "INSERT INTO secondary_claims (remittance_claim_id, original_id, claim_id, payer_id, isa13, gs06, "
+                "st02, outbox_id, file_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (remittance_claim_id, original_id, claim_id, payer_id, isa13, gs06, st02, outbox_id, file_name),
             )
             self._run(
-                "UPDATE adjudications SET state = ?, updated_at = ? WHERE id = ?",
-                (CONVERTED, _now(), adjudication_id),
+                "UPDATE remittance_claims SET state = ?, updated_at = ? WHERE id = ?",
+                (CONVERTED, _now(), remittance_claim_id),
             )
 
     def unpublished(self) -> list[OutboxRecord]:
@@ -322,9 +322,9 @@ class SQLStore:
         return json.loads(row[0]) if row and row[0] else None
 
     def outbox_claims(self, outbox_id: int) -> list[tuple[int, str]]:
-        """(adjudication id, CLM01) of the secondary claims an outbox row holds, in file order."""
+        """(remittance claim id, CLM01) of the secondary claims an outbox row holds, in file order."""
         return self._run(
-            "SELECT adjudication_id, claim_id FROM secondary_claims WHERE outbox_id = ? ORDER BY id",
+            "SELECT remittance_claim_id, claim_id FROM secondary_claims WHERE outbox_id = ? ORDER BY id",
             (outbox_id,),
         ).fetchall()
 

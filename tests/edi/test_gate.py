@@ -24,8 +24,7 @@ from edi.runner.gate import GATE_FAILED
 from edi.store import open_store
 from edi.validation import validate_file
 from edi.validation.pyx12_engine import validate_guide
-from tests.test_batch import ROOT, check_outputs, pair
-from tests.test_watch import drop, settled, wait_for
+from tests.support import ROOT, check_outputs, drop, pair, settled, wait_for
 
 BAD_POS = b"1X"
 
@@ -109,7 +108,7 @@ def test_a_failing_output_is_rejected_with_its_report_and_the_valid_one_is_publi
     try:
         states = dict(
             store.db.execute(
-                f"SELECT claim_id, state FROM adjudications WHERE claim_id IN ({','.join('?' * len(bad_claims))})",
+                f"SELECT claim_id, state FROM remittance_claims WHERE claim_id IN ({','.join('?' * len(bad_claims))})",
                 bad_claims,
             ).fetchall()
         )

@@ -17,9 +17,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_batch import ROOT, check_outputs, expected_converted, pair
-
-DEADLINE = 300  # seconds a wait may take on a slow machine before the test gives up
+from tests.support import (
+    DEADLINE,
+    ROOT,
+    check_outputs,
+    drop,
+    expected_converted,
+    pair,
+    pending_inputs,
+    settled,
+    wait_for,
+    watching,
+)
 
 
 def start(tmp_path: Path, crash_at: str | None = None) -> subprocess.Popen:
@@ -49,45 +58,6 @@ def start(tmp_path: Path, crash_at: str | None = None) -> subprocess.Popen:
         env=env,
         stderr=open(tmp_path / "watch.log", "ab"),
     )
-
-
-def wait_for(condition, process: subprocess.Popen | None = None) -> None:
-    limit = time.monotonic() + DEADLINE
-    while not condition():
-        if process is not None and process.poll() is not None:
-            raise AssertionError(f"edi watch exited with {process.returncode} before the condition held")
-        if time.monotonic() > limit:
-            raise AssertionError("condition not reached before the deadline")
-        time.sleep(0.05)
-
-
-def watching(tmp_path: Path, process: subprocess.Popen) -> bool:
-    """Whether this `edi watch` process has started watching (its signal handlers are in place)."""
-    return f'"pid": {process.pid}' in (tmp_path / "watch.log").read_text()
-
-
-def drop(inbox: Path, name: str, data: bytes) -> Path:
-    """Write as a careful sender does: a .part name, then rename into place."""
-    inbox.mkdir(parents=True, exist_ok=True)
-    part = inbox / f"{name}.part"
-    part.write_bytes(data)
-    os.replace(part, inbox / name)
-    return inbox / name
-
-
-def pending_inputs(inbox: Path) -> list[str]:
-    return [p.name for p in inbox.iterdir() if p.is_file()]
-
-
-def settled(inbox: Path, count: int) -> bool:
-    done = [
-        p
-        for sub in ("processed", "rejected")
-        if (inbox / sub).exists()
-        for p in (inbox / sub).iterdir()
-        if not p.name.endswith(".report.json") and not p.name.startswith(".")
-    ]
-    return not pending_inputs(inbox) and len(done) == count
 
 
 def make_files(tmp_path: Path, seeds, claims: int = 15) -> dict[str, bytes]:

@@ -26,8 +26,7 @@ from rules.posting import (
     post,
     statement,
 )
-from tests.support import EXAMPLES
-from tests.test_read835 import make835
+from tests.support import EXAMPLES, make835
 
 PAYERS = {"P": "11111", "S": "22222", "T": "33333"}
 NOW = datetime(2024, 3, 1, 12, 0)

@@ -17,54 +17,7 @@ import pytest
 
 from edi.config import Settings
 from edi.pipeline import convert
-from parsers.read835 import read_835
-from parsers.syntax import Tokenizer
-from tests.support import EXAMPLES
-
-# (segment id, element index) pairs that hold control numbers or creation dates/times
-VOLATILE = {
-    ("ISA", 9),
-    ("ISA", 10),
-    ("ISA", 13),
-    ("GS", 4),
-    ("GS", 5),
-    ("GS", 6),
-    ("ST", 2),
-    ("BHT", 3),
-    ("BHT", 4),
-    ("BHT", 5),
-    ("SE", 1),
-    ("SE", 2),
-    ("GE", 2),
-    ("IEA", 2),
-}
-
-
-def segments(text: str | bytes) -> list[list[str]]:
-    data = text.encode("latin-1") if isinstance(text, str) else text
-    return list(Tokenizer.from_bytes(data))
-
-
-def normalise(segs: list[list[str]]) -> list[list[str]]:
-    out = []
-    for seg in segs:
-        seg = [("" if (seg[0], i) in VOLATILE else value) for i, value in enumerate(seg)]
-        while len(seg) > 1 and seg[-1] == "":
-            seg.pop()
-        out.append(seg)
-    return out
-
-
-def assert_counts(segs: list[list[str]]) -> None:
-    """SE01 counts ST..SE and control numbers pair up, on our own output."""
-    start = None
-    for i, seg in enumerate(segs):
-        if seg[0] == "ST":
-            start, st02 = i, seg[2]
-        if seg[0] == "SE":
-            assert int(seg[1]) == i - start + 1
-            assert seg[2] == st02
-    assert segs[0][13] == segs[-1][2]  # ISA13 = IEA02
+from tests.support import EXAMPLES, assert_counts, normalise, remove_other_payer_claim_number, segments
 
 
 def run(tmp_path: Path, example: str, remit: str):
@@ -74,19 +27,6 @@ def run(tmp_path: Path, example: str, remit: str):
         EXAMPLES / remit, [EXAMPLES / f"{example}_original.837"], out, report, Settings(state_dir=tmp_path / "state")
     )
     return result, out, report
-
-
-def remove_other_payer_claim_number(ours: list[list[str]], remit: str) -> list[list[str]]:
-    remittances, _ = read_835(EXAMPLES / remit)
-    final = [c for r in remittances for c in r.claims if c.status != "22"][-1]
-    found = [i for i, s in enumerate(ours) if s[:2] == ["REF", "F8"]]
-    assert len(found) == 1, "exactly one REF*F8, in 2330B"
-    i = found[0]
-    assert ours[i][2] == final.payer_claim_number
-    # It closes 2330B: after the primary's NM1*PR (and its DTP*573 when there are no 2430 loops).
-    before = ours[i - 1]
-    assert before[:2] == ["NM1", "PR"] or before[:3] == ["DTP", "573", "D8"]
-    return ours[:i] + ours[i + 1 :]
 
 
 @pytest.mark.parametrize(

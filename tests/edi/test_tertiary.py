@@ -14,9 +14,7 @@ from edi.cli import cli
 from edi.validation import validate_text
 from parsers.read837 import read_837
 from rules.balance import check_cob_balance
-
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT / "fixtures"
+from tests.support import FIXTURES
 
 
 def run_batch(tmp_path: Path, name: str, *files: Path) -> dict:

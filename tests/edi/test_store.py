@@ -10,8 +10,7 @@ from edi.store import STORE_FILE, open_store, payments_from_raw
 from edi.store.codecs import claim_from_json, claim_to_json
 from edi.store.migrations import MIGRATIONS
 from parsers.read837 import read_837
-from tests.support import EXAMPLES
-from tests.test_batch import pair
+from tests.support import EXAMPLES, pair
 from writers.claim837 import claim_body
 
 
@@ -77,7 +76,7 @@ def test_remittance_claims_re_read_exactly(tmp_path):
     for rem in remittances:
         for c in rem.claims:
             by_id.setdefault(c.claim_id, []).append(c)
-    rows = store.db.execute("SELECT claim_id, raw FROM adjudications").fetchall()
+    rows = store.db.execute("SELECT claim_id, raw FROM remittance_claims").fetchall()
     assert len(rows) == len(by_id)
     for claim_id, raw in rows:
         again = payments_from_raw(raw)
@@ -112,11 +111,31 @@ def test_schema_is_migrated_once_and_versioned(tmp_path):
     assert {
         "inbound_files",
         "original_claims",
-        "adjudications",
+        "remittance_claims",
         "secondary_claims",
         "outbox",
         "counters",
     } <= tables
+
+
+def test_a_store_of_version_3_keeps_its_rows_through_the_rename(tmp_path):
+    """Migration 4 renames adjudications to remittance_claims (and the column that points at it)."""
+    db = sqlite3.connect(tmp_path / STORE_FILE, isolation_level=None)
+    for steps in MIGRATIONS[:3]:
+        for sql in steps:
+            db.execute(sql)
+    db.execute("PRAGMA user_version = 3")
+    db.execute(
+        "INSERT INTO adjudications (remittance_key, claim_id, payer_claim_number, status, raw, state, updated_at) "
+        "VALUES ('T|1', 'C1', 'ICN', '1', '{}', 'pending-original', 'now')"
+    )
+    db.close()
+    store = open_store(tmp_path)
+    record = store.find_remittance_claim("T|1", "C1", "ICN")
+    assert record is not None and record.state == "pending-original"
+    columns = {r[1] for r in store.db.execute("PRAGMA table_info(secondary_claims)")}
+    assert "remittance_claim_id" in columns and "adjudication_id" not in columns
+    store.close()
 
 
 def test_control_numbers_come_from_the_store_and_take_over_the_old_counter_file(tmp_path):

@@ -14,9 +14,8 @@ from click.testing import CliRunner
 from edi.cli import cli
 from edi.store import open_store
 from rules.ledger import read_csv, read_jsonl
-from tests.test_convert_examples import normalise, segments
+from tests.support import ROOT, normalise, segments
 
-ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
 EXAMPLES = FIXTURES / "examples"
 

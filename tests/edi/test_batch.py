@@ -4,84 +4,21 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import zipfile
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from benchmarks.generate import generate_pair
 from edi.cli import cli
 from edi.config import Settings
 from edi.runner import run_batch
 from edi.store import open_store
-
-ROOT = Path(__file__).resolve().parents[1]
-
+from tests.support import ROOT, check_outputs, expected_converted, pair, write_drops
 
 # ------------------------------------------------------------------------------------------ helpers
-def pair(seed: int, claims: int) -> tuple[bytes, bytes]:
-    """A matched 837/835 pair whose claim ids are unique to the seed (CLM01 = CLP01 = S<seed>...)."""
-    b837, b835 = generate_pair(claims, seed)
-    tag = f"S{seed:04d}".encode()
-    return b837.replace(b"PCN", tag), b835.replace(b"PCN", tag)
-
-
-def write_drops(claims_dir: Path, remits_dir: Path, seeds, claims: int) -> None:
-    """The 837 of each pair into one folder, its 835 into another, under names that do not say which is which."""
-    claims_dir.mkdir(parents=True, exist_ok=True)
-    remits_dir.mkdir(parents=True, exist_ok=True)
-    for seed in seeds:
-        b837, b835 = pair(seed, claims)
-        (claims_dir / f"in-{seed:04d}-a.edi").write_bytes(b837)
-        (remits_dir / f"in-{seed:04d}-b.edi").write_bytes(b835)
-
-
-def output_segments(out: Path) -> list[list[list[str]]]:
-    files = []
-    for path in sorted(out.glob("*.837")):
-        text = path.read_text("latin-1")
-        files.append([seg.strip().split("*") for seg in text.split("~") if seg.strip()])
-    return files
-
-
-def check_outputs(out: Path) -> list[str]:
-    """Every CLM01 written at most once, no control number (ISA13, GS06, ST02) reused; returns the CLM01s."""
-    claim_ids: list[str] = []
-    isa, gs, st = [], [], []
-    for segs in output_segments(out):
-        for seg in segs:
-            if seg[0] == "ISA":
-                isa.append(seg[13])
-            elif seg[0] == "GS":
-                gs.append(seg[6])
-            elif seg[0] == "ST":
-                st.append(seg[2])
-            elif seg[0] == "CLM":
-                claim_ids.append(seg[1])
-        assert segs[0][0] == "ISA" and segs[-1][0] == "IEA" and segs[-1][2] == segs[0][13]
-    dupes = [c for c, n in Counter(claim_ids).items() if n > 1]
-    assert not dupes, f"claims emitted twice: {dupes[:5]}"
-    numbers = [int(n) for n in isa + gs + st]
-    assert len(numbers) == len(set(numbers)), "a control number was used twice"
-    # a kill -9 inside write_atomic may leave a dot-named temporary file: readers skip those, and the next
-    # start removes stale ones; a visible (non-dot) output is always complete, which the parse above shows
-    return claim_ids
-
-
-def expected_converted(tmp_path: Path, sources: list[Path]) -> set[str]:
-    """The claims a clean, single batch over the same files converts (the reference for crash tests)."""
-    drop = tmp_path / "reference-drop"
-    drop.mkdir()
-    for source in sources:
-        shutil.copy(source, drop / source.name)
-    out = tmp_path / "reference-out"
-    run_batch(drop, out, Settings(state_dir=tmp_path / "reference-state"), quiet=True)
-    return set(check_outputs(out))
 
 
 # ------------------------------------------------------------------------------------------ tests

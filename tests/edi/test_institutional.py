@@ -36,18 +36,22 @@ from rules.balance import cas_total, check_cob_balance
 from rules.matching import match_lines
 from rules.outcome import CONVERTED, NOTHING_DUE
 from rules.stage import index_claims, secondary_claims
-from tests import strategies_institutional as SI
-from tests.support import CORPUS, EXAMPLES, corpus_index, fixture_files
-from tests.test_convert_examples import (
+from tests.support import (
+    CORPUS,
+    EXAMPLES,
     assert_counts,
+    corpus_index,
+    fixture_files,
     normalise,
     remove_other_payer_claim_number,
     segments,
 )
+from tests.support import FIXTURES as FIXTURES_ROOT
+from tests.support import strategies_institutional as SI
 from writers.claim837 import claim_body, write_837
 from writers.x12 import InterchangeParties
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "institutional"
+FIXTURES = FIXTURES_ROOT / "institutional"
 CASES = ("I1", "I2", "I3")
 PARTIES = InterchangeParties("ZZ", "ACMEHOSP", "ZZ", "CLEARINGHOUSE", "ACMEHOSP", "CLEARINGHOUSE", "T")
 WHEN = datetime(2024, 4, 26, 10, 0)

@@ -11,7 +11,7 @@ import pytest
 
 from edi.validation import validate_files
 from edi.validation.pyx12_engine import GuideValidation, validate_guide, validate_guide_text
-from tests.support import CORPUS, EXAMPLES, fixture_files
+from tests.support import CORPUS, EXAMPLES, ROOT, fixture_files
 
 ORIGINAL_A = EXAMPLES / "A_original.837"
 X222A2 = CORPUS / "LinuxForHealth__x12" / "src__tests__resources__837_005010X222A2__demo.example1.837"
@@ -300,7 +300,7 @@ def test_nothing_printed_to_stderr(bad_place_of_service):
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=ROOT,
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr

@@ -32,9 +32,8 @@ from parsers.read837 import read_837
 from parsers.syntax import Tokenizer
 from rules.balance import check_cob_balance
 from rules.outcome import CONVERTED, CROSSOVER, NEEDS_REVIEW
+from tests.support import strategies as S
 from writers.claim837 import parties_from, write_837
-
-from . import strategies as S
 
 NOW = datetime(2024, 6, 1, 12, 0)
 ZERO = Decimal(0)

@@ -12,30 +12,7 @@ from parsers.errors import X12Error
 from parsers.models import Adjustment, ClaimPayment, Procedure
 from parsers.read835 import Reader835, read_835
 from parsers.syntax import Tokenizer
-from tests.support import CORPUS, EXAMPLES, corpus_index, fixture_files
-
-ISA = "ISA*00*          *00*          *ZZ*PRIMARYPAYER   *ZZ*ACMECLINIC     *240120*0900*^*00501*000000501*0*T*:~"
-assert len(ISA) == 106
-
-
-def make835(*body: str, bpr02: str = "0", header: tuple[str, ...] = ()) -> bytes:
-    """An enveloped 835 with the given 2000+ segments (LX, CLP ... PLB); SE01 counted."""
-    st = [
-        "ST*835*0001",
-        f"BPR*I*{bpr02}*C*ACH*CCP*01*999999999*DA*123456*1111111111**01*888888888*DA*98765*20240120",
-        "TRN*1*EFT0001*1111111111",
-        *header,
-        "N1*PR*PRIMARY HEALTH PLAN",
-        "N3*1 PAYER WAY",
-        "N4*CHICAGO*IL*606010000",
-        "REF*2U*11111",
-        "PER*BL*EDI SUPPORT*TE*8005550100",
-        "N1*PE*ACME CLINIC*XX*1234567893",
-        *body,
-    ]
-    st.append(f"SE*{len(st) + 1}*0001")
-    segs = ["GS*HP*PRIMARYPAYER*ACMECLINIC*20240120*0900*501*X*005010X221A1", *st, "GE*1*501", "IEA*1*000000501"]
-    return (ISA + "\n" + "~\n".join(segs) + "~\n").encode()
+from tests.support import CORPUS, EXAMPLES, corpus_index, fixture_files, make835
 
 
 def ordinal_of(data: bytes, prefix: str, nth: int = 1) -> int:
