@@ -67,6 +67,24 @@ class Adjustment:
 
 
 # ---------------------------------------------------------------------------------------------- 835
+# The 835's balancing rules (COB-REFERENCE §1.7) have their arithmetic here, next to the models they check:
+# the reader checks them as it reads (with the sums it keeps), the rules before relying on an adjudication.
+#
+#   B1 line:        SVC02 − Σ line CAS = SVC03                  ServicePayment.b1_paid / b1_balances
+#   B2 claim:       CLP03 − Σ (claim CAS + line CAS) = CLP04    ClaimPayment.b2_paid / b2_balances
+#   B3 transaction: BPR02 = Σ CLP04 − Σ PLB                     balanced_payment
+
+
+def balanced_paid(charge: Decimal, adjustments: Decimal) -> Decimal:
+    """B1/B2: the charge less its adjustments, which the paid amount (SVC03, CLP04) must equal."""
+    return charge - adjustments
+
+
+def balanced_payment(claims_paid: Decimal, provider_adjustments: Decimal) -> Decimal:
+    """B3: Σ CLP04 − Σ PLB (a positive PLB amount withholds money), which BPR02 must equal."""
+    return claims_paid - provider_adjustments
+
+
 @dataclass(slots=True)
 class Party:
     """835 loop 1000A (N1*PR, the payer) or 1000B (N1*PE, the payee), all its segments as read."""
@@ -112,7 +130,16 @@ class ServicePayment:
         return self.original_procedure or self.procedure
 
     def adjustment_total(self) -> Decimal:
+        """Σ CAS amounts of this line."""
         return sum((a.amount for a in self.adjustments), ZERO)
+
+    def b1_paid(self, adjustments: Decimal | None = None) -> Decimal:
+        """B1: SVC02 − Σ line CAS, what SVC03 must be (`adjustments`: that Σ, when the caller kept it)."""
+        return balanced_paid(self.charge, self.adjustment_total() if adjustments is None else adjustments)
+
+    def b1_balances(self, adjustments: Decimal | None = None) -> bool:
+        """B1: SVC02 − Σ line CAS = SVC03."""
+        return self.b1_paid(adjustments) == self.paid
 
 
 @dataclass(slots=True)
@@ -181,7 +208,20 @@ class ClaimPayment:
         return out
 
     def adjustment_total(self) -> Decimal:
+        """Σ CAS amounts of the claim and of its lines."""
         return sum((a.amount for a in self.all_adjustments()), ZERO)
+
+    def b2_paid(self, adjustments: Decimal | None = None) -> Decimal:
+        """B2: CLP03 − Σ (claim CAS + line CAS), what CLP04 must be (`adjustments`: that Σ, when kept)."""
+        return balanced_paid(self.charge, self.adjustment_total() if adjustments is None else adjustments)
+
+    def b2_balances(self, adjustments: Decimal | None = None) -> bool:
+        """B2: CLP03 − Σ (claim CAS + line CAS) = CLP04."""
+        return self.b2_paid(adjustments) == self.paid
+
+    def balances(self) -> bool:
+        """B2 for the claim and B1 for every one of its lines."""
+        return self.b2_balances() and all(svc.b1_balances() for svc in self.services)
 
     def patient_responsibility_total(self) -> Decimal:
         """Σ PR adjustments at claim and line level (what CLP05 should say, RFI 2548)."""

@@ -6,7 +6,8 @@ its last one arrives (the next CLP, an LX, a PLB or the SE), with its balancing 
 REF, DTM, payer and payee) is complete by the first CLP, its PLBs, claim count and paid total at its SE.
 In streaming mode `Remittance.claims` stays empty; `read_835` fills it.
 
-Balancing (COB-REFERENCE §1.7), each failure a `Finding` at the segment concerned:
+Balancing (COB-REFERENCE §1.7; the arithmetic is the models', `parsers.models`), each failure a `Finding`
+at the segment concerned:
 
 * ``B1`` line: SVC02 − Σ line CAS = SVC03 (at the SVC)
 * ``B2`` claim: CLP03 − Σ (claim CAS + line CAS) = CLP04 (at the CLP)
@@ -36,6 +37,7 @@ from .models import (
     ProviderAdjustment,
     Remittance,
     ServicePayment,
+    balanced_payment,
 )
 from .syntax import Delimiters, Tokenizer
 
@@ -334,7 +336,7 @@ class Reader835:
                         claim.references.append((q, v))
                     continue
                 if tag == "SVC":
-                    if svc is not None and svc.charge - line_cas != svc.paid:
+                    if svc is not None and svc.b1_paid(line_cas) != svc.paid:
                         self._check_line(svc, line_cas, rem, claim)
                     n = len(seg)
                     if n < 4:
@@ -414,10 +416,10 @@ class Reader835:
                     claim.contacts.append(seg)
                     continue
                 if tag == "CLP" or tag == "LX" or tag == "PLB" or tag == "SE":
-                    if svc is not None and svc.charge - line_cas != svc.paid:
+                    if svc is not None and svc.b1_paid(line_cas) != svc.paid:
                         self._check_line(svc, line_cas, rem, claim)
                     patient = claim.patient_responsibility
-                    if claim.charge - claim_cas != claim.paid or (
+                    if claim.b2_paid(claim_cas) != claim.paid or (
                         (has_pr or patient) and (patient or ZERO) != pr_total and claim.status != "22"
                     ):
                         self._check_claim(claim, claim_cas, pr_total, has_pr, rem)
@@ -564,12 +566,13 @@ class Reader835:
         )
 
     def _check_line(self, svc: ServicePayment, line_cas: Decimal, rem: Remittance, claim: ClaimPayment) -> None:
-        if svc.charge - line_cas != svc.paid:
+        expected = svc.b1_paid(line_cas)
+        if expected != svc.paid:
             p = svc.position
             self._add(
                 "B1",
                 f"line out of balance: SVC02 {svc.charge} − adjustments {line_cas} = "
-                f"{svc.charge - line_cas}, but SVC03 is {svc.paid}",
+                f"{expected}, but SVC03 is {svc.paid}",
                 Position(p.file, p.segment, p.offset, p.segment_id, "SVC03"),
                 "error",
                 rem,
@@ -578,12 +581,13 @@ class Reader835:
 
     def _check_claim(self, claim: ClaimPayment, cas: Decimal, pr: Decimal, has_pr: bool, rem: Remittance) -> None:
         p = claim.position
-        if claim.charge - cas != claim.paid:
+        expected = claim.b2_paid(cas)
+        if expected != claim.paid:
             ref = f" (CLP07 {claim.payer_claim_number})" if claim.payer_claim_number else ""
             self._add(
                 "B2",
                 f"claim out of balance{ref}: CLP03 {claim.charge} − adjustments {cas} = "
-                f"{claim.charge - cas}, but CLP04 is {claim.paid}",
+                f"{expected}, but CLP04 is {claim.paid}",
                 Position(p.file, p.segment, p.offset, p.segment_id, "CLP04"),
                 "error",
                 rem,
@@ -648,11 +652,12 @@ class Reader835:
         if bpr02 is None:
             self._add("B3", "transaction has no BPR: the payment total cannot be balanced", position, "error", rem)
             return
-        if bpr02 != paid_total - plb_total:
+        expected = balanced_payment(paid_total, plb_total)
+        if bpr02 != expected:
             self._add(
                 "B3",
                 f"transaction out of balance: Σ CLP04 {paid_total} − Σ PLB {plb_total} = "
-                f"{paid_total - plb_total}, but BPR02 is {bpr02}",
+                f"{expected}, but BPR02 is {bpr02}",
                 position,
                 "error",
                 rem,
