@@ -51,6 +51,7 @@ class Finding:
     severity: str = "error"
 
     def as_dict(self) -> dict:
+        """The finding as plain data (for JSON reports)."""
         out = asdict(self)
         out["position"] = asdict(self.position)
         return out

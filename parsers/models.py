@@ -43,6 +43,7 @@ class Procedure:
 
     @classmethod
     def parse(cls, value: str, delimiters: Delimiters) -> Procedure:
+        """The composite as read, split with the interchange's component separator."""
         parts = value.split(delimiters.component)
         parts += [""] * (7 - len(parts))
         modifiers = tuple(m for m in parts[2:6] if m)
@@ -96,6 +97,7 @@ class Party:
     segments: list[Segment]
 
     def reference(self, qualifier: str) -> str:
+        """The value of the first REF with this qualifier, or ''."""
         seg = find(self.segments, "REF", qualifier)
         return element(seg, 2) if seg else ""
 
@@ -185,6 +187,7 @@ class ClaimPayment:
         return self.status == "22"
 
     def reference(self, qualifier: str) -> str:
+        """The value of the first REF with this qualifier, or ''."""
         for q, v in self.references:
             if q == qualifier:
                 return v
@@ -202,6 +205,7 @@ class ClaimPayment:
         return codes
 
     def all_adjustments(self) -> list[Adjustment]:
+        """The claim-level CAS adjustments, then each line's, in file order."""
         out = list(self.adjustments)
         for svc in self.services:
             out += svc.adjustments
@@ -340,6 +344,7 @@ class HierarchyLevel:
         return element(self.segments[0], 3)
 
     def find(self, tag: str, qualifier: str | None = None) -> Segment | None:
+        """First segment of this loop with this id (and qualifier, when given)."""
         return find(self.segments, tag, qualifier)
 
     @property
@@ -494,4 +499,5 @@ class Claim837:
         return self.subscriber.payer_id
 
     def find(self, tag: str, qualifier: str | None = None) -> Segment | None:
+        """First segment of the claim (2300/2310) with this id (and qualifier, when given)."""
         return find(self.segments, tag, qualifier)
