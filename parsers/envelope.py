@@ -16,6 +16,7 @@ from .syntax import Delimiters, Tokenizer
 
 
 def element(seg: list[str], n: int) -> str:
+    """Element n of a segment, or '' when the segment is shorter."""
     return seg[n] if len(seg) > n else ""
 
 
@@ -124,8 +125,11 @@ class EnvelopeWalker:
         self.interchange_count = 0
         self.group_count = 0
         self.transaction_count = 0
+        self._groups_in_interchange = 0
+        self._sets_in_group = 0
 
     def position(self, element_name: str = "") -> Position:
+        """The position of the segment last read (and of one of its elements, when named)."""
         return self.tokenizer.position(element_name)
 
     def _finding(self, rule: str, message: str, element_name: str = "", severity: str = "error") -> None:
@@ -135,127 +139,138 @@ class EnvelopeWalker:
             self.transaction.findings.append(finding)
 
     def __iter__(self) -> Iterator[list[str]]:
+        """Every segment of the file, envelope segments included, with the envelope checks made on the way."""
         tok = self.tokenizer
-        groups_in_interchange = 0
-        sets_in_group = 0
         count = 0  # segments in the current transaction set, ST and SE included
         first = True
         for seg in tok:
-            if first:
-                first = False
-                if not tok.enveloped:
-                    self._finding(
-                        "no-envelope",
-                        "file has no ISA/GS envelope (starts at ST); delimiters "
-                        f"guessed: element {tok.delimiters.element!r}, component "
-                        f"{tok.delimiters.component!r}, terminator {tok.delimiters.segment!r}",
-                        severity="warning",
-                    )
             tag = seg[0]
-            if count:
+            if count:  # inside a transaction set: the common case
                 count += 1
-                if tag == "SE":
-                    st = self.transaction
-                    if element(seg, 1) != str(count):
-                        self._finding(
-                            "SE01",
-                            f"SE01 says {element(seg, 1)!r} segments but the transaction set has {count}",
-                            "SE01",
-                        )
-                    if element(seg, 2) != st.control_number:
-                        self._finding(
-                            "SE02", f"SE02 {element(seg, 2)!r} does not match ST02 {st.control_number!r}", "SE02"
-                        )
+                if tag not in _CLOSING:
                     yield seg
-                    self.transaction = None
-                    count = 0
                     continue
-                if tag in ("ST", "GS", "GE", "ISA", "IEA"):
+                if tag != "SE":
                     raise tok.error(
                         f"transaction set {self.transaction.control_number!r} is not closed: expected SE before {tag}"
                     )
+                self._check_se(seg, count)
                 yield seg
+                self.transaction = None
+                count = 0
                 continue
+            if first:
+                first = False
+                if not tok.enveloped:
+                    self._no_envelope()
             if tag == "ST":
-                if tok.enveloped and self.group is None:
-                    self._finding("envelope", "ST outside a functional group (no GS before it)")
-                sets_in_group += 1
-                self.transaction_count += 1
-                self.transaction = TransactionHeader(seg, self.position(), self.interchange, self.group)
+                self._open_transaction(seg)
                 count = 1
                 yield seg
-            elif tag == "ISA":
-                if self.interchange is not None:
-                    raise tok.error("new interchange starts before the previous one ended: expected IEA")
-                self.interchange = Interchange(seg, tok.delimiters, self.position())
-                self.interchange_count += 1
-                groups_in_interchange = 0
-                length = len(tok.delimiters.element.join(seg)) + 1
-                if length != 106:
-                    self._finding("ISA-width", f"ISA is {length} characters, not the fixed 106", severity="warning")
-                if element(seg, 12) == "00501" and not tok.delimiters.repetition:
-                    self._finding(
-                        "ISA11",
-                        f"ISA11 is {element(seg, 11)!r}: a 00501 interchange needs a repetition separator",
-                        "ISA11",
-                        "warning",
-                    )
-                yield seg
-            elif tag == "GS":
-                if self.group is not None:
-                    raise tok.error("new functional group starts before the previous one ended: expected GE")
-                if self.interchange is None:
-                    self._finding("envelope", "GS outside an interchange (no ISA before it)")
-                self.group = Group(seg, self.position())
-                self.group_count += 1
-                groups_in_interchange += 1
-                sets_in_group = 0
-                yield seg
-            elif tag == "GE":
-                if self.group is None:
-                    self._finding("envelope", "GE without a GS")
-                else:
-                    if element(seg, 1) != str(sets_in_group):
-                        self._finding(
-                            "GE01",
-                            f"GE01 says {element(seg, 1)!r} transaction sets but the group has {sets_in_group}",
-                            "GE01",
-                        )
-                    if element(seg, 2) != self.group.control_number:
-                        self._finding(
-                            "GE02",
-                            f"GE02 {element(seg, 2)!r} does not match GS06 {self.group.control_number!r}",
-                            "GE02",
-                        )
-                yield seg
+                continue
+            _ENVELOPE.get(tag, EnvelopeWalker._stray)(self, seg)
+            yield seg
+            if tag == "GE":
                 self.group = None
             elif tag == "IEA":
-                if self.group is not None:
-                    raise tok.error(
-                        f"functional group {self.group.control_number!r} is not closed: expected GE before IEA"
-                    )
-                if self.interchange is None:
-                    self._finding("envelope", "IEA without an ISA")
-                else:
-                    if element(seg, 1) != str(groups_in_interchange):
-                        self._finding(
-                            "IEA01",
-                            f"IEA01 says {element(seg, 1)!r} groups but the interchange has {groups_in_interchange}",
-                            "IEA01",
-                        )
-                    if element(seg, 2) != self.interchange.control_number:
-                        self._finding(
-                            "IEA02",
-                            f"IEA02 {element(seg, 2)!r} does not match ISA13 {self.interchange.control_number!r}",
-                            "IEA02",
-                        )
-                yield seg
                 self.interchange = None
-            elif tag == "TA1":
-                yield seg
-            else:
-                self._finding("envelope", f"segment {tag!r} outside a transaction set (expected ST)")
-                yield seg
+        self._end(first, count)
+
+    def _no_envelope(self) -> None:
+        delimiters = self.tokenizer.delimiters
+        self._finding(
+            "no-envelope",
+            "file has no ISA/GS envelope (starts at ST); delimiters "
+            f"guessed: element {delimiters.element!r}, component "
+            f"{delimiters.component!r}, terminator {delimiters.segment!r}",
+            severity="warning",
+        )
+
+    def _open_transaction(self, seg: list[str]) -> None:
+        if self.tokenizer.enveloped and self.group is None:
+            self._finding("envelope", "ST outside a functional group (no GS before it)")
+        self._sets_in_group += 1
+        self.transaction_count += 1
+        self.transaction = TransactionHeader(seg, self.position(), self.interchange, self.group)
+
+    def _check_se(self, seg: list[str], count: int) -> None:
+        st = self.transaction
+        if element(seg, 1) != str(count):
+            self._finding("SE01", f"SE01 says {element(seg, 1)!r} segments but the transaction set has {count}", "SE01")
+        if element(seg, 2) != st.control_number:
+            self._finding("SE02", f"SE02 {element(seg, 2)!r} does not match ST02 {st.control_number!r}", "SE02")
+
+    def _open_interchange(self, seg: list[str]) -> None:
+        tok = self.tokenizer
+        if self.interchange is not None:
+            raise tok.error("new interchange starts before the previous one ended: expected IEA")
+        self.interchange = Interchange(seg, tok.delimiters, self.position())
+        self.interchange_count += 1
+        self._groups_in_interchange = 0
+        length = len(tok.delimiters.element.join(seg)) + 1
+        if length != 106:
+            self._finding("ISA-width", f"ISA is {length} characters, not the fixed 106", severity="warning")
+        if element(seg, 12) == "00501" and not tok.delimiters.repetition:
+            self._finding(
+                "ISA11",
+                f"ISA11 is {element(seg, 11)!r}: a 00501 interchange needs a repetition separator",
+                "ISA11",
+                "warning",
+            )
+
+    def _open_group(self, seg: list[str]) -> None:
+        if self.group is not None:
+            raise self.tokenizer.error("new functional group starts before the previous one ended: expected GE")
+        if self.interchange is None:
+            self._finding("envelope", "GS outside an interchange (no ISA before it)")
+        self.group = Group(seg, self.position())
+        self.group_count += 1
+        self._groups_in_interchange += 1
+        self._sets_in_group = 0
+
+    def _check_ge(self, seg: list[str]) -> None:
+        if self.group is None:
+            self._finding("envelope", "GE without a GS")
+            return
+        if element(seg, 1) != str(self._sets_in_group):
+            self._finding(
+                "GE01",
+                f"GE01 says {element(seg, 1)!r} transaction sets but the group has {self._sets_in_group}",
+                "GE01",
+            )
+        if element(seg, 2) != self.group.control_number:
+            self._finding("GE02", f"GE02 {element(seg, 2)!r} does not match GS06 {self.group.control_number!r}", "GE02")
+
+    def _check_iea(self, seg: list[str]) -> None:
+        if self.group is not None:
+            raise self.tokenizer.error(
+                f"functional group {self.group.control_number!r} is not closed: expected GE before IEA"
+            )
+        if self.interchange is None:
+            self._finding("envelope", "IEA without an ISA")
+            return
+        if element(seg, 1) != str(self._groups_in_interchange):
+            self._finding(
+                "IEA01",
+                f"IEA01 says {element(seg, 1)!r} groups but the interchange has {self._groups_in_interchange}",
+                "IEA01",
+            )
+        if element(seg, 2) != self.interchange.control_number:
+            self._finding(
+                "IEA02",
+                f"IEA02 {element(seg, 2)!r} does not match ISA13 {self.interchange.control_number!r}",
+                "IEA02",
+            )
+
+    def _acknowledgment(self, seg: list[str]) -> None:
+        pass  # TA1: an interchange acknowledgment, outside any group
+
+    def _stray(self, seg: list[str]) -> None:
+        self._finding("envelope", f"segment {seg[0]!r} outside a transaction set (expected ST)")
+
+    def _end(self, first: bool, count: int) -> None:
+        """At the end of the file: raise when it is empty or ends inside an envelope."""
+        tok = self.tokenizer
         self.findings.extend(tok.findings)
         if first:
             raise X12Error("empty file: expected an ISA segment", Position(self.name))
@@ -266,6 +281,18 @@ class EnvelopeWalker:
             raise X12Error(f"file ends inside functional group {self.group.control_number!r}: expected GE", end)
         if self.interchange is not None:
             raise X12Error(f"file ends inside interchange {self.interchange.control_number!r}: expected IEA", end)
+
+
+#: Segments that end a transaction set (SE) or may not stand inside one (the walker raises).
+_CLOSING = frozenset(("SE", "ST", "GS", "GE", "ISA", "IEA"))
+#: Outside a transaction set: the check each envelope segment gets before it is passed on (others: `_stray`).
+_ENVELOPE = {
+    "ISA": EnvelopeWalker._open_interchange,
+    "GS": EnvelopeWalker._open_group,
+    "GE": EnvelopeWalker._check_ge,
+    "IEA": EnvelopeWalker._check_iea,
+    "TA1": EnvelopeWalker._acknowledgment,
+}
 
 
 def first_transaction_set(data: bytes) -> str:

@@ -29,6 +29,26 @@ class Position:
         return where
 
 
+# Position is a frozen slotted dataclass; its generated __init__ sets each field through object.__setattr__,
+# which costs more than the readers' whole per-segment work. Filling the slots directly builds the same
+# (equal, hashable) Position in about half the time; the readers make one per claim, line and loop.
+_new_object = object.__new__
+_SET_FILE, _SET_SEGMENT, _SET_OFFSET, _SET_ID, _SET_ELEMENT = (
+    Position.__dict__[f].__set__ for f in ("file", "segment", "offset", "segment_id", "element")
+)
+
+
+def fast_position(file: str, segment: int, offset: int, segment_id: str, element: str = "") -> Position:
+    """`Position(file, segment, offset, segment_id, element)`, built at the readers' speed."""
+    position = _new_object(Position)
+    _SET_FILE(position, file)
+    _SET_SEGMENT(position, segment)
+    _SET_OFFSET(position, offset)
+    _SET_ID(position, segment_id)
+    _SET_ELEMENT(position, element)
+    return position
+
+
 class X12Error(Exception):
     """Input that cannot be read as X12: the file stops here. Raised with a position and what was expected."""
 
@@ -51,6 +71,7 @@ class Finding:
     severity: str = "error"
 
     def as_dict(self) -> dict:
+        """The finding as plain data (for JSON reports)."""
         out = asdict(self)
         out["position"] = asdict(self.position)
         return out

@@ -43,6 +43,7 @@ class Procedure:
 
     @classmethod
     def parse(cls, value: str, delimiters: Delimiters) -> Procedure:
+        """The composite as read, split with the interchange's component separator."""
         parts = value.split(delimiters.component)
         parts += [""] * (7 - len(parts))
         modifiers = tuple(m for m in parts[2:6] if m)
@@ -67,6 +68,24 @@ class Adjustment:
 
 
 # ---------------------------------------------------------------------------------------------- 835
+# The 835's balancing rules (COB-REFERENCE §1.7) have their arithmetic here, next to the models they check:
+# the reader checks them as it reads (with the sums it keeps), the rules before relying on an adjudication.
+#
+#   B1 line:        SVC02 − Σ line CAS = SVC03                  ServicePayment.b1_paid / b1_balances
+#   B2 claim:       CLP03 − Σ (claim CAS + line CAS) = CLP04    ClaimPayment.b2_paid / b2_balances
+#   B3 transaction: BPR02 = Σ CLP04 − Σ PLB                     balanced_payment
+
+
+def balanced_paid(charge: Decimal, adjustments: Decimal) -> Decimal:
+    """B1/B2: the charge less its adjustments, which the paid amount (SVC03, CLP04) must equal."""
+    return charge - adjustments
+
+
+def balanced_payment(claims_paid: Decimal, provider_adjustments: Decimal) -> Decimal:
+    """B3: Σ CLP04 − Σ PLB (a positive PLB amount withholds money), which BPR02 must equal."""
+    return claims_paid - provider_adjustments
+
+
 @dataclass(slots=True)
 class Party:
     """835 loop 1000A (N1*PR, the payer) or 1000B (N1*PE, the payee), all its segments as read."""
@@ -78,6 +97,7 @@ class Party:
     segments: list[Segment]
 
     def reference(self, qualifier: str) -> str:
+        """The value of the first REF with this qualifier, or ''."""
         seg = find(self.segments, "REF", qualifier)
         return element(seg, 2) if seg else ""
 
@@ -112,7 +132,16 @@ class ServicePayment:
         return self.original_procedure or self.procedure
 
     def adjustment_total(self) -> Decimal:
+        """Σ CAS amounts of this line."""
         return sum((a.amount for a in self.adjustments), ZERO)
+
+    def b1_paid(self, adjustments: Decimal | None = None) -> Decimal:
+        """B1: SVC02 − Σ line CAS, what SVC03 must be (`adjustments`: that Σ, when the caller kept it)."""
+        return balanced_paid(self.charge, self.adjustment_total() if adjustments is None else adjustments)
+
+    def b1_balances(self, adjustments: Decimal | None = None) -> bool:
+        """B1: SVC02 − Σ line CAS = SVC03."""
+        return self.b1_paid(adjustments) == self.paid
 
 
 @dataclass(slots=True)
@@ -158,6 +187,7 @@ class ClaimPayment:
         return self.status == "22"
 
     def reference(self, qualifier: str) -> str:
+        """The value of the first REF with this qualifier, or ''."""
         for q, v in self.references:
             if q == qualifier:
                 return v
@@ -175,13 +205,27 @@ class ClaimPayment:
         return codes
 
     def all_adjustments(self) -> list[Adjustment]:
+        """The claim-level CAS adjustments, then each line's, in file order."""
         out = list(self.adjustments)
         for svc in self.services:
             out += svc.adjustments
         return out
 
     def adjustment_total(self) -> Decimal:
+        """Σ CAS amounts of the claim and of its lines."""
         return sum((a.amount for a in self.all_adjustments()), ZERO)
+
+    def b2_paid(self, adjustments: Decimal | None = None) -> Decimal:
+        """B2: CLP03 − Σ (claim CAS + line CAS), what CLP04 must be (`adjustments`: that Σ, when kept)."""
+        return balanced_paid(self.charge, self.adjustment_total() if adjustments is None else adjustments)
+
+    def b2_balances(self, adjustments: Decimal | None = None) -> bool:
+        """B2: CLP03 − Σ (claim CAS + line CAS) = CLP04."""
+        return self.b2_paid(adjustments) == self.paid
+
+    def balances(self) -> bool:
+        """B2 for the claim and B1 for every one of its lines."""
+        return self.b2_balances() and all(svc.b1_balances() for svc in self.services)
 
     def patient_responsibility_total(self) -> Decimal:
         """Σ PR adjustments at claim and line level (what CLP05 should say, RFI 2548)."""
@@ -300,6 +344,7 @@ class HierarchyLevel:
         return element(self.segments[0], 3)
 
     def find(self, tag: str, qualifier: str | None = None) -> Segment | None:
+        """First segment of this loop with this id (and qualifier, when given)."""
         return find(self.segments, tag, qualifier)
 
     @property
@@ -454,4 +499,5 @@ class Claim837:
         return self.subscriber.payer_id
 
     def find(self, tag: str, qualifier: str | None = None) -> Segment | None:
+        """First segment of the claim (2300/2310) with this id (and qualifier, when given)."""
         return find(self.segments, tag, qualifier)

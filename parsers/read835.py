@@ -6,7 +6,8 @@ its last one arrives (the next CLP, an LX, a PLB or the SE), with its balancing 
 REF, DTM, payer and payee) is complete by the first CLP, its PLBs, claim count and paid total at its SE.
 In streaming mode `Remittance.claims` stays empty; `read_835` fills it.
 
-Balancing (COB-REFERENCE §1.7), each failure a `Finding` at the segment concerned:
+Balancing (COB-REFERENCE §1.7; the arithmetic is the models', `parsers.models`), each failure a `Finding`
+at the segment concerned:
 
 * ``B1`` line: SVC02 − Σ line CAS = SVC03 (at the SVC)
 * ``B2`` claim: CLP03 − Σ (claim CAS + line CAS) = CLP04 (at the CLP)
@@ -16,8 +17,10 @@ Balancing (COB-REFERENCE §1.7), each failure a `Finding` at the segment concern
 Malformed amounts are an `X12Error` naming the segment ordinal, segment id and element. Messages carry
 segment positions, codes and amounts only: no names, member ids, dates of birth, addresses, nor CLP01.
 
-The hot loop dispatches on the segment id with an if-chain ordered by frequency, keeps running sums in
-locals and parses `Decimal` only for amounts (with a small cache: amounts repeat a lot in real files).
+Reading is table-driven: `LOOPS` says, for each loop the reader can be in, which segment opens a loop or
+belongs to the one being read, and which method reads it; the hot loop is one dict probe and one call per
+segment. The sums balancing needs are kept as the CAS segments are read, and `Decimal` is parsed only for
+amounts (with a small cache: amounts repeat a lot in real files).
 """
 
 from __future__ import annotations
@@ -26,8 +29,9 @@ import os
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 
+from .dispatch import table
 from .envelope import EnvelopeWalker
-from .errors import Finding, Position, X12Error
+from .errors import Finding, Position, X12Error, fast_position
 from .models import (
     Adjustment,
     ClaimPayment,
@@ -36,6 +40,7 @@ from .models import (
     ProviderAdjustment,
     Remittance,
     ServicePayment,
+    balanced_payment,
 )
 from .syntax import Delimiters, Tokenizer
 
@@ -49,33 +54,29 @@ PLB_REASONS = frozenset(
     "RA RE SL TL WO WU".split()
 )
 
-#: Segments that may sit in the 835 header or outside a transaction and carry nothing for the model.
 #: CAS01 group codes: the 5010 ones, and CR (4010 corrections), still seen in the wild.
 CAS_GROUPS = frozenset(("CO", "OA", "PI", "PR", "CR"))
 
-_ENVELOPE = frozenset(("ISA", "GS", "GE", "IEA", "TA1"))
+_CAS_ELEMENTS = tuple(f"CAS{i:02d}" for i in range(20))  # element names for findings, made once
 
 _CACHE_LIMIT = 4_096  # small: the cache pays off on repeated values, and must not grow with the file
 
-# Position is a frozen slotted dataclass; its generated __init__ sets each field through
-# object.__setattr__. Setting the slots directly builds the same (equal, hashable) object in half the time,
-# and the reader makes one per claim and per line.
+# Adjustment is a frozen slotted dataclass: setting its slots directly builds the same (equal, hashable) object
+# in half the time (as `parsers.errors.fast_position` does for Position); one per CAS triplet not seen lately.
 _new = object.__new__
-_set_file = Position.file.__set__  # type: ignore[attr-defined]
-_set_segment = Position.segment.__set__  # type: ignore[attr-defined]
-_set_offset = Position.offset.__set__  # type: ignore[attr-defined]
-_set_segment_id = Position.segment_id.__set__  # type: ignore[attr-defined]
-_set_element = Position.element.__set__  # type: ignore[attr-defined]
+_set_group = Adjustment.group.__set__  # type: ignore[attr-defined]
+_set_reason = Adjustment.reason.__set__  # type: ignore[attr-defined]
+_set_amount = Adjustment.amount.__set__  # type: ignore[attr-defined]
+_set_quantity = Adjustment.quantity.__set__  # type: ignore[attr-defined]
 
 
-def _position(file: str, segment: int, offset: int, segment_id: str, element: str = "") -> Position:
-    p = _new(Position)
-    _set_file(p, file)
-    _set_segment(p, segment)
-    _set_offset(p, offset)
-    _set_segment_id(p, segment_id)
-    _set_element(p, element)
-    return p
+def _new_adjustment(group: str, reason: str, amount: Decimal, quantity: Decimal | None) -> Adjustment:
+    adj = _new(Adjustment)
+    _set_group(adj, group)
+    _set_reason(adj, reason)
+    _set_amount(adj, amount)
+    _set_quantity(adj, quantity)
+    return adj
 
 
 def _describe_value(value: str) -> str:
@@ -103,6 +104,76 @@ def _strict_decimal(value: str) -> Decimal:
     return d
 
 
+# ---------------------------------------------------------------------------------------------- loop table
+# What the reader is reading: the loop the next segment is looked up in.
+ENVELOPE = "envelope"  # between transaction sets
+SKIPPED = "not-835"  # inside a transaction set that is not an 835
+HEADER = "header"  # in the 835, outside any claim: its header, the 2000 loops (LX, TS3, TS2), the PLBs
+PARTY = "1000A/1000B"  # in a payer (N1*PR) or payee (N1*PE) loop
+CLAIM = "2100"  # in a claim, before its first SVC
+LINE = "2110"  # in a service line
+
+# The 835 loop by loop: for each loop the reader can be in, the segments that open a loop (or end the one being
+# read) and the segments that belong to it, each with the method that reads it; None: any other segment.
+# Reading a segment is one dict probe in its loop's table (`parsers.dispatch`). A CLP, LX, PLB or SE ends the
+# claim being read: the claim is yielded, then the segment is read again, in HEADER.
+_IN_TRANSACTION = {  # HEADER (and the 1000A/1000B loops, whose own segments come on top)
+    "BPR": "_payment",  # header: BPR02 is what B3 checks
+    "TRN": "_trace",
+    "CUR": "_currency",
+    "REF": "_header_reference",
+    "DTM": "_header_date",
+    "N1": "_open_party",  # opens 1000A (N1*PR, the payer) or 1000B (N1*PE, the payee)
+    "LX": "_open_header_number",  # opens a 2000 loop
+    "TS3": "_summary",  # 2000
+    "TS2": "_summary",  # 2000
+    "CLP": "_open_claim",  # opens 2100
+    "PLB": "_provider_adjustment",  # table 3
+    "SE": "_close_transaction",  # trailer: B3, the claim count and paid total
+    None: "_unknown_in_transaction",
+}
+_IN_CLAIM = {  # 2100 and 2110 alike
+    "CAS": "_adjustment",  # before the first SVC: claim level; after it: line level
+    "SVC": "_open_service",  # opens 2110 (and ends the line before it)
+    "NM1": "_name",
+    "MOA": "_outpatient",
+    "MIA": "_inpatient",
+    "PER": "_contact",
+    "CLP": "_close_claim",
+    "LX": "_close_claim",
+    "PLB": "_close_claim",
+    "SE": "_close_claim",
+}
+LOOPS: dict[str, dict[str | None, str]] = {
+    ENVELOPE: {
+        "ST": "_open_transaction",  # ST*835 opens a transaction set; another ST01 is skipped to its SE
+        **dict.fromkeys(("ISA", "GS", "GE", "IEA", "TA1"), "_ignore"),  # envelope: the walker's
+        None: "_unknown_outside",
+    },
+    SKIPPED: {"SE": "_close_skipped", None: "_ignore"},
+    HEADER: _IN_TRANSACTION,
+    PARTY: {**_IN_TRANSACTION, **dict.fromkeys(("N3", "N4", "REF", "PER", "RDM"), "_party_segment")},
+    CLAIM: {
+        **_IN_CLAIM,
+        "DTM": "_claim_date",
+        "REF": "_claim_reference",
+        "AMT": "_claim_amount",
+        "QTY": "_claim_quantity",
+        "LQ": "_misplaced_remark",  # LQ belongs to a service line
+        None: "_unknown_in_claim",
+    },
+    LINE: {
+        **_IN_CLAIM,
+        "DTM": "_line_date",
+        "REF": "_line_reference",  # REF*6R: the line item control number
+        "AMT": "_line_amount",
+        "QTY": "_line_quantity",
+        "LQ": "_remark",
+        None: "_unknown_in_line",
+    },
+}
+
+
 class Reader835:
     """Streaming 835 reader. Iterate `claims()` once; then `remittances` and `findings` are complete."""
 
@@ -116,7 +187,25 @@ class Reader835:
         self._amounts: dict[str, Decimal] = {}
         self._procedures: dict[str, Procedure] = {}
         self._adjustments: dict[tuple[str, str, str, str], Adjustment] = {}  # Adjustment is frozen: share
-        self._rem: Remittance | None = None  # the transaction being read (for findings from helpers)
+        self._mismatch_reported: Remittance | None = None  # the transaction a composite-separator finding is for
+        self._table = _TABLES[ENVELOPE]  # the loop being read
+        # The transaction set being read.
+        self._rem: Remittance | None = None
+        self._delimiters = tokenizer.delimiters
+        self._party: Party | None = None  # the 1000A/1000B loop being read
+        self._header_number = ""  # LX01
+        self._summaries: list[list[str]] | None = None  # TS3/TS2 of the 2000 loop
+        self._bpr02: Decimal | None = None
+        self._paid_total = ZERO  # Σ CLP04
+        self._plb_total = ZERO  # Σ PLB amounts
+        self._claim_count = 0
+        # The claim being read, with the sums its balancing needs.
+        self._claim: ClaimPayment | None = None
+        self._svc: ServicePayment | None = None
+        self._claim_cas = ZERO  # Σ claim-level and line-level CAS of the claim
+        self._line_cas = ZERO  # Σ CAS of the current line
+        self._pr_total = ZERO  # Σ PR CAS of the claim
+        self._has_pr = False
 
     # ------------------------------------------------------------------------------------------ findings
     @property
@@ -144,7 +233,7 @@ class Reader835:
 
     # ------------------------------------------------------------------------------------------ values
     def _amount(self, value: str, element: str) -> Decimal:
-        """Parse one amount (cold path: the hot loop inlines the cache lookup).
+        """Parse one amount (cold path: the handlers look in the cache first).
 
         A malformed amount is an X12Error; an empty one where an amount is required is read as 0 with a
         "missing-amount" finding (a value left out is not a value garbled: the rest of the file still reads).
@@ -200,7 +289,7 @@ class Reader835:
         return proc
 
     def _mismatch(self, used: str, rem: Remittance, element: str) -> None:
-        if getattr(self, "_mismatch_reported", None) is rem:
+        if self._mismatch_reported is rem:
             return
         self._mismatch_reported = rem
         self._add(
@@ -243,9 +332,9 @@ class Reader835:
             key = (group, reason, a, q)
             adj = adjustments.get(key)
             if adj is None:
-                amount = self._amount(a, f"CAS{i + 1:02d}")
-                qty = self._amount(q, f"CAS{i + 2:02d}") if q else None
-                adj = Adjustment(group, reason, amount, qty)
+                amount = self._amount(a, _CAS_ELEMENTS[i + 1] if i < 18 else f"CAS{i + 1:02d}")
+                qty = self._amount(q, _CAS_ELEMENTS[i + 2] if i < 17 else f"CAS{i + 2:02d}") if q else None
+                adj = _new_adjustment(group, reason, amount, qty)
                 if a:  # a missing amount gives a finding each time: do not cache it
                     if len(adjustments) >= _CACHE_LIMIT:
                         adjustments.clear()
@@ -258,300 +347,314 @@ class Reader835:
 
     # ------------------------------------------------------------------------------------------ reading
     def claims(self) -> Iterator[ClaimPayment]:
+        """Stream the file's claims, each with its balancing findings; can be iterated only once."""
         if self._started:
             raise RuntimeError("Reader835.claims() can be iterated only once")
         self._started = True
+        for seg in self.walker:
+            done = self._table[seg[0]](self, seg)
+            if done is not None:
+                yield done
+                self._table[seg[0]](self, seg)  # the segment that ended the claim, read again in HEADER
+
+    # ------------------------------------------------------------------------------------------ envelope
+    def _ignore(self, seg: list[str]) -> None:
+        pass
+
+    def _unknown_outside(self, seg: list[str]) -> None:
+        self._unknown(seg[0], "envelope (outside a transaction set)", None)
+
+    def _open_transaction(self, seg: list[str]) -> None:
         tok = self.tokenizer
-        walker = self.walker
-        add = self._add
+        transaction = self.walker.transaction
+        if transaction is not None and transaction.set_id != "835":
+            self._table = _TABLES[SKIPPED]
+            self._add(
+                "not-835",
+                f"transaction set {transaction.set_id!r} (ST02 "
+                f"{transaction.control_number!r}) is not an 835; its segments were skipped",
+                tok.position("ST01"),
+                "warning",
+            )
+            return
+        self._delimiters = tok.delimiters
+        rem = self._rem = Remittance(transaction, self._delimiters)
+        self.remittances.append(rem)
+        self._procedures.clear()
+        self._party = self._summaries = None
+        self._header_number = ""
+        self._plb_total = self._paid_total = ZERO
+        self._claim_count = 0
+        self._bpr02 = None
+        self._table = _TABLES[HEADER]
+
+    def _close_skipped(self, seg: list[str]) -> None:
+        self._table = _TABLES[ENVELOPE]
+
+    # ------------------------------------------------------------------------------------------ header
+    def _payment(self, seg: list[str]) -> None:
+        self._rem.bpr = seg
+        self._bpr02 = self._amount(seg[2] if len(seg) > 2 else "", "BPR02")
+
+    def _trace(self, seg: list[str]) -> None:
+        self._rem.trn = seg
+
+    def _currency(self, seg: list[str]) -> None:
+        self._rem.currency = seg
+
+    def _header_reference(self, seg: list[str]) -> None:
+        self._rem.references.append((seg[1] if len(seg) > 1 else "", seg[2] if len(seg) > 2 else ""))
+
+    def _header_date(self, seg: list[str]) -> None:
+        self._rem.dates[seg[1] if len(seg) > 1 else ""] = seg[2] if len(seg) > 2 else ""
+
+    def _open_party(self, seg: list[str]) -> None:
+        n = len(seg)
+        party = self._party = Party(
+            seg[1] if n > 1 else "",
+            seg[2] if n > 2 else "",
+            seg[3] if n > 3 else "",
+            seg[4] if n > 4 else "",
+            [seg],
+        )
+        self._table = _TABLES[PARTY]
+        if party.entity == "PR":
+            self._rem.payer = party
+        elif party.entity == "PE":
+            self._rem.payee = party
+        else:
+            self._add(
+                "unknown-segment",
+                f"N1 entity {party.entity[:3]!r} is neither the payer (PR) nor "
+                "the payee (PE); the loop was not read into the model",
+                self.tokenizer.position("N101"),
+                "warning",
+                self._rem,
+            )
+
+    def _party_segment(self, seg: list[str]) -> None:
+        self._party.segments.append(seg)
+
+    def _open_header_number(self, seg: list[str]) -> None:
+        number = self._header_number = seg[1] if len(seg) > 1 else ""
+        self._summaries = self._rem.provider_summaries.setdefault(number, [])
+        self._party = None
+        self._table = _TABLES[HEADER]
+
+    def _summary(self, seg: list[str]) -> None:
+        if self._summaries is None:
+            self._unknown(seg[0], "header (TS3/TS2 belong after an LX)", self._rem)
+        else:
+            self._summaries.append(seg)
+
+    def _unknown_in_transaction(self, seg: list[str]) -> None:
+        rem = self._rem
+        where = "header" if self._claim_count == 0 and not rem.provider_adjustments else "transaction"
+        self._unknown(seg[0], where, rem)
+
+    def _close_transaction(self, seg: list[str]) -> None:
+        self._finish(self._rem, self._bpr02, self._paid_total, self._plb_total, self._claim_count)
+        self._table = _TABLES[ENVELOPE]
+
+    # ------------------------------------------------------------------------------------------ 2100
+    def _open_claim(self, seg: list[str]) -> None:
+        n = len(seg)
+        if n < 5:
+            raise self._short("CLP", 4, n)
         cache = self._amounts
-        amount = self._amount
-        procedure = self._procedure
-        procs = self._procedures
-        adjustments = self._adjustments
-        name = tok.name
+        charge = cache.get(seg[3])
+        if charge is None:
+            charge = self._amount(seg[3], "CLP03")
+        paid = cache.get(seg[4])
+        if paid is None:
+            paid = self._amount(seg[4], "CLP04")
+        if n > 5 and seg[5]:
+            patient = cache.get(seg[5])
+            if patient is None:
+                patient = self._amount(seg[5], "CLP05")
+        else:
+            patient = None
+        tok = self.tokenizer
+        self._claim = ClaimPayment(
+            seg,
+            seg[1],
+            seg[2],
+            charge,
+            paid,
+            patient,
+            seg[7] if n > 7 else "",
+            fast_position(self.name, tok.ordinal, tok.offset, "CLP"),
+            self._rem,
+            self._header_number,
+        )
+        self._claim_count += 1
+        self._paid_total += paid
+        self._claim_cas = self._pr_total = ZERO
+        self._has_pr = False
+        self._party = None
+        self._table = _TABLES[CLAIM]
 
-        rem: Remittance | None = None
-        delimiters = tok.delimiters
-        skipping = False  # inside a transaction set that is not an 835
-        party: Party | None = None
-        header_number = ""
-        summaries: list | None = None
-        plb_total = ZERO
-        paid_total = ZERO
-        claim_count = 0
-        bpr02: Decimal | None = None
-
-        claim: ClaimPayment | None = None
-        svc: ServicePayment | None = None
-        claim_cas = ZERO  # Σ claim-level and line-level CAS of the claim
-        line_cas = ZERO  # Σ CAS of the current line
-        pr_total = ZERO
-        has_pr = False
-
-        for seg in walker:
-            tag = seg[0]
-            if claim is not None:
-                # ------------------------------------------------------------------ loop 2100 / 2110
-                if tag == "CAS":
-                    target = svc.adjustments if svc is not None else claim.adjustments
-                    n = len(seg)
-                    if n == 4 or n == 5:
-                        # One triplet, the usual case: one cache lookup, no loop.
-                        adj = adjustments.get((seg[1], seg[2], seg[3], seg[4] if n == 5 else ""))
-                        if adj is not None and seg[2]:
-                            target.append(adj)
-                            total = adj.amount
-                            is_pr = seg[1] == "PR"
-                        else:
-                            total, _, is_pr = self._cas(seg, target)
-                    else:
-                        total, _, is_pr = self._cas(seg, target)
-                    if svc is not None:
-                        line_cas += total
-                    claim_cas += total
-                    if is_pr:
-                        pr_total += total
-                        has_pr = True
-                    continue
-                if tag == "DTM":
-                    try:
-                        (svc.dates if svc is not None else claim.dates)[seg[1]] = seg[2]
-                    except IndexError:
-                        raise self._short("DTM", 2, len(seg)) from None
-                    continue
-                if tag == "REF":
-                    try:
-                        q, v = seg[1], seg[2]
-                    except IndexError:
-                        raise self._short("REF", 2, len(seg)) from None
-                    if svc is not None:
-                        if q == "6R":
-                            svc.control_number = v
-                        else:
-                            svc.references.append((q, v))
-                    else:
-                        claim.references.append((q, v))
-                    continue
-                if tag == "SVC":
-                    if svc is not None and svc.charge - line_cas != svc.paid:
-                        self._check_line(svc, line_cas, rem, claim)
-                    n = len(seg)
-                    if n < 4:
-                        raise self._short("SVC", 3, n)
-                    charge = cache.get(seg[2])
-                    if charge is None:
-                        charge = amount(seg[2], "SVC02")
-                    paid = cache.get(seg[3])
-                    if paid is None:
-                        paid = amount(seg[3], "SVC03")
-                    proc = procs.get(seg[1])
-                    if proc is None:
-                        proc = procedure(seg[1], delimiters, rem, "SVC01")
-                    units_absent = n <= 5 or not seg[5]
-                    if units_absent:
-                        units = ONE
-                    else:
-                        units = cache.get(seg[5])
-                        if units is None:
-                            units = amount(seg[5], "SVC05")
-                    original = procedure(seg[6], delimiters, rem, "SVC06") if n > 6 and seg[6] else None
-                    original_units = amount(seg[7], "SVC07") if n > 7 and seg[7] else None
-                    svc = ServicePayment(
-                        proc,
-                        charge,
-                        paid,
-                        seg[4] if n > 4 else "",
-                        units,
-                        original,
-                        original_units,
-                        _position(name, tok.ordinal, tok.offset, tag),
-                    )
-                    if units_absent:
-                        svc.units_absent = True
-                    claim.services.append(svc)
-                    line_cas = ZERO
-                    continue
-                if tag == "AMT":
-                    try:
-                        q, v = seg[1], seg[2]
-                    except IndexError:
-                        raise self._short("AMT", 2, len(seg)) from None
-                    d = cache.get(v)
-                    if d is None:
-                        d = amount(v, "AMT02")
-                    (svc.amounts if svc is not None else claim.amounts)[q] = d
-                    continue
-                if tag == "NM1":
-                    claim.names[seg[1] if len(seg) > 1 else ""] = seg
-                    continue
-                if tag == "LQ":
-                    if svc is None:
-                        self._unknown(tag, "claim (LQ belongs to a service line)", rem)
-                        continue
-                    try:
-                        svc.remarks.append((seg[1], seg[2]))
-                    except IndexError:
-                        raise self._short("LQ", 2, len(seg)) from None
-                    continue
-                if tag == "QTY":
-                    try:
-                        q, v = seg[1], seg[2]
-                    except IndexError:
-                        raise self._short("QTY", 2, len(seg)) from None
-                    d = cache.get(v)
-                    if d is None:
-                        d = amount(v, "QTY02")
-                    (svc.quantities if svc is not None else claim.quantities)[q] = d
-                    continue
-                if tag == "MOA":
-                    claim.outpatient = seg
-                    continue
-                if tag == "MIA":
-                    claim.inpatient = seg
-                    continue
-                if tag == "PER":
-                    claim.contacts.append(seg)
-                    continue
-                if tag == "CLP" or tag == "LX" or tag == "PLB" or tag == "SE":
-                    if svc is not None and svc.charge - line_cas != svc.paid:
-                        self._check_line(svc, line_cas, rem, claim)
-                    patient = claim.patient_responsibility
-                    if claim.charge - claim_cas != claim.paid or (
-                        (has_pr or patient) and (patient or ZERO) != pr_total and claim.status != "22"
-                    ):
-                        self._check_claim(claim, claim_cas, pr_total, has_pr, rem)
-                    done = claim
-                    claim = svc = None
-                    yield done
-                    # fall through: the segment starts something new
-                else:
-                    self._unknown(tag, "service line" if svc is not None else "claim", rem)
-                    continue
-
-            if tag == "CLP":
-                if rem is None or skipping:
-                    if not skipping:
-                        self._unknown(tag, "envelope (outside a transaction set)", None)
-                    continue
-                n = len(seg)
-                if n < 5:
-                    raise self._short("CLP", 4, n)
-                charge = cache.get(seg[3])
-                if charge is None:
-                    charge = amount(seg[3], "CLP03")
-                paid = cache.get(seg[4])
-                if paid is None:
-                    paid = amount(seg[4], "CLP04")
-                if n > 5 and seg[5]:
-                    patient = cache.get(seg[5])
-                    if patient is None:
-                        patient = amount(seg[5], "CLP05")
-                else:
-                    patient = None
-                claim = ClaimPayment(
-                    seg,
-                    seg[1],
-                    seg[2],
-                    charge,
-                    paid,
-                    patient,
-                    seg[7] if n > 7 else "",
-                    _position(name, tok.ordinal, tok.offset, tag),
-                    rem,
-                    header_number,
-                )
-                claim_count += 1
-                paid_total += paid
-                claim_cas = pr_total = ZERO
-                has_pr = False
-                party = None
-                continue
-            if skipping:
-                if tag == "SE":
-                    skipping = False
-                continue
-            if rem is None:
-                if tag == "ST":
-                    transaction = walker.transaction
-                    if transaction is not None and transaction.set_id != "835":
-                        skipping = True
-                        add(
-                            "not-835",
-                            f"transaction set {transaction.set_id!r} (ST02 "
-                            f"{transaction.control_number!r}) is not an 835; its segments were skipped",
-                            tok.position("ST01"),
-                            "warning",
-                        )
-                        continue
-                    delimiters = tok.delimiters
-                    rem = self._rem = Remittance(transaction, delimiters)
-                    self.remittances.append(rem)
-                    self._procedures.clear()
-                    procs = self._procedures
-                    party = summaries = None
-                    header_number = ""
-                    plb_total = paid_total = ZERO
-                    claim_count = 0
-                    bpr02 = None
-                elif tag not in _ENVELOPE:
-                    self._unknown(tag, "envelope (outside a transaction set)", None)
-                continue
-
-            # ---------------------------------------------------------------------- header, 2000, trailer
-            if tag == "LX":
-                header_number = seg[1] if len(seg) > 1 else ""
-                summaries = rem.provider_summaries.setdefault(header_number, [])
-                party = None
-            elif tag == "SE":
-                self._finish(rem, bpr02, paid_total, plb_total, claim_count)
-                rem = None
-            elif tag == "PLB":
-                plb_total += self._plb(seg, rem, delimiters)
-                party = None
-            elif tag == "TS3" or tag == "TS2":
-                if summaries is None:
-                    self._unknown(tag, "header (TS3/TS2 belong after an LX)", rem)
-                else:
-                    summaries.append(seg)
-            elif tag == "N1":
-                n = len(seg)
-                party = Party(
-                    seg[1] if n > 1 else "",
-                    seg[2] if n > 2 else "",
-                    seg[3] if n > 3 else "",
-                    seg[4] if n > 4 else "",
-                    [seg],
-                )
-                if party.entity == "PR":
-                    rem.payer = party
-                elif party.entity == "PE":
-                    rem.payee = party
-                else:
-                    add(
-                        "unknown-segment",
-                        f"N1 entity {party.entity[:3]!r} is neither the payer (PR) nor "
-                        "the payee (PE); the loop was not read into the model",
-                        tok.position("N101"),
-                        "warning",
-                        rem,
-                    )
-            elif party is not None and tag in ("N3", "N4", "REF", "PER", "RDM"):
-                party.segments.append(seg)
-            elif tag == "BPR":
-                rem.bpr = seg
-                bpr02 = amount(seg[2] if len(seg) > 2 else "", "BPR02")
-            elif tag == "TRN":
-                rem.trn = seg
-            elif tag == "REF":
-                rem.references.append((seg[1] if len(seg) > 1 else "", seg[2] if len(seg) > 2 else ""))
-            elif tag == "DTM":
-                rem.dates[seg[1] if len(seg) > 1 else ""] = seg[2] if len(seg) > 2 else ""
-            elif tag == "CUR":
-                rem.currency = seg
+    def _adjustment(self, seg: list[str]) -> None:
+        svc = self._svc
+        target = svc.adjustments if svc is not None else self._claim.adjustments
+        n = len(seg)
+        if n == 4 or n == 5:
+            # One triplet, the usual case: one cache lookup, no loop.
+            adj = self._adjustments.get((seg[1], seg[2], seg[3], seg[4] if n == 5 else ""))
+            if adj is not None and seg[2]:
+                target.append(adj)
+                total = adj.amount
+                is_pr = seg[1] == "PR"
             else:
-                where = "header" if claim_count == 0 and not rem.provider_adjustments else "transaction"
-                self._unknown(tag, where, rem)
+                total, _, is_pr = self._cas(seg, target)
+        else:
+            total, _, is_pr = self._cas(seg, target)
+        if svc is not None:
+            self._line_cas += total
+        self._claim_cas += total
+        if is_pr:
+            self._pr_total += total
+            self._has_pr = True
+
+    def _claim_date(self, seg: list[str]) -> None:
+        try:
+            self._claim.dates[seg[1]] = seg[2]
+        except IndexError:
+            raise self._short("DTM", 2, len(seg)) from None
+
+    def _claim_reference(self, seg: list[str]) -> None:
+        try:
+            self._claim.references.append((seg[1], seg[2]))
+        except IndexError:
+            raise self._short("REF", 2, len(seg)) from None
+
+    def _claim_amount(self, seg: list[str]) -> None:
+        q, d = self._qualified_amount(seg)
+        self._claim.amounts[q] = d
+
+    def _claim_quantity(self, seg: list[str]) -> None:
+        q, d = self._qualified_amount(seg)
+        self._claim.quantities[q] = d
+
+    def _name(self, seg: list[str]) -> None:
+        self._claim.names[seg[1] if len(seg) > 1 else ""] = seg
+
+    def _outpatient(self, seg: list[str]) -> None:
+        self._claim.outpatient = seg
+
+    def _inpatient(self, seg: list[str]) -> None:
+        self._claim.inpatient = seg
+
+    def _contact(self, seg: list[str]) -> None:
+        self._claim.contacts.append(seg)
+
+    def _misplaced_remark(self, seg: list[str]) -> None:
+        self._unknown(seg[0], "claim (LQ belongs to a service line)", self._rem)
+
+    def _unknown_in_claim(self, seg: list[str]) -> None:
+        self._unknown(seg[0], "claim", self._rem)
+
+    def _close_claim(self, seg: list[str]) -> ClaimPayment:
+        """The claim and its last line are complete: check B1, B2 and CLP05; the claim is yielded next."""
+        claim, svc = self._claim, self._svc
+        if svc is not None and svc.b1_paid(self._line_cas) != svc.paid:
+            self._check_line(svc, self._line_cas, self._rem, claim)
+        patient = claim.patient_responsibility
+        if claim.b2_paid(self._claim_cas) != claim.paid or (
+            (self._has_pr or patient) and (patient or ZERO) != self._pr_total and claim.status != "22"
+        ):
+            self._check_claim(claim, self._claim_cas, self._pr_total, self._has_pr, self._rem)
+        self._claim = self._svc = None
+        self._table = _TABLES[HEADER]
+        return claim
+
+    # ------------------------------------------------------------------------------------------ 2110
+    def _open_service(self, seg: list[str]) -> None:
+        svc = self._svc
+        if svc is not None and svc.b1_paid(self._line_cas) != svc.paid:
+            self._check_line(svc, self._line_cas, self._rem, self._claim)
+        n = len(seg)
+        if n < 4:
+            raise self._short("SVC", 3, n)
+        cache = self._amounts
+        charge = cache.get(seg[2])
+        if charge is None:
+            charge = self._amount(seg[2], "SVC02")
+        paid = cache.get(seg[3])
+        if paid is None:
+            paid = self._amount(seg[3], "SVC03")
+        proc = self._procedures.get(seg[1])
+        if proc is None:
+            proc = self._procedure(seg[1], self._delimiters, self._rem, "SVC01")
+        units_absent = n <= 5 or not seg[5]
+        if units_absent:
+            units = ONE
+        else:
+            units = cache.get(seg[5])
+            if units is None:
+                units = self._amount(seg[5], "SVC05")
+        original = self._procedure(seg[6], self._delimiters, self._rem, "SVC06") if n > 6 and seg[6] else None
+        original_units = self._amount(seg[7], "SVC07") if n > 7 and seg[7] else None
+        tok = self.tokenizer
+        svc = self._svc = ServicePayment(
+            proc,
+            charge,
+            paid,
+            seg[4] if n > 4 else "",
+            units,
+            original,
+            original_units,
+            fast_position(self.name, tok.ordinal, tok.offset, "SVC"),
+        )
+        if units_absent:
+            svc.units_absent = True
+        self._claim.services.append(svc)
+        self._line_cas = ZERO
+        self._table = _TABLES[LINE]
+
+    def _line_date(self, seg: list[str]) -> None:
+        try:
+            self._svc.dates[seg[1]] = seg[2]
+        except IndexError:
+            raise self._short("DTM", 2, len(seg)) from None
+
+    def _line_reference(self, seg: list[str]) -> None:
+        try:
+            q, v = seg[1], seg[2]
+        except IndexError:
+            raise self._short("REF", 2, len(seg)) from None
+        if q == "6R":
+            self._svc.control_number = v
+        else:
+            self._svc.references.append((q, v))
+
+    def _line_amount(self, seg: list[str]) -> None:
+        q, d = self._qualified_amount(seg)
+        self._svc.amounts[q] = d
+
+    def _line_quantity(self, seg: list[str]) -> None:
+        q, d = self._qualified_amount(seg)
+        self._svc.quantities[q] = d
+
+    def _remark(self, seg: list[str]) -> None:
+        try:
+            self._svc.remarks.append((seg[1], seg[2]))
+        except IndexError:
+            raise self._short("LQ", 2, len(seg)) from None
+
+    def _unknown_in_line(self, seg: list[str]) -> None:
+        self._unknown(seg[0], "service line", self._rem)
+
+    def _qualified_amount(self, seg: list[str]) -> tuple[str, Decimal]:
+        """AMT or QTY: (qualifier, amount)."""
+        try:
+            q, v = seg[1], seg[2]
+        except IndexError:
+            raise self._short(seg[0], 2, len(seg)) from None
+        d = self._amounts.get(v)
+        if d is None:
+            d = self._amount(v, f"{seg[0]}02")
+        return q, d
 
     # ------------------------------------------------------------------------------------------ helpers
     def _unknown(self, tag: str, where: str, rem: Remittance | None) -> None:
@@ -564,12 +667,13 @@ class Reader835:
         )
 
     def _check_line(self, svc: ServicePayment, line_cas: Decimal, rem: Remittance, claim: ClaimPayment) -> None:
-        if svc.charge - line_cas != svc.paid:
+        expected = svc.b1_paid(line_cas)
+        if expected != svc.paid:
             p = svc.position
             self._add(
                 "B1",
                 f"line out of balance: SVC02 {svc.charge} − adjustments {line_cas} = "
-                f"{svc.charge - line_cas}, but SVC03 is {svc.paid}",
+                f"{expected}, but SVC03 is {svc.paid}",
                 Position(p.file, p.segment, p.offset, p.segment_id, "SVC03"),
                 "error",
                 rem,
@@ -578,12 +682,13 @@ class Reader835:
 
     def _check_claim(self, claim: ClaimPayment, cas: Decimal, pr: Decimal, has_pr: bool, rem: Remittance) -> None:
         p = claim.position
-        if claim.charge - cas != claim.paid:
+        expected = claim.b2_paid(cas)
+        if expected != claim.paid:
             ref = f" (CLP07 {claim.payer_claim_number})" if claim.payer_claim_number else ""
             self._add(
                 "B2",
                 f"claim out of balance{ref}: CLP03 {claim.charge} − adjustments {cas} = "
-                f"{claim.charge - cas}, but CLP04 is {claim.paid}",
+                f"{expected}, but CLP04 is {claim.paid}",
                 Position(p.file, p.segment, p.offset, p.segment_id, "CLP04"),
                 "error",
                 rem,
@@ -602,7 +707,13 @@ class Reader835:
                     claim,
                 )
 
+    def _provider_adjustment(self, seg: list[str]) -> None:
+        self._plb_total += self._plb(seg, self._rem, self._delimiters)
+        self._party = None
+        self._table = _TABLES[HEADER]
+
     def _plb(self, seg: list[str], rem: Remittance, delimiters: Delimiters) -> Decimal:
+        """Read a PLB's adjustment pairs into `rem`; returns their Σ."""
         n = len(seg)
         if n < 5:
             raise self._short("PLB", 4, n)
@@ -648,15 +759,19 @@ class Reader835:
         if bpr02 is None:
             self._add("B3", "transaction has no BPR: the payment total cannot be balanced", position, "error", rem)
             return
-        if bpr02 != paid_total - plb_total:
+        expected = balanced_payment(paid_total, plb_total)
+        if bpr02 != expected:
             self._add(
                 "B3",
                 f"transaction out of balance: Σ CLP04 {paid_total} − Σ PLB {plb_total} = "
-                f"{paid_total - plb_total}, but BPR02 is {bpr02}",
+                f"{expected}, but BPR02 is {bpr02}",
                 position,
                 "error",
                 rem,
             )
+
+
+_TABLES = {loop: table(loop, handlers, Reader835) for loop, handlers in LOOPS.items()}
 
 
 def read_835(

@@ -25,12 +25,13 @@ import os
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 
+from .dispatch import table
 from .envelope import EnvelopeWalker
-from .errors import Finding, Position
+from .errors import Finding, Position, fast_position
 from .models import ZERO, Claim837, HierarchyLevel, LineAdjudication, OtherPayer, ServiceLine, Transaction837
 from .syntax import Tokenizer
 
-# Reader states (which loop the next ordinary segment belongs to).
+# Reader states: the loop the next ordinary segment belongs to.
 OUT, SKIP, HEADER, LEVEL, CLAIM, OTHER, LINE, ADJ, FORMS = range(9)
 
 STATE_LOOPS = {
@@ -43,7 +44,7 @@ STATE_LOOPS = {
     FORMS: "loop 2440",
 }
 
-# Segments that stay in the current loop without opening a new one (openers are handled one by one).
+# Segments that stay in the current loop without opening a new one (openers: LOOPS).
 HEADER_IDS = frozenset({"BHT", "NM1", "PER", "N2", "N3", "N4", "REF"})
 LEVEL_IDS = {
     "20": frozenset({"PRV", "CUR", "NM1", "N2", "N3", "N4", "REF", "PER"}),  # 2000A, 2010AA/AB/AC
@@ -136,42 +137,44 @@ LINE_IDS = frozenset(
 )
 ADJ_IDS = frozenset({"CAS", "DTP", "AMT"})  # 2430 after its SVD
 FORMS_IDS = frozenset({"LQ", "FRM"})  # 2440
-SERVICE_CHARGE = {"SV1": (2, "SV102"), "SV2": (3, "SV203"), "SV3": (2, "SV302")}
-# Segments that open a loop or need a look (one dict probe, then an if-chain, most frequent first).
-K_SERVICE, K_LX, K_SVD, K_SBR, K_CLM, K_HL, K_LQ, K_SE, K_ST = range(1, 10)
-SPECIAL = {
-    "SV1": K_SERVICE,
-    "SV2": K_SERVICE,
-    "SV3": K_SERVICE,
-    "LX": K_LX,
-    "SVD": K_SVD,
-    "SBR": K_SBR,
-    "CLM": K_CLM,
-    "HL": K_HL,
-    "LQ": K_LQ,
-    "SE": K_SE,
-    "ST": K_ST,
-}
 NO_IDS: frozenset[str] = frozenset()
+SERVICE_CHARGE = {"SV1": (2, "SV102"), "SV2": (3, "SV203"), "SV3": (2, "SV302")}
 
-
-# Positions are made for every HL, CLM, SBR, LX and SVD. The frozen dataclass __init__ sets each field through
-# object.__setattr__, which costs more than the rest of the loop; filling the slots directly makes the same,
-# equal, hashable Position (it has no __post_init__) in about half the time.
-_new_object = object.__new__
-_SET_FILE, _SET_SEGMENT, _SET_OFFSET, _SET_ID, _SET_ELEMENT = (
-    Position.__dict__[f].__set__ for f in ("file", "segment", "offset", "segment_id", "element")
-)
-
-
-def _position(file: str, segment: int, offset: int, segment_id: str) -> Position:
-    position = _new_object(Position)
-    _SET_FILE(position, file)
-    _SET_SEGMENT(position, segment)
-    _SET_OFFSET(position, offset)
-    _SET_ID(position, segment_id)
-    _SET_ELEMENT(position, "")
-    return position
+# ---------------------------------------------------------------------------------------------- loop table
+# The 837 loop by loop. For each loop the reader can be in: the segments that belong to it (kept in its list:
+# the hot path, one set probe) and the segments that open a loop or end one, each with the method that reads
+# it (one dict probe, `parsers.dispatch`). None: any other segment, kept where it stands with an
+# "unknown-segment" warning (outside an 837: ignored). A handler that ends a claim returns it: the claim is
+# yielded, then the same segment is read again.
+_EVERYWHERE = {  # in any loop of an 837 transaction set
+    "HL": "_open_level",  # opens 2000A (HL03 20), 2000B (22) or 2000C (23); ends the claim before it
+    "CLM": "_open_claim",  # opens 2300 (under a 2000B); ends the claim before it
+    "SE": "_close_transaction",  # the trailer
+    None: "_unknown_kept",
+}
+_IN_CLAIM = {
+    "SBR": "_open_other_payer",  # opens 2320, with its 2330 loops
+    "LX": "_open_line",  # opens 2400, with its 2410 and 2420 loops
+    **_EVERYWHERE,
+}
+_IN_LINE = {
+    "SVD": "_open_adjudication",  # opens 2430
+    "LQ": "_open_forms",  # opens 2440
+    "LX": "_open_line",
+    **_EVERYWHERE,
+}
+LOOPS: dict[int, tuple[frozenset[str], dict[str | None, str]]] = {
+    # loop: (the segments that belong to it, {a segment that opens or ends a loop: its handler})
+    OUT: (NO_IDS, {"ST": "_open_transaction", None: "_ignore"}),  # envelope segments are the walker's
+    SKIP: (NO_IDS, {"SE": "_close_skipped", None: "_ignore"}),  # a transaction set that is not an 837
+    HEADER: (HEADER_IDS, _EVERYWHERE),
+    LEVEL: (ANY_LEVEL_IDS, _EVERYWHERE),  # what belongs to an HL loop follows its HL03: LEVEL_IDS
+    CLAIM: (CLAIM_IDS, _IN_CLAIM),
+    OTHER: (OTHER_IDS, _IN_CLAIM),
+    LINE: (LINE_IDS, {**dict.fromkeys(SERVICE_CHARGE, "_service"), **_IN_LINE}),  # one SV1/SV2/SV3: B7
+    ADJ: (ADJ_IDS, _IN_LINE),
+    FORMS: (FORMS_IDS, {"LX": "_open_line", **_EVERYWHERE}),
+}
 
 
 def _amount(value: str) -> Decimal | None:
@@ -205,7 +208,21 @@ class Reader837:
         self.transactions: list[Transaction837] = []
         # One list with the walker: envelope and reader findings in file order.
         self.findings: list[Finding] = self.walker.findings
+        self._table = _TABLES[OUT]  # the loop being read
+        self._add = [].append  # keeps a segment in that loop
+        # The transaction set being read.
         self._txn: Transaction837 | None = None
+        self._billing: HierarchyLevel | None = None  # the current 2000A
+        self._subscriber: HierarchyLevel | None = None  # 2000B
+        self._patient: HierarchyLevel | None = None  # 2000C
+        self._pending: list[HierarchyLevel] = []  # HL loops read since the last claim
+        self._stack: list[tuple[str, HierarchyLevel]] = []  # open HL ancestry: (HL01, level)
+        # The claim being read.
+        self._claim: Claim837 | None = None
+        self._line: ServiceLine | None = None
+        self._has_service = False  # the line's SV1/SV2/SV3 is read
+        self._clm02 = ZERO
+        self._line_total = ZERO  # Σ line charges, for B7
 
     # ------------------------------------------------------------------------------------------ findings
     def _finding(self, rule: str, message: str, position: Position, severity: str = "error") -> None:
@@ -254,174 +271,185 @@ class Reader837:
 
     # ------------------------------------------------------------------------------------------ reading
     def claims(self) -> Iterator[Claim837]:
-        tok = self.tokenizer
-        walker = self.walker
-        state = OUT
-        allowed: frozenset[str] = NO_IDS
-        cur: list[list[str]] = []  # the list ordinary segments go to
-        txn: Transaction837 | None = None
-        claim: Claim837 | None = None
-        line: ServiceLine | None = None
-        has_service = False
-        total = charge = ZERO
-        billing = subscriber = patient = None
-        pending: list[HierarchyLevel] = []  # HL loops read since the last claim
-        stack: list[tuple[str, HierarchyLevel]] = []  # open HL ancestry: (HL01, level)
-
-        name = self.name
-        add = cur.append
-        for seg in walker:
+        """Stream the file's claims, each when the segment after its last one arrives."""
+        belongs, add = self._table.belongs, self._add
+        for seg in self.walker:
             tag = seg[0]
-            if tag in allowed:  # the common case: the segment stays in the loop being read
+            if tag in belongs:  # the common case: the segment stays in the loop being read
                 add(seg)
                 continue
-            kind = SPECIAL.get(tag, 0)
-            if state < HEADER:  # between transaction sets, or in one that is not an 837
-                if kind == K_ST and state == OUT:
-                    header = walker.transaction
-                    if header.set_id != "837":
-                        self._finding(
-                            "not-837",
-                            f"transaction set {header.set_id!r} (ST02 "
-                            f"{header.control_number!r}) is not an 837; skipped",
-                            tok.position(),
-                            "warning",
-                        )
-                        state = SKIP
-                        continue
-                    txn = Transaction837(header, tok.delimiters, [seg])
-                    self._txn = txn
-                    self.transactions.append(txn)
-                    state, allowed, cur = HEADER, HEADER_IDS, txn.segments
-                    add = cur.append
-                    billing = subscriber = patient = None
-                    pending = []
-                    stack = []
-                elif kind == K_SE:
-                    state = OUT
-                continue  # envelope segments (ISA, GS, GE, IEA) belong to no transaction
-            if kind == K_SERVICE:
-                if state == LINE and not has_service:
-                    index, element = SERVICE_CHARGE[tag]
-                    value = seg[index] if len(seg) > index else ""
-                    if value.replace(".", "", 1).isdecimal():  # an unsigned amount: no need to look closer
-                        total += Decimal(value)
-                    else:
-                        total += self._charge(value, element, "line charge")
-                    has_service = True
-                    add(seg)
-                    continue
-            elif kind == K_LX:
-                if state >= CLAIM:
-                    line = ServiceLine([seg], _position(name, tok.ordinal, tok.offset, tag), [], [])
-                    claim.lines.append(line)
-                    has_service = False
-                    state, allowed, cur = LINE, LINE_IDS, line.segments
-                    add = cur.append
-                    continue
-            elif kind == K_SVD:
-                if state == LINE or state == ADJ:
-                    adjudication = LineAdjudication([seg], _position(name, tok.ordinal, tok.offset, tag))
-                    line.adjudications.append(adjudication)
-                    state, allowed, cur = ADJ, ADJ_IDS, adjudication.segments
-                    add = cur.append
-                    continue
-            elif kind == K_SBR:
-                if state == CLAIM or state == OTHER:
-                    other = OtherPayer([seg], _position(name, tok.ordinal, tok.offset, tag))
-                    claim.other_payers.append(other)
-                    state, allowed, cur = OTHER, OTHER_IDS, other.segments
-                    add = cur.append
-                    continue
-            elif kind == K_CLM:
-                if subscriber is not None and billing is not None:
-                    if claim is not None:
-                        yield self._finish(claim, charge, total)
-                    value = seg[2] if len(seg) > 2 else ""
-                    if value.replace(".", "", 1).isdecimal():
-                        charge = Decimal(value)
-                    else:
-                        charge = self._charge(value, "CLM02", "total claim charge")
-                    for level in pending:
-                        if level is not billing and level is not subscriber and level is not patient:
-                            self._empty_level(level)
-                    claim = Claim837(
-                        [seg],
-                        txn,
-                        billing,
-                        subscriber,
-                        patient,
-                        _position(name, tok.ordinal, tok.offset, tag),
-                        [],
-                        [],
-                        pending,
-                    )
-                    pending = []
-                    line = None
-                    total = ZERO
-                    state, allowed, cur = CLAIM, CLAIM_IDS, claim.segments
-                    add = cur.append
-                    continue
-            elif kind == K_HL:
-                if claim is not None:
-                    yield self._finish(claim, charge, total)
-                    claim = line = None
-                level = HierarchyLevel([seg], _position(name, tok.ordinal, tok.offset, tag))
-                hid = seg[1] if len(seg) > 1 else ""
-                pid = seg[2] if len(seg) > 2 else ""
-                code = seg[3] if len(seg) > 3 else ""
-                if pid:
-                    while stack and stack[-1][0] != pid:
-                        stack.pop()
-                    if stack:
-                        level.parent = stack[-1][1]
-                    else:
-                        fallback = billing if code == "22" else subscriber if code == "23" else None
-                        taken = ("the current 2000A" if code == "22" else "the current 2000B") if fallback else "none"
-                        self._finding(
-                            "HL02",
-                            f"HL02 parent {pid!r} of HL {hid!r} is not an open HL loop; parent taken: {taken}",
-                            tok.position("HL02"),
-                            "warning",
-                        )
-                        level.parent = fallback
-                        if fallback is not None:
-                            stack.append((fallback.segments[0][1], fallback))
-                else:
-                    stack.clear()
-                stack.append((hid, level))
-                if code == "20":
-                    billing, subscriber, patient = level, None, None
-                elif code == "22":
-                    subscriber, patient = level, None
-                elif code == "23":
-                    patient = level
-                pending.append(level)
-                state, allowed, cur = LEVEL, LEVEL_IDS.get(code, ANY_LEVEL_IDS), level.segments
-                add = cur.append
-                continue
-            elif kind == K_LQ:
-                if state == LINE or state == ADJ:
-                    state, allowed, cur = FORMS, FORMS_IDS, line.trailing
-                    add = cur.append
-                    add(seg)
-                    continue
-            elif kind == K_SE:
-                if claim is not None:
-                    yield self._finish(claim, charge, total)
-                    claim = line = None
-                for level in pending:
-                    self._empty_level(level)
-                    txn.trailer += level.segments
-                pending = []
-                txn.trailer.append(seg)
-                self._txn = txn = None
-                state, allowed, cur = OUT, NO_IDS, []
-                add = cur.append
-                continue
-            self._unknown(tag, state)
-            add(seg)
+            done = self._table[tag](self, seg)
+            if done is not None:
+                yield done
+                self._table[tag](self, seg)  # the segment that ended the claim, read again
+            belongs, add = self._table.belongs, self._add
         self._txn = None
+
+    # ------------------------------------------------------------------------------------------ envelope
+    def _ignore(self, seg: list[str]) -> None:
+        pass
+
+    def _open_transaction(self, seg: list[str]) -> None:
+        header = self.walker.transaction
+        if header.set_id != "837":
+            self._finding(
+                "not-837",
+                f"transaction set {header.set_id!r} (ST02 {header.control_number!r}) is not an 837; skipped",
+                self.tokenizer.position(),
+                "warning",
+            )
+            self._table = _TABLES[SKIP]
+            return
+        txn = self._txn = Transaction837(header, self.tokenizer.delimiters, [seg])
+        self.transactions.append(txn)
+        self._table, self._add = _TABLES[HEADER], txn.segments.append
+        self._billing = self._subscriber = self._patient = None
+        self._pending = []
+        self._stack = []
+
+    def _close_skipped(self, seg: list[str]) -> None:
+        self._table = _TABLES[OUT]
+
+    def _close_transaction(self, seg: list[str]) -> Claim837 | None:
+        if self._claim is not None:
+            return self._close_claim()
+        txn = self._txn
+        for level in self._pending:
+            self._empty_level(level)
+            txn.trailer += level.segments
+        self._pending = []
+        txn.trailer.append(seg)
+        self._txn = None
+        self._table, self._add = _TABLES[OUT], [].append
+        return None
+
+    def _unknown_kept(self, seg: list[str]) -> None:
+        self._unknown(seg[0], self._table.loop)
+        self._add(seg)
+
+    # ------------------------------------------------------------------------------------------ 2000
+    def _open_level(self, seg: list[str]) -> Claim837 | None:
+        if self._claim is not None:
+            return self._close_claim()
+        tok = self.tokenizer
+        level = HierarchyLevel([seg], fast_position(self.name, tok.ordinal, tok.offset, "HL"))
+        code = seg[3] if len(seg) > 3 else ""
+        self._link(level, seg[1] if len(seg) > 1 else "", seg[2] if len(seg) > 2 else "", code)
+        if code == "20":
+            self._billing, self._subscriber, self._patient = level, None, None
+        elif code == "22":
+            self._subscriber, self._patient = level, None
+        elif code == "23":
+            self._patient = level
+        self._pending.append(level)
+        self._table, self._add = _LEVEL_TABLES.get(code, _TABLES[LEVEL]), level.segments.append
+        return None
+
+    def _link(self, level: HierarchyLevel, hid: str, pid: str, code: str) -> None:
+        """Set the level's parent, the open HL whose HL01 is its HL02, and push it on the open HL stack."""
+        stack = self._stack
+        if pid:
+            while stack and stack[-1][0] != pid:
+                stack.pop()
+            if stack:
+                level.parent = stack[-1][1]
+            else:
+                fallback = self._billing if code == "22" else self._subscriber if code == "23" else None
+                taken = ("the current 2000A" if code == "22" else "the current 2000B") if fallback else "none"
+                self._finding(
+                    "HL02",
+                    f"HL02 parent {pid!r} of HL {hid!r} is not an open HL loop; parent taken: {taken}",
+                    self.tokenizer.position("HL02"),
+                    "warning",
+                )
+                level.parent = fallback
+                if fallback is not None:
+                    stack.append((fallback.segments[0][1], fallback))
+        else:
+            stack.clear()
+        stack.append((hid, level))
+
+    # ------------------------------------------------------------------------------------------ 2300
+    def _open_claim(self, seg: list[str]) -> Claim837 | None:
+        billing, subscriber, patient = self._billing, self._subscriber, self._patient
+        if subscriber is None or billing is None:  # no 2000B to hang it on
+            self._unknown_kept(seg)
+            return None
+        if self._claim is not None:
+            return self._close_claim()
+        value = seg[2] if len(seg) > 2 else ""
+        if value.replace(".", "", 1).isdecimal():
+            self._clm02 = Decimal(value)
+        else:
+            self._clm02 = self._charge(value, "CLM02", "total claim charge")
+        for level in self._pending:
+            if level is not billing and level is not subscriber and level is not patient:
+                self._empty_level(level)
+        tok = self.tokenizer
+        claim = self._claim = Claim837(
+            [seg],
+            self._txn,
+            billing,
+            subscriber,
+            patient,
+            fast_position(self.name, tok.ordinal, tok.offset, "CLM"),
+            [],
+            [],
+            self._pending,
+        )
+        self._pending = []
+        self._line = None
+        self._line_total = ZERO
+        self._table, self._add = _TABLES[CLAIM], claim.segments.append
+        return None
+
+    def _close_claim(self) -> Claim837:
+        """The claim is complete: check B7; the claim is yielded next."""
+        claim = self._finish(self._claim, self._clm02, self._line_total)
+        self._claim = self._line = None
+        return claim
+
+    def _open_other_payer(self, seg: list[str]) -> None:
+        tok = self.tokenizer
+        other = OtherPayer([seg], fast_position(self.name, tok.ordinal, tok.offset, "SBR"))
+        self._claim.other_payers.append(other)
+        self._table, self._add = _TABLES[OTHER], other.segments.append
+
+    # ------------------------------------------------------------------------------------------ 2400
+    def _open_line(self, seg: list[str]) -> None:
+        tok = self.tokenizer
+        line = self._line = ServiceLine([seg], fast_position(self.name, tok.ordinal, tok.offset, "LX"), [], [])
+        self._claim.lines.append(line)
+        self._has_service = False
+        self._table, self._add = _TABLES[LINE], line.segments.append
+
+    def _service(self, seg: list[str]) -> None:
+        if self._has_service:  # one SV1/SV2/SV3 per line
+            self._unknown_kept(seg)
+            return
+        index, element = SERVICE_CHARGE[seg[0]]
+        value = seg[index] if len(seg) > index else ""
+        if value.replace(".", "", 1).isdecimal():  # an unsigned amount: no need to look closer
+            self._line_total += Decimal(value)
+        else:
+            self._line_total += self._charge(value, element, "line charge")
+        self._has_service = True
+        self._add(seg)
+
+    def _open_adjudication(self, seg: list[str]) -> None:
+        tok = self.tokenizer
+        adjudication = LineAdjudication([seg], fast_position(self.name, tok.ordinal, tok.offset, "SVD"))
+        self._line.adjudications.append(adjudication)
+        self._table, self._add = _TABLES[ADJ], adjudication.segments.append
+
+    def _open_forms(self, seg: list[str]) -> None:
+        self._table, self._add = _TABLES[FORMS], self._line.trailing.append
+        self._add(seg)
+
+
+_TABLES = {loop: table(loop, handlers, Reader837, belongs) for loop, (belongs, handlers) in LOOPS.items()}
+#: 2000A, 2000B, 2000C: what belongs to an HL loop follows its HL03 (any other code: ANY_LEVEL_IDS).
+_LEVEL_TABLES = {code: table(LEVEL, LOOPS[LEVEL][1], Reader837, ids) for code, ids in LEVEL_IDS.items()}
 
 
 def read_837(source: str | os.PathLike | bytes, name: str | None = None) -> tuple[list[Claim837], list[Finding]]:

@@ -31,10 +31,12 @@ class Delimiters:
     segment: str = "~"
 
     def all(self) -> set[str]:
+        """The delimiter characters in use."""
         return {c for c in (self.element, self.component, self.repetition, self.segment) if c}
 
 
 def split_composite(value: str, delimiters: Delimiters) -> list[str]:
+    """The components of a composite element."""
     return value.split(delimiters.component)
 
 
@@ -113,6 +115,7 @@ class Tokenizer:
 
     @classmethod
     def from_path(cls, path: str | os.PathLike, name: str | None = None) -> Tokenizer:
+        """A tokenizer over a file (closed when iteration ends)."""
         return cls(open(path, "rb"), name or os.fspath(path))  # noqa: SIM115 - closed by the generator
 
     @classmethod
@@ -124,12 +127,15 @@ class Tokenizer:
 
     @classmethod
     def from_bytes(cls, data: bytes, name: str = "<bytes>") -> Tokenizer:
+        """A tokenizer over bytes already in memory."""
         return cls(io.BytesIO(data), name)
 
     def position(self, element: str = "") -> Position:
+        """The position of the segment last yielded (and of one of its elements, when named)."""
         return Position(self.name, self.ordinal, self.offset, self.segment_id, element)
 
     def error(self, message: str, element: str = "") -> X12Error:
+        """An X12Error at the segment last yielded."""
         return X12Error(message, self.position(element))
 
     def _read(self) -> str:
@@ -177,6 +183,7 @@ class Tokenizer:
         return text, base, i
 
     def __iter__(self) -> Iterator[list[str]]:
+        """Every segment of the file as a list of elements; closes the stream at the end."""
         try:
             yield from self._segments()
         finally:

@@ -41,7 +41,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
-from parsers.models import ClaimPayment
+from parsers.models import ClaimPayment, balanced_paid
 
 from . import denials
 from .carc import (
@@ -250,7 +250,7 @@ def post(account: ClaimAccount, adjudication: Adjudication) -> Posting:
     else:
         if adj.charge != account.charge:
             findings.append(f"payer {adj.payer_id} adjudicated a charge of {adj.charge}, the claim is {account.charge}")
-        if adj.charge - adj.total() != adj.paid:
+        if balanced_paid(adj.charge, adj.total()) != adj.paid:
             findings.append(
                 f"payer {adj.payer_id} claim {adj.payer_claim_number} does not balance (B2): "
                 f"{adj.charge} - {adj.total()} != {adj.paid}"
@@ -580,12 +580,12 @@ def check_primary_payment(payment: ClaimPayment, fee_schedule: FeeSchedule | Non
     (code, modifiers) amount x units paid is an underpayment. Per claim: B2, CLP05 = Σ PR (not for
     reversals), paid > charge."""
     out: list[Discrepancy] = []
-    if payment.charge - payment.adjustment_total() != payment.paid:
+    if not payment.b2_balances():
         out.append(
             Discrepancy(
                 "B2",
                 f"CLP03 {payment.charge} - adjustments {payment.adjustment_total()} != CLP04 {payment.paid}",
-                expected=payment.charge - payment.adjustment_total(),
+                expected=payment.b2_paid(),
                 actual=payment.paid,
             )
         )
@@ -612,13 +612,13 @@ def check_primary_payment(payment: ClaimPayment, fee_schedule: FeeSchedule | Non
         )
     for i, svc in enumerate(payment.services):
         key = denials.line_key(svc, i)
-        if svc.charge - svc.adjustment_total() != svc.paid:
+        if not svc.b1_balances():
             out.append(
                 Discrepancy(
                     "B1",
                     f"SVC02 {svc.charge} - adjustments {svc.adjustment_total()} != SVC03 {svc.paid}",
                     key,
-                    svc.charge - svc.adjustment_total(),
+                    svc.b1_paid(),
                     svc.paid,
                 )
             )

@@ -52,7 +52,7 @@ def outcome_for(adjudications: list[ClaimPayment], originals: Mapping[str, list[
         if disposition is not None:
             outcome.disposition, outcome.reasons = disposition, reasons
             return outcome
-        _check_primary_balances(payment, original)
+        check_primary_balances(payment, original)
         outcome.line_matches = match_lines(original, payment)
         secondary, notes = build_secondary(original, payment, outcome.line_matches, next_payer(original), policy)
         outcome.notes += notes
@@ -82,9 +82,7 @@ def _check_adjudication_balances(adjudication: ClaimPayment) -> None:
             "the primary's remittance does not balance (B3: BPR02 != sum CLP04 - "
             "sum PLB): the whole 835 is quarantined",
         )
-    if adjudication.charge - adjudication.adjustment_total() != adjudication.paid or any(
-        svc.charge - svc.adjustment_total() != svc.paid for svc in adjudication.services
-    ):
+    if not adjudication.balances():
         raise Refusal(
             NEEDS_REVIEW,
             f"primary's adjudication (CLP02={adjudication.status}, payer claim "
@@ -92,16 +90,16 @@ def _check_adjudication_balances(adjudication: ClaimPayment) -> None:
         )
 
 
-def _check_primary_balances(payment: ClaimPayment, original: Claim837) -> None:
+def check_primary_balances(payment: ClaimPayment, original: Claim837) -> None:
     """The 835's own balancing (B1, B2) and CLP03 = CLM02: without them the 837 cannot balance (§3.7)."""
-    if payment.charge - payment.adjustment_total() != payment.paid:
+    if not payment.b2_balances():
         raise Refusal(
             NEEDS_REVIEW,
             f"primary's claim does not balance (B2): CLP03 {payment.charge} - "
             f"adjustments {payment.adjustment_total()} != CLP04 {payment.paid}",
         )
     for svc in payment.services:
-        if svc.charge - svc.adjustment_total() != svc.paid:
+        if not svc.b1_balances():
             raise Refusal(NEEDS_REVIEW, f"primary's service line {svc.procedure.code} does not balance (B1)")
     if payment.charge != original.charge:
         raise Refusal(

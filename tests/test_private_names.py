@@ -7,14 +7,6 @@ import ast
 from tests.support import ROOT
 
 FOLDERS = ("edi", "parsers", "rules", "writers", "tests", "benchmarks")
-# Known and owned elsewhere: (importing module, name) -> why it is still here.
-PENDING = {
-    (
-        "edi/posting/poster.py",
-        "_check_primary_balances",
-    ): "rules/stage.py (was rules/secondary.py): its balancing checks are being reworked",
-    ("tests/parsers/test_read837.py", "_position"): "a test of parsers/read837.py's fast Position constructor",
-}
 
 
 def private_imports() -> list[tuple[str, int, str]]:
@@ -45,5 +37,5 @@ def private_imports() -> list[tuple[str, int, str]]:
 
 
 def test_no_private_name_imported_across_modules():
-    offenders = [f"{m}:{line} {name}" for m, line, name in private_imports() if (m, name) not in PENDING]
+    offenders = [f"{m}:{line} {name}" for m, line, name in private_imports()]
     assert offenders == [], "give these a public name: " + "; ".join(offenders)

@@ -36,7 +36,7 @@ from rules.posting import (
     post,
     statement,
 )
-from rules.stage import _check_primary_balances
+from rules.stage import check_primary_balances
 
 from .payers import account_payers, resolve_payer
 
@@ -361,8 +361,8 @@ class Poster:
             if payment.patient_responsibility_total() == 0 and not policy.send_nothing_due:
                 return POSTED, [summary, "nothing left for the tertiary payer", balance], None
             primary = self._primary_payment(posted)
-            _check_primary_balances(primary, original)
-            _check_primary_balances(payment, original)
+            check_primary_balances(primary, original)
+            check_primary_balances(payment, original)
             tertiary, notes = build_tertiary(
                 original,
                 primary,

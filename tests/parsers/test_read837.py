@@ -731,9 +731,8 @@ def test_messages_never_carry_claim_ids_names_member_ids_birth_dates_or_addresse
 
 
 def test_fast_positions_equal_ordinary_ones():
-    from parsers.errors import Position
-    from parsers.read837 import _position
+    from parsers.errors import Position, fast_position
 
-    fast = _position("f.837", 12, 345, "LX")
+    fast = fast_position("f.837", 12, 345, "LX")
     assert fast == Position("f.837", 12, 345, "LX") and hash(fast) == hash(Position("f.837", 12, 345, "LX"))
     assert str(fast) == "f.837: segment 12 (LX) at byte 345" and fast.element == ""
