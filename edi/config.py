@@ -47,7 +47,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from rules.policy import Policy
-from rules.posting import StatementPolicy
+from rules.statement import StatementPolicy
 
 
 def default_state_dir() -> Path:

@@ -127,7 +127,10 @@ def priority_action(actions: Iterable[str]) -> str | None:
 
 
 def is_denial(c: Classification) -> bool:
-    return c.category not in NOT_DENIAL_CATEGORIES and c.group != "PR" and c.action != INFO
+    """Whether the adjustment denies something that someone must act on: a provider-liability denial (to
+    correct, appeal, bill elsewhere or write off), or a patient-responsibility denial (non-covered, benefit
+    limit: bill the next payer or the patient). Cost share, contractual amounts and information are not."""
+    return c.category not in NOT_DENIAL_CATEGORIES and c.action != INFO
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,9 +15,21 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 
+from .settlement import CARRIED, CREDIT, OTHER, PATIENT, RESTATED, WRITE_OFFS, Placement
+
 KINDS = ("payment", "adjustment", "write-off", "patient-transfer")
 LEVELS = ("claim", "line")
-CATEGORIES = ("payment", "contractual", "patient", "administrative", "bad-debt", "other", "info")
+# "info" is what earlier versions booked for OA-23/OA-94; a posting corrects such rows away (`corrections`).
+CATEGORIES = (
+    "payment",
+    *WRITE_OFFS,
+    PATIENT,
+    OTHER,
+    CREDIT,
+    RESTATED,
+    CARRIED,
+    "info",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,3 +152,85 @@ def export_csv(entries: Iterable[LedgerEntry]) -> str:
 def read_csv(text: str) -> Ledger:
     reader = csv.DictReader(io.StringIO(text, newline=""))
     return Ledger(_from_row(row) for row in reader)
+
+
+# ------------------------------------------------------------------------------------------ rows of a posting
+def payment_rows(claim_id: str, answer, timestamp: datetime) -> list[LedgerEntry]:
+    """The payment rows of one posted answer (`rules.posting.Answer`): per line (SVC03), and the claim-level
+    remainder (CLP04 - Σ SVC03) as a claim row. A reversal's rows carry its negative amounts."""
+    base = _source(claim_id, answer, timestamp)
+    rows = []
+    line_paid = Decimal(0)
+    for ln in answer.lines:
+        if ln.paid != 0:
+            rows.append(
+                LedgerEntry(level="line", line=ln.line, kind="payment", amount=ln.paid, category="payment", **base)
+            )
+        line_paid += ln.paid
+    if answer.paid - line_paid != 0 or not answer.lines:
+        rows.append(
+            LedgerEntry(level="claim", kind="payment", amount=answer.paid - line_paid, category="payment", **base)
+        )
+    return rows
+
+
+def corrections(
+    claim_id: str, existing: Iterable[LedgerEntry], placements: Iterable[Placement], answer, timestamp: datetime
+) -> list[LedgerEntry]:
+    """The rows that make a claim's non-payment ledger rows say what its statement says: for every (payer,
+    place, line, CAS, category) the difference between the placed amount and the amount already booked. The
+    ledger never changes; it only gains these rows, so it agrees with the statement after every posting, and a
+    later answer that re-explains an amount books no second write-off (its restatement is booked as such).
+    `answer` is the posting that caused them (its remittance is the rows' trace)."""
+    booked: dict[tuple, Decimal] = {}
+    for e in existing:
+        if e.kind != "payment":
+            key = (e.payer, e.sequence, e.line, e.group, e.reason, e.category)
+            booked[key] = booked.get(key, Decimal(0)) + e.amount
+    wanted: dict[tuple, Decimal] = {}
+    notes: dict[tuple, str] = {}
+    for p in placements:
+        key = (p.payer, p.sequence, p.line, p.group, p.reason, p.category)
+        wanted[key] = wanted.get(key, Decimal(0)) + p.amount
+        notes.setdefault(key, p.note)
+    base = _source(claim_id, answer, timestamp)
+    rows = []
+    for key in sorted(set(booked) | set(wanted)):
+        delta = wanted.get(key, Decimal(0)) - booked.get(key, Decimal(0))
+        if delta:
+            payer, sequence, line, group, reason, category = key
+            rows.append(
+                LedgerEntry(
+                    **{**base, "payer": payer, "sequence": sequence, "note": notes.get(key, "")},
+                    level="line" if line else "claim",
+                    line=line,
+                    kind=kind_of(category),
+                    amount=delta,
+                    category=category,
+                    group=group,
+                    reason=reason,
+                )
+            )
+    return rows
+
+
+def kind_of(category: str) -> str:
+    """The ledger kind of a placement's category."""
+    if category in WRITE_OFFS:
+        return "write-off"
+    if category == PATIENT:
+        return "patient-transfer"
+    return "adjustment"
+
+
+def _source(claim_id: str, answer, timestamp: datetime) -> dict:
+    return dict(
+        timestamp=timestamp,
+        claim=claim_id,
+        payer=answer.payer_id,
+        trace=answer.trace,
+        trace_payer=answer.trace_payer,
+        payer_claim_number=answer.payer_claim_number,
+        sequence=answer.sequence,
+        note="reversal" if answer.is_reversal else "",
+    )

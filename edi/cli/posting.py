@@ -61,9 +61,11 @@ def post(remit: Path, state_dir: Path | None, config_path: Path | None, as_json:
 @CONFIG
 @click.option("--json", "as_json", is_flag=True, help="Print the statement as JSON.")
 def statement(claim_id: str, state_dir: Path | None, config_path: Path | None, as_json: bool) -> None:
-    """The statement of CLAIM_ID: charge = payments + write-offs + other adjustments + patient balance.
+    """The statement of CLAIM_ID (CLM01): where each dollar of the charge stands, counted once.
 
-    Exits 1 when the claim has amounts unresolved (or no account), 0 otherwise.
+    charge = payments + write-offs + open items + patient balance + awaiting a payer - credit; what a later
+    payer restated of an earlier payer's answer is shown, not counted. Exits 1 when the statement does not
+    balance (something could not be placed) or there is no account for the claim, 0 otherwise.
     """
     settings = load_settings(config_path, state_dir=state_dir)
     store = open_store(settings.state_dir)
@@ -93,11 +95,19 @@ def statement(claim_id: str, state_dir: Path | None, config_path: Path | None, a
             wo = d["write_off"]
             click.echo(
                 f"  write-off: contractual {wo['contractual']}, administrative {wo['administrative']}, "
-                f"bad debt {wo['bad_debt']}; unresolved {d['unresolved']}"
+                f"bad debt {wo['bad_debt']}, charity {wo['charity']}; open items {d['other_adjustments']}"
             )
+            if d["awaiting_payer"] != "0":
+                click.echo(f"  awaiting the payer's answer: {d['awaiting_payer']}")
+            if d["credit"] != "0":
+                click.echo(f"  credit (paid beyond what was open): {d['credit']}")
+            for a in d["informational"]:
+                click.echo(f"  not counted: {a['payer']} {a['group']}-{a['reason']} {a['amount']} {a['category']}")
+            state = "balanced" if d["balanced"] else f"NOT balanced: {d['unresolved']} cannot be placed"
+            click.echo(f"  {state}")
             for r in d["review"]:
                 click.echo(f"  review: {r}")
-    sys.exit(EXIT_REVIEW if any(s.unresolved != 0 for s in statements) else EXIT_OK)
+    sys.exit(EXIT_REVIEW if any(not s.is_balanced() for s in statements) else EXIT_OK)
 
 
 @click.command()

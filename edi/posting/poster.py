@@ -1,7 +1,8 @@
 """Posting payers' 835 answers on the claim store: claim accounts, the ledger, the denial worklist, and what a
 later payer's answer sends onward (a tertiary claim) or a changed answer replaces (frequency 7).
 
-The money rules are `rules.posting` (post, statement, ledger rows), `rules.denials` (actions) and
+The money rules are `rules.posting` (answers on an account), `rules.statement` (each dollar counted once),
+`rules.ledger` (the rows that keep the ledger equal to the statement), `rules.denials` (actions) and
 `rules.deadlines` (windows); this module only keeps their inputs and outputs in the store. Which payer an
 answer is from: `edi.posting.payers`.
 """
@@ -9,34 +10,28 @@ answer is from: `edi.posting.payers`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
 from edi.config import Settings
 from edi.store import AccountRecord, ClaimStore, StoredClaim, payments_from_raw
-from edi.store.codecs import adjudication_from_json, adjudication_to_json
+from edi.store.codecs import answer_from_json, answer_to_json
 from parsers.models import Claim837, ClaimPayment, OtherPayer
 from rules import denials
 from rules.balance import check_cob_balance
 from rules.cob import as_replacement, build_tertiary
 from rules.deadlines import DEFAULT_WINDOWS, action_deadline
-from rules.ledger import LedgerEntry
+from rules.ledger import corrections, payment_rows
 from rules.matching import match_lines
 from rules.netting import net_adjudications
 from rules.outcome import CONVERTED, NEEDS_REVIEW, Refusal
 from rules.payer_order import SEQUENCE
-from rules.posting import (
-    Adjudication,
-    ClaimAccount,
-    Statement,
-    check_primary_payment,
-    ledger_entries,
-    policy_entries,
-    post,
-    statement,
-)
+from rules.payment_check import check_primary_payment
+from rules.posting import Answer, ClaimAccount, post
+from rules.settlement import CARRIED, CREDIT, RESTATED, Placement
 from rules.stage import check_primary_balances
+from rules.statement import Statement, statement
 
 from .payers import account_payers, resolve_payer
 
@@ -69,7 +64,7 @@ class GroupPosting:
             self.refused
             or self.findings
             or self.account_id is None
-            or (self.statement is not None and self.statement.unresolved != 0)
+            or (self.statement is not None and not self.statement.is_balanced())
         )
 
     def as_dict(self) -> dict:
@@ -91,6 +86,8 @@ class GroupPosting:
                 "patient": str(s.patient_balance.total),
                 "due_from": s.patient_balance.due_from,
                 "contractual": str(s.write_off.contractual),
+                "open_items": str(s.other_adjustments),
+                "credit": str(s.credit),
                 "unresolved": str(s.unresolved),
             }
         return out
@@ -113,7 +110,7 @@ class Poster:
             record.claim_id,
             Decimal(record.charge),
             tuple((p[0], p[1]) for p in record.payers),
-            tuple(adjudication_from_json(p.body) for p in self.store.postings(record.id)),
+            tuple(answer_from_json(p.body) for p in self.store.postings(record.id)),
         )
 
     def statement(self, claim_id: str) -> list[Statement]:
@@ -142,7 +139,9 @@ class Poster:
     # -------------------------------------------------------------------------------- posting
     def post_group(self, group: list[ClaimPayment], stored: list[StoredClaim], raw: str) -> GroupPosting:
         """Post every CLP of one claim group (reversals first as they come). Never raises for the payer's
-        data: what cannot be posted is refused with a reason."""
+        data: what cannot be posted is refused with a reason. The ledger gains the payments, then the rows
+        that make it say what the statement says; the worklist gains this payer's denials (its own part of
+        the charge, not what it restated), the payment-check discrepancies, and what cannot be placed."""
         result = GroupPosting(group[0].claim_id)
         if not stored:
             result.refused.append("the original 837 claim is not in the store: nothing to post against")
@@ -154,142 +153,120 @@ class Poster:
             return result
         result.sequence, result.payer_id, result.resolved_by = resolved
         when = self.now()
-        changed = False
+        posted: list[tuple[int, ClaimPayment, Answer]] = []
         for payment in group:
-            adj = Adjudication.from_835(payment, result.payer_id, result.sequence)
-            outcome = post(account, adj)
-            if not outcome.accepted:
-                if any("already posted" in f for f in outcome.findings):
-                    result.duplicates += 1
-                else:
-                    result.refused += outcome.findings
-                continue
-            posting_id = self.store.add_posting(
-                record.id,
-                adj.sequence,
-                adj.payer_id,
-                adj.payer_claim_number,
-                adj.is_reversal,
-                adj.trace,
-                adjudication_to_json(adj),
-                raw,
-                result.resolved_by,
-            )
-            if posting_id is None:
-                result.duplicates += 1
-                continue
-            changed = True
-            result.posted += 1
-            result.findings += outcome.findings
-            account = outcome.account
-            self.store.add_ledger_entries(record.id, posting_id, ledger_entries(account, adj, when, self.policy))
-            if adj.is_reversal:
-                self.store.close_worklist(
-                    record.id, adj.payer_id, adj.payer_claim_number, f"reversed by remittance {adj.trace}"
-                )
-            else:
-                result.worklist += self._worklist(record, posting_id, payment, adj, result)
+            answer = Answer.from_835(payment, result.payer_id, result.sequence)
+            posting_id = self._post_one(record, account, answer, raw, result)
+            if posting_id is not None:
+                account = self.load(record)
+                posted.append((posting_id, payment, answer))
+                self.store.add_ledger_entries(record.id, posting_id, payment_rows(record.claim_id, answer, when))
         result.statement = statement(account, self.policy)
-        if changed:
-            self._policy_rows(record, result.statement, when)
+        if posted:
+            posting_id, _, last = posted[-1]
+            placements = result.statement.placements
+            existing = self.store.ledger(account_id=record.id)
+            rows = corrections(record.claim_id, existing, placements, last, when)
+            self.store.add_ledger_entries(record.id, posting_id, rows)
+        for posting_id, payment, answer in posted:
+            if answer.is_reversal:
+                note = f"reversed by remittance {answer.trace}"
+                self.store.close_worklist(record.id, answer.payer_id, answer.payer_claim_number, note)
+            else:
+                result.worklist += self._worklist(record, posting_id, payment, answer, result)
         return result
+
+    def _post_one(self, record: AccountRecord, account: ClaimAccount, answer: Answer, raw: str, result) -> int | None:
+        """Record one answer when the rules accept it; its posting id, or None (refused or already posted)."""
+        outcome = post(account, answer)
+        if not outcome.accepted:
+            if any("already posted" in f for f in outcome.findings):
+                result.duplicates += 1
+            else:
+                result.refused += outcome.findings
+            return None
+        posting_id = self.store.add_posting(
+            record.id,
+            answer.sequence,
+            answer.payer_id,
+            answer.payer_claim_number,
+            answer.is_reversal,
+            answer.trace,
+            answer_to_json(answer),
+            raw,
+            result.resolved_by,
+        )
+        if posting_id is None:
+            result.duplicates += 1
+            return None
+        result.posted += 1
+        result.findings += outcome.findings
+        return posting_id
 
     def _worklist(
         self,
         record: AccountRecord,
         posting_id: int,
         payment: ClaimPayment,
-        adj: Adjudication,
+        answer: Answer,
         result: GroupPosting,
     ) -> int:
-        """Denial items (§2.5) with their deadlines (§6), and the payment-check discrepancies (§1.7, §5)."""
-        payer_class = self.settings.posting.payer_class(adj.payer_id)
-        anchor = adj.adjudication_date or self.now().date()
+        """Denial items (§2.5) with their deadlines (§6) for the payer's own part of the charge, the
+        payment-check discrepancies (§1.7, §5), and what the statement could not place (credit, unresolved)."""
+        payer_class = self.settings.posting.payer_class(answer.payer_id)
+        anchor = answer.adjudication_date or self.now().date()
         overrides = self.settings.posting.overrides or None
-        count = 0
-        for item in denials.classify_claim(payment, adj.payer_id, overrides).items:
-            if item.amount == 0 or not denials.is_denial(item):
+        base = {
+            "account_id": record.id,
+            "posting_id": posting_id,
+            "claim_id": record.claim_id,
+            "payer_id": answer.payer_id,
+            "payer_claim_number": answer.payer_claim_number,
+        }
+        last_payer = self.load(record).next_payer(answer.sequence) is None
+        items = []
+        for p in _own_placements(result.statement, answer):
+            cls = denials.classify(
+                p.group, p.reason, p.amount, answer.remarks, payer_id=answer.payer_id, overrides=overrides
+            )
+            if not denials.is_denial(cls):
                 continue
-            due = action_deadline(item.action, payer_class, anchor, DEFAULT_WINDOWS)
-            self.store.add_worklist_item(
+            action = cls.action
+            if action == denials.BILL_NEXT:  # a patient-responsibility denial: the next payer's claim carries it
+                if not last_payer:
+                    continue
+                action = denials.BILL_PT  # no payer is left: the patient is billed for it
+            due = action_deadline(action, payer_class, anchor, DEFAULT_WINDOWS)
+            items.append(
                 {
-                    "account_id": record.id,
-                    "posting_id": posting_id,
-                    "claim_id": record.claim_id,
-                    "line": item.line,
-                    "payer_id": adj.payer_id,
-                    "payer_claim_number": adj.payer_claim_number,
-                    "grp": item.group,
-                    "reason": item.reason,
-                    "amount": str(item.amount),
-                    "action": item.action,
+                    "line": p.line,
+                    "grp": p.group,
+                    "reason": p.reason,
+                    "amount": str(p.amount),
+                    "action": action,
                     "deadline": due.due.isoformat() if due else None,
                     "alert_on": due.alert_on.isoformat() if due else None,
-                    "note": item.basis + ("; needs review" if item.needs_review else ""),
+                    "note": cls.basis + ("; needs review" if cls.needs_review else ""),
                 }
             )
-            count += 1
         for problem in check_primary_payment(payment, self._fees):
-            result.discrepancies.append(
-                f"{problem.kind}{' line ' + problem.line if problem.line else ''}: {problem.message}"
-            )
-            self.store.add_worklist_item(
+            where = f" line {problem.line}" if problem.line else ""
+            result.discrepancies.append(f"{problem.kind}{where}: {problem.message}")
+            amount = abs((problem.expected or 0) - (problem.actual or 0))
+            items.append(
                 {
-                    "account_id": record.id,
-                    "posting_id": posting_id,
-                    "claim_id": record.claim_id,
                     "line": problem.line,
-                    "payer_id": adj.payer_id,
-                    "payer_claim_number": adj.payer_claim_number,
                     "grp": "",
                     "reason": problem.kind,
-                    "amount": str(abs((problem.expected or 0) - (problem.actual or 0))),
+                    "amount": str(amount),
                     "action": "REVIEW",
                     "note": problem.message,
                 }
             )
-            count += 1
-        return count
-
-    def _policy_rows(self, record: AccountRecord, stmt: Statement, when: datetime) -> None:
-        """Append the difference between the statement's policy write-offs (small balance, bad debt) and the
-        ones already in the ledger: the ledger never changes, it only gains the correcting rows."""
-
-        def key(e):
-            return (e.payer, e.reason, e.category, e.sequence, e.note)
-
-        have: dict[tuple, Decimal] = {}
-        for e in self.store.ledger(account_id=record.id):
-            if e.kind == "write-off" and e.group == "PR" and e.note in ("small-balance", "bad-debt"):
-                have[key(e)] = have.get(key(e), Decimal(0)) + e.amount
-        rows = []
-        want: dict[tuple, Decimal] = {}
-        sample = {}
-        for e in policy_entries(stmt, when):
-            want[key(e)] = want.get(key(e), Decimal(0)) + e.amount
-            sample[key(e)] = e
-        for k in sorted(set(have) | set(want)):
-            delta = want.get(k, Decimal(0)) - have.get(k, Decimal(0))
-            if delta:
-                base = sample.get(k)
-                if base is None:
-                    payer, reason, category, sequence, note = k
-                    base = LedgerEntry(
-                        when,
-                        stmt.claim_id,
-                        payer,
-                        "claim",
-                        "write-off",
-                        delta,
-                        category,
-                        "PR",
-                        reason,
-                        sequence=sequence,
-                        note=note,
-                    )
-                rows.append(replace(base, amount=delta))
-        if rows:
-            self.store.add_ledger_entries(record.id, None, rows)
+        items += _unplaced_items(result.statement, answer)
+        for item in items:
+            self.store.add_worklist_item({**base, **item})
+        return len(items)
 
     # -------------------------------------------------------------------------------- onward
     def destination_claim_number(self, account_id: int, payer_id: str) -> str:
@@ -334,7 +311,7 @@ class Poster:
         )
         if posted.refused or posted.findings:
             return NEEDS_REVIEW, [summary, *posted.refused, *posted.findings], None
-        if stmt is not None and stmt.unresolved != 0:
+        if stmt is not None and not stmt.is_balanced():
             return NEEDS_REVIEW, [summary, *stmt.review], None
         later = SEQUENCE[SEQUENCE.index(posted.sequence) + 1 :]
         destination: OtherPayer | None = next(
@@ -409,3 +386,38 @@ class Poster:
                     payments.append(payment)
         final, _ = net_adjudications(payments)
         return final
+
+
+def _own_placements(stmt: Statement, answer: Answer) -> list[Placement]:
+    """The counted placements of the answer's payer: its own part of the charge (not what it restated)."""
+    return [
+        p
+        for p in stmt.placements
+        if p.payer == answer.payer_id
+        and p.sequence == answer.sequence
+        and p.group
+        and p.category not in (CREDIT, RESTATED, CARRIED)
+    ]
+
+
+def _unplaced_items(stmt: Statement, answer: Answer) -> list[dict]:
+    """Worklist items for a credit (a refund to review) and for what could not be placed."""
+    items = []
+    if stmt.credit and any(p.category == CREDIT and p.payer == answer.payer_id for p in stmt.adjustments):
+        note = f"payer {answer.payer_id} paid {stmt.credit} beyond what was left open: review for a refund"
+        items.append(
+            {"line": "", "grp": "", "reason": "credit", "amount": str(stmt.credit), "action": "REFUND", "note": note}
+        )
+    if stmt.unresolved:
+        note = "; ".join(r for r in stmt.review if "cannot be placed" in r)
+        items.append(
+            {
+                "line": "",
+                "grp": "",
+                "reason": "unresolved",
+                "amount": str(stmt.unresolved),
+                "action": "REVIEW",
+                "note": note,
+            }
+        )
+    return items

@@ -20,7 +20,7 @@ from parsers.models import (
 )
 from parsers.read835 import read_835
 from parsers.syntax import Delimiters
-from rules.posting import Adjudication, LinePayment, PostedAdjustment
+from rules.posting import Answer, LinePayment, PostedAdjustment
 
 
 # ------------------------------------------------------------------------------------------ 837 codec
@@ -141,7 +141,7 @@ def payments_from_raw(raw: str, name: str = "store") -> list[ClaimPayment]:
 
 
 # ------------------------------------------------------------------------------------------ posted answers
-def adjudication_to_json(adj: Adjudication) -> str:
+def answer_to_json(adj: Answer) -> str:
     return json.dumps(
         {
             "payer_id": adj.payer_id,
@@ -167,9 +167,9 @@ def adjudication_to_json(adj: Adjudication) -> str:
     )
 
 
-def adjudication_from_json(body: str) -> Adjudication:
+def answer_from_json(body: str) -> Answer:
     d = json.loads(body)
-    return Adjudication(
+    return Answer(
         d["payer_id"],
         d["sequence"],
         d["claim_id"],

@@ -16,6 +16,7 @@ from .sql import CONTROL_COUNTER, SQLStore
 
 STORE_FILE = "store.sqlite3"
 LEGACY_COUNTER_FILE = "control-number"  # the file counter of early versions, taken over on first use
+MEMORY = ":memory:"  # a store that lives as long as its object (tests, one-off computations)
 
 
 class SQLiteStore(SQLStore):
@@ -24,10 +25,12 @@ class SQLiteStore(SQLStore):
     def __init__(self, path: str | Path, legacy_counter: Path | None = None):
         super().__init__()
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        new = not self.path.exists()
+        in_memory = str(path) == MEMORY
+        if not in_memory:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        new = not in_memory and not self.path.exists()
         # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
-        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=600, check_same_thread=False)
+        self.db = sqlite3.connect(str(path), isolation_level=None, timeout=600, check_same_thread=False)
         if new:
             os.chmod(self.path, 0o600)  # it holds claims (PHI): owner only
         self.db.execute("PRAGMA busy_timeout = 600000")

@@ -84,7 +84,7 @@ def test_example_a_from_the_primary_835_to_a_zero_balance(tmp_path):
     s = statement(tmp_path, "PCN1001")
     assert s["claim_id"] == "PCN1001" and s["charge"] == "250"
     assert s["paid_by_payer"] == {"11111": "108", "22222": "47"}
-    assert s["write_off"] == {"contractual": "95", "administrative": "0", "bad_debt": "0"}
+    assert s["write_off"] == {"contractual": "95", "administrative": "0", "bad_debt": "0", "charity": "0"}
     assert s["patient_balance"]["total"] == "0"
     assert {k: s["patient_balance"][k] for k in ("deductible", "coinsurance", "copay", "noncovered", "other")} == {
         "deductible": "0",
@@ -190,9 +190,10 @@ def test_small_balance_policy_writes_off_and_the_ledger_records_it(tmp_path):
     s = json.loads(out)
     assert s["patient_balance"]["total"] == "0" and s["write_off"]["administrative"] == "17"
     store = open_store(tmp_path / "state")
-    rows = [e for e in store.ledger("PCN1001") if e.note == "small-balance"]
+    rows = [e for e in store.ledger("PCN1001") if e.kind == "write-off" and e.group == "PR"]
     store.close()
     assert sum(e.amount for e in rows) == 17 and {e.category for e in rows} == {"administrative"}
+    assert {e.note for e in rows} == {"small balance"} and {e.payer for e in rows} == {"22222"}
 
 
 # ------------------------------------------------------------------------------------------ worklist

@@ -279,17 +279,20 @@ ISA = "ISA*00*          *00*          *ZZ*PRIMARYPAYER   *ZZ*ACMECLINIC     *240
 assert len(ISA) == 106
 
 
-def make835(*body: str, bpr02: str = "0", header: tuple[str, ...] = ()) -> bytes:
-    """An enveloped 835 with the given 2000+ segments (LX, CLP ... PLB); SE01 counted."""
+def make835(
+    *body: str, bpr02: str = "0", header: tuple[str, ...] = (), payer_id: str = "11111", trace: str = "EFT0001"
+) -> bytes:
+    """An enveloped 835 of payer `payer_id` (REF*2U) with the given 2000+ segments (LX, CLP ... PLB); SE01
+    counted."""
     st = [
         "ST*835*0001",
         f"BPR*I*{bpr02}*C*ACH*CCP*01*999999999*DA*123456*1111111111**01*888888888*DA*98765*20240120",
-        "TRN*1*EFT0001*1111111111",
+        f"TRN*1*{trace}*1111111111",
         *header,
         "N1*PR*PRIMARY HEALTH PLAN",
         "N3*1 PAYER WAY",
         "N4*CHICAGO*IL*606010000",
-        "REF*2U*11111",
+        f"REF*2U*{payer_id}",
         "PER*BL*EDI SUPPORT*TE*8005550100",
         "N1*PE*ACME CLINIC*XX*1234567893",
         *body,
