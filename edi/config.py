@@ -59,6 +59,8 @@ def default_state_dir() -> Path:
 
 
 class InterchangeSettings(BaseModel):
+    """ISA/GS of what we write; unset fields default to the original claim's own."""
+
     model_config = ConfigDict(extra="forbid")
     sender_qualifier: str | None = Field(None, max_length=2)
     sender_id: str | None = Field(None, max_length=15)
@@ -70,6 +72,8 @@ class InterchangeSettings(BaseModel):
 
 
 class PolicySettings(BaseModel):
+    """Switches of the rules stage: what is sent to the next payer and how."""
+
     model_config = ConfigDict(extra="forbid")
     send_nothing_due: bool = False
     send_nothing_due_to: list[str] = []
@@ -77,6 +81,7 @@ class PolicySettings(BaseModel):
     other_payer_claim_number: bool = True
 
     def policy(self) -> Policy:
+        """The rules' `Policy` value."""
         return Policy(
             self.send_nothing_due,
             frozenset(self.send_nothing_due_to),
@@ -86,6 +91,7 @@ class PolicySettings(BaseModel):
 
 
 def default_gate_workers() -> int:
+    """Outbound gate processes: min(2, CPUs)."""
     return min(2, os.cpu_count() or 1)
 
 
@@ -118,9 +124,11 @@ class PostingSettings(BaseModel):
     overrides: dict[str, dict[str, str]] = {}
 
     def payer_class(self, payer_id: str) -> str:
+        """The deadline class of a payer (its own, else the default)."""
         return self.payer_classes.get(payer_id, self.default_payer_class)
 
     def statement_policy(self):
+        """The statement's patient-balance policy and per-payer CARC overrides."""
         return StatementPolicy(
             self.small_balance_threshold, self.bad_debt == "uncollectible", overrides=self.overrides or None
         )
@@ -139,6 +147,8 @@ class PostingSettings(BaseModel):
 
 
 class Settings(BaseModel):
+    """Every setting of the product; `load` reads the TOML file, then the flags."""
+
     model_config = ConfigDict(extra="forbid")
     state_dir: Path = Field(default_factory=default_state_dir)
     ack_dir: Path | None = None
@@ -154,6 +164,7 @@ class Settings(BaseModel):
 
     @classmethod
     def load(cls, path: str | Path | None = None, **overrides) -> Settings:
+        """The TOML file at `path` (if any), then `overrides` (`section__name=value`; None = not given), validated."""
         data: dict = {}
         if path is not None:
             with open(path, "rb") as handle:

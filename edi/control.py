@@ -19,6 +19,7 @@ class ControlNumbers:
         self.used: list[int] = []  # every number handed out, in order
 
     def reserve(self, count: int) -> None:
+        """Reserve `count` more numbers from the store's counter."""
         start = self.store.reserve_control_numbers(count)
         self._next, self._end = start, start + count
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 
 def write_atomic(path: str | Path, data: str | bytes) -> None:
+    """Write `data` (str as Latin-1, or bytes) to `path` atomically: temp file, fsync, rename, fsync the folder."""
     path = Path(path)
     payload = data.encode("latin-1") if isinstance(data, str) else data
     directory = path.parent if str(path.parent) else Path(".")

@@ -129,6 +129,7 @@ def _inspect_837(path) -> dict:
 
 
 def render_text(summary: dict) -> str:
+    """The inspection summary as text, for a person."""
     lines = [f"{summary['file']}: X12 {summary.get('transaction_set') or '(no transaction set)'}"]
     if "interchanges" in summary:
         lines.append(

@@ -10,6 +10,7 @@ import structlog
 
 
 def configure(level: str = "WARNING", json: bool = True) -> None:
+    """structlog: JSON events (or plain console) to stderr at `level`."""
     renderer = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     structlog.configure(
         processors=[
@@ -24,4 +25,5 @@ def configure(level: str = "WARNING", json: bool = True) -> None:
 
 
 def get_logger(name: str = "edi"):
+    """A structlog logger named `name`."""
     return structlog.get_logger(name)

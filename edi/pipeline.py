@@ -38,6 +38,8 @@ log = get_logger("edi.pipeline")
 
 @dataclass
 class ConvertResult:
+    """What `convert` did: each claim's outcome, the report, the output written."""
+
     outcomes: list[Outcome]
     report: dict
     output: str | None = None  # where the secondary claims went; None when nothing was converted
@@ -51,6 +53,7 @@ class ConvertResult:
 
 
 def output_parties(settings: Settings, default: InterchangeParties) -> InterchangeParties:
+    """ISA/GS parties of the output: the settings' where given, else `default` (the original claim's)."""
     given = settings.interchange
     return InterchangeParties(
         given.sender_qualifier or default.sender_qualifier,
@@ -178,6 +181,8 @@ def _ids_on_several_originals(paths: Sequence[str | Path], wanted: Mapping[str, 
 
 
 def build_report(remit, claims, outcomes: list[Outcome], findings: list[Finding], output: str | None) -> dict:
+    """The JSON report of a conversion: each claim's disposition, reasons and figures, and the totals."""
+
     def total(values) -> str:
         return str(sum(values, ZERO))
 

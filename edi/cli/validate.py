@@ -19,6 +19,7 @@ from .common import STATE
 
 
 def render_text(verdicts: list[FileVerdict]) -> str:
+    """The verdicts as text: one line per file, then each finding with where it is and what it means."""
     lines = []
     for v in verdicts:
         what = " ".join(x for x in (v.kind and f"X12 {v.kind}", v.guide) if x) or "no transaction set"

@@ -68,6 +68,7 @@ class GroupPosting:
         )
 
     def as_dict(self) -> dict:
+        """The JSON shape of one claim group's posting in reports."""
         out = {
             "claim_id": self.claim_id,
             "payer": self.payer_id,
@@ -106,6 +107,7 @@ class Poster:
 
     # -------------------------------------------------------------------------------- accounts
     def load(self, record: AccountRecord) -> ClaimAccount:
+        """The rules' `ClaimAccount` of a stored account, with every answer posted to it."""
         return ClaimAccount(
             record.claim_id,
             Decimal(record.charge),

@@ -37,6 +37,7 @@ class ValidationPool:
         self._pool: ProcessPoolExecutor | None = None
 
     def submit(self, text: str | bytes, name: str) -> Future:
+        """Validate `text` off this process; a future of its `FileVerdict`."""
         if self.workers == 0:
             done: Future = Future()
             try:
@@ -61,6 +62,7 @@ class ValidationPool:
             self._pool = None
 
     def close(self) -> None:
+        """Stop the worker processes (waiting for the running jobs)."""
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
@@ -153,6 +155,7 @@ class OutboundGate:
         self.start_run()
 
     def start_run(self) -> None:
+        """Forget what was judged in the previous run."""
         self.log: list[dict] = []  # verdicts committed since the current run started
         self.rejected_written: list[str] = []  # failed outputs written to the rejected folder, this run
         self.seconds = 0.0
@@ -219,6 +222,7 @@ class OutboundGate:
         )
 
     def summary(self) -> dict:
+        """The run report's `gate` section: files checked, passed, failed, skipped, errors, seconds."""
         by = Counter(g["gate"] for g in self.log)
         return {
             "enabled": self.enabled,

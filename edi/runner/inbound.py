@@ -34,6 +34,8 @@ log = get_logger("edi.batch")
 
 @dataclass
 class FileResult:
+    """What became of one inbound file: its hash, kind, outcome, claims and report."""
+
     input: InputFile
     sha256: str = ""
     kind: str = ""
@@ -46,6 +48,7 @@ class FileResult:
     moved_to: str = ""
 
     def as_dict(self) -> dict:
+        """The run report's entry for the file."""
         out = {
             "name": self.input.name,
             "sha256": self.sha256,
@@ -95,6 +98,7 @@ class Inbound:
 
     # -------------------------------------------------------------------------------- step 2: one file
     def process_file(self, inp: InputFile, attention: list[dict]) -> FileResult:
+        """Step 2 for one input: hash, read, store or decide its claims, record it, in one transaction."""
         started = time.perf_counter()
         data = inp.load()
         kind = inp.kind or first_transaction_set(data[:SNIFF_BYTES])

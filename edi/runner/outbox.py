@@ -55,6 +55,7 @@ class Outbox:
 
     # -------------------------------------------------------------------------------- step 4: emit
     def emit(self, run_id: str, attention: list[dict]) -> list[dict]:
+        """Step 4: every ready claim into an outbox row of its destination, with its control numbers."""
         store = self.store
         outputs: list[dict] = []
         when = self.now()

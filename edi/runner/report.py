@@ -56,6 +56,7 @@ class RunReport:
         return EXIT_REVIEW if trouble else EXIT_OK
 
     def as_dict(self) -> dict:
+        """The JSON of `edi batch --report`."""
         out = {
             "run_id": self.run_id,
             "files": [r.as_dict() for r in self.files],

@@ -29,6 +29,8 @@ log = get_logger("edi.watch")
 
 
 class Watcher:
+    """Watches an inbox folder and runs each complete file through the protocol."""
+
     def __init__(
         self,
         inbox: Path,
@@ -71,6 +73,7 @@ class Watcher:
         return [path for _, _, path in sorted(ready)]
 
     def run(self) -> int:
+        """Watch until `stop` is set; returns 0."""
         self.inbox.mkdir(parents=True, exist_ok=True)
         for sub in (PROCESSED, REJECTED):
             (self.inbox / sub).mkdir(exist_ok=True)

@@ -40,6 +40,7 @@ def envelope_to_json(txn: Transaction837) -> str:
 
 
 def envelope_from_json(body: str) -> Transaction837:
+    """The `Transaction837` header an `envelope_to_json` text describes."""
     doc = json.loads(body)
     delimiters = Delimiters(*doc["delimiters"])
     where = Position("store")
@@ -142,6 +143,7 @@ def payments_from_raw(raw: str, name: str = "store") -> list[ClaimPayment]:
 
 # ------------------------------------------------------------------------------------------ posted answers
 def answer_to_json(adj: Answer) -> str:
+    """A posted payer answer as JSON (amounts as exact decimal strings)."""
     return json.dumps(
         {
             "payer_id": adj.payer_id,
@@ -168,6 +170,7 @@ def answer_to_json(adj: Answer) -> str:
 
 
 def answer_from_json(body: str) -> Answer:
+    """The payer answer an `answer_to_json` text describes, exactly."""
     d = json.loads(body)
     return Answer(
         d["payer_id"],

@@ -44,10 +44,12 @@ class SQLiteStore(SQLStore):
 
     @classmethod
     def open(cls, state_dir: str | Path) -> SQLiteStore:
+        """The store of a state directory (its `store.sqlite3`)."""
         state = Path(state_dir)
         return cls(state / STORE_FILE, legacy_counter=state / LEGACY_COUNTER_FILE)
 
     def close(self) -> None:
+        """Close the connection."""
         self.db.close()
 
     def _run(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
@@ -76,6 +78,7 @@ class SQLiteStore(SQLStore):
 
     @contextmanager
     def transaction(self):
+        """One atomic unit of work (BEGIN IMMEDIATE ... COMMIT); nested calls join the outer one."""
         with self._lock:
             if self._depth:
                 self._depth += 1
@@ -98,6 +101,7 @@ class SQLiteStore(SQLStore):
 
     @contextmanager
     def savepoint(self):
+        """Part of a transaction that an error undoes alone."""
         with self.transaction():
             self._savepoints += 1
             name = f"sp{self._savepoints}"

@@ -87,6 +87,7 @@ def structure(path: Path, name: str, verdict: FileVerdict) -> array:
 
 
 def duplicates_in_file(verdict: FileVerdict, name: str) -> None:
+    """Duplicate GS06 within an interchange and ST02 within a group."""
     for isa in verdict.interchanges:
         seen: dict[str, int] = {}
         for gs in isa.groups:
@@ -131,6 +132,7 @@ def duplicates_in_file(verdict: FileVerdict, name: str) -> None:
 
 
 def read_835_checks(path: Path, name: str, verdict: FileVerdict) -> None:
+    """The 835 reader over the file: its claims counted, its balancing and envelope findings."""
     reader = Reader835(Tokenizer.open(path, name))
     try:
         for _ in reader.claims():
@@ -148,6 +150,7 @@ _PAYER_RE = re.compile(r"\bpayer '([^']*)'")
 
 
 def read_837_checks(path: Path, name: str, verdict: FileVerdict) -> None:
+    """The 837 reader over the file: its claims counted, COB balancing (B4-B6, L2-L4) on each."""
     reader = Reader837(Tokenizer.open(path, name))
     try:
         for claim in reader.claims():

@@ -40,6 +40,8 @@ def _enclosing(verdict: FileVerdict, ordinal: int) -> tuple[InterchangeInfo | No
 
 
 def fold_guide_findings(path: Path, name: str, verdict: FileVerdict, offsets: array) -> list[Finding]:
+    """pyx12's findings on the file, positioned with our byte offsets and folded into `verdict`; returns
+    them raw (what the 999 answers)."""
     result = validate_guide(path)
     verdict.guide = result.guide
     raw = [

@@ -76,6 +76,8 @@ _SHIPPED = "005010X222A1 (837P), 005010X223A2 (837I), 005010X221A1 (835)"
 
 @dataclass
 class GuideValidation:
+    """pyx12's verdict on one file: ok, the guide, its findings, its 999."""
+
     file: str
     ok: bool  # True when pyx12 found zero errors
     guide: str  # GS08 pyx12 validated against ("A,B" for several groups), "" if none
@@ -83,6 +85,7 @@ class GuideValidation:
     ack_999: str = ""  # the 999 pyx12 produced; "" when it could not (835s, unreadable input)
 
     def as_dict(self) -> dict:
+        """The JSON shape."""
         return {
             "file": self.file,
             "ok": self.ok,

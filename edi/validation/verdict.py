@@ -30,11 +30,14 @@ class Issue:
     codes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
+        """The JSON shape."""
         return asdict(self)
 
 
 @dataclass(slots=True)
 class SetInfo:
+    """One transaction set as the envelope walk saw it."""
+
     set_id: str
     control_number: str
     guide: str
@@ -44,6 +47,8 @@ class SetInfo:
 
 @dataclass(slots=True)
 class GroupInfo:
+    """One functional group as the envelope walk saw it."""
+
     functional_id: str
     control_number: str
     version: str
@@ -57,6 +62,8 @@ class GroupInfo:
 
 @dataclass(slots=True)
 class InterchangeInfo:
+    """One interchange as the envelope walk saw it."""
+
     isa: list[str]
     start: int
     offset: int
@@ -64,6 +71,7 @@ class InterchangeInfo:
     groups: list[GroupInfo] = field(default_factory=list)
 
     def field(self, n: int) -> str:
+        """ISA element `n`."""
         return element(self.isa, n)
 
     @property
@@ -107,6 +115,7 @@ class FileVerdict:
         return EXIT_UNREADABLE if self.unreadable else EXIT_REVIEW if self.errors else EXIT_OK
 
     def as_dict(self) -> dict:
+        """The JSON shape of `edi validate --json`."""
         return {
             "file": self.file,
             "transaction_set": self.kind,
@@ -124,6 +133,7 @@ class FileVerdict:
 
 
 def issue_from(f: Finding, source: str, name: str, codes: list[str] | None = None) -> Issue:
+    """A reader's finding as a positioned, explained `Issue`."""
     p = f.position
     return Issue(
         name,
