@@ -1,0 +1,185 @@
+"""pyx12 as the oracle of the guide engine: run both on the same bytes and compare their verdicts.
+
+`compare(data, name)` runs pyx12 (through `edi.validation.validate_guide`, the project's pyx12 wrapper that
+turns its log and error tree into findings) and `edi.guide.validate_bytes`, judges both findings lists
+over the same envelope layout (`edi.guide.verdicts`) and returns a `Comparison`: the verdict of every
+transaction set (by ST ordinal), group (GS ordinal) and interchange (ISA ordinal), and of the file, on
+each side, and their differences.
+
+`KNOWN_PYX12_ERRORS` lists where the engine deliberately parts from pyx12 because pyx12 is wrong, with the
+TR3/X12 rule; a difference is excused only when the engine's findings carry that entry's rule and the
+engine is the stricter side. It is empty: everything pyx12 4.0.0 does, right or wrong, the engine does too
+(its crashes included, as a stop), so no difference is excused.
+
+`mutate(segments, rng)` makes one seeded edit of the kinds a broken file shows: a segment dropped,
+duplicated or moved; an element emptied, made too long, given the wrong type, a bad code or a bad date; an
+HL parent or number broken; an element or component added; a segment id garbled; a count or control
+number changed.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+from dataclasses import dataclass, field
+
+from edi.guide import validate_bytes
+from edi.guide.verdicts import judge, layout_of
+from edi.validation import validate_guide
+
+#: (engine rule, TR3/X12 reason) for every deliberate difference from pyx12. None yet.
+KNOWN_PYX12_ERRORS: dict[str, str] = {}
+
+
+@dataclass
+class Comparison:
+    name: str
+    ours: dict = field(default_factory=dict)  # ("ST"|"GS"|"ISA"|"file", ordinal) -> accepted
+    theirs: dict = field(default_factory=dict)
+    our_rules: list = field(default_factory=list)  # (rule, ordinal) of our error findings
+    their_rules: list = field(default_factory=list)
+
+    @property
+    def differences(self) -> list[tuple]:
+        keys = sorted(set(self.ours) | set(self.theirs), key=str)
+        return [(k, self.ours.get(k), self.theirs.get(k)) for k in keys if self.ours.get(k) != self.theirs.get(k)]
+
+    @property
+    def we_accept_what_pyx12_rejects(self) -> list[tuple]:
+        return [(k, o, t) for k, o, t in self.differences if o and t is False]
+
+    @property
+    def transactions(self) -> int:
+        return sum(1 for k in self.ours if k[0] == "ST")
+
+
+def _verdicts(findings, data: bytes, name: str) -> dict:
+    layout = layout_of(data, name)
+    file_codes = judge(findings, layout)
+    out: dict = {("file", 0): not file_codes}
+    for isa in layout.interchanges:
+        out[("ISA", isa.start)] = isa.accepted
+        for gs in isa.groups:
+            out[("GS", gs.start)] = gs.accepted
+            for st in gs.sets:
+                out[("ST", st.start)] = st.accepted
+    return out
+
+
+def pyx12_findings(data: bytes, name: str) -> list:
+    fd, tmp = tempfile.mkstemp(prefix="guide-oracle-", suffix=".x12")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        return validate_guide(tmp).findings
+    finally:
+        os.unlink(tmp)
+
+
+def compare(data: bytes, name: str = "<bytes>") -> Comparison:
+    """Both validators on `data`; their verdicts per set, group, interchange and file."""
+    theirs = pyx12_findings(data, name)
+    ours = validate_bytes(data, name).findings
+    result = Comparison(name)
+    result.ours = _verdicts(ours, data, name)
+    result.theirs = _verdicts(theirs, data, name)
+    result.our_rules = sorted((f.rule, f.position.segment) for f in ours if f.severity == "error")
+    result.their_rules = sorted((f.rule, f.position.segment) for f in theirs if f.severity == "error")
+    return result
+
+
+# ------------------------------------------------------------------------------------------ mutants
+def split_segments(data: bytes) -> tuple[list[list[str]], str, str, str]:
+    """(segments as element lists, element separator, component separator, terminator) of a file whose
+    ISA is the usual 106 characters."""
+    text = data.decode("latin-1")
+    element, component, term = text[3], text[104], text[105]
+    segs = [s.strip("\r\n").split(element) for s in text.split(term) if s.strip("\r\n")]
+    return segs, element, component, term
+
+
+def join_segments(segs: list[list[str]], element: str, term: str) -> bytes:
+    after = "" if term in "\r\n" else "\n"
+    return "".join(element.join(s) + term + after for s in segs).encode("latin-1")
+
+
+_ENVELOPE = ("ISA", "IEA", "GS", "GE")
+
+
+def _pick(rng: random.Random, segs: list[list[str]], inner: bool = True) -> int:
+    choices = [i for i, s in enumerate(segs) if not inner or s[0] not in _ENVELOPE]
+    return rng.choice(choices)
+
+
+def _element_edit(rng: random.Random, seg: list[str], component: str) -> str:
+    if len(seg) < 2:
+        seg.append("X")
+        return "element added"
+    i = rng.randrange(1, len(seg))
+    kind = rng.choice(["empty", "long", "type", "code", "date", "component", "extra", "space", "minus"])
+    value = seg[i]
+    if kind == "empty":
+        seg[i] = ""
+    elif kind == "long":
+        seg[i] = value + "9" * rng.choice([1, 5, 40, 90])
+    elif kind == "type":
+        seg[i] = rng.choice(["ABC", "12.5.1", "1E5", "-", "??", "12A", "0x1"])
+    elif kind == "code":
+        seg[i] = rng.choice(["ZZ9", "Q", "00", "XX", "99", "A1"])
+    elif kind == "date":
+        seg[i] = rng.choice(["20241331", "20240230", "17991231", "2024010", "240101", "20240101-20241301", "2359"])
+    elif kind == "component":
+        seg[i] = value + component + rng.choice(["", "X", "99"]) if rng.random() < 0.7 else value.split(component)[0]
+    elif kind == "extra":
+        seg.append(rng.choice(["", "X", "1"]))
+    elif kind == "space":
+        seg[i] = value + " "
+    else:
+        seg[i] = "-" + value
+    return f"{seg[0]}{i:02d} {kind}"
+
+
+def mutate(segs: list[list[str]], rng: random.Random, component: str) -> str:
+    """Apply one seeded edit to `segs` in place; returns what it did."""
+    kind = rng.choice(["drop", "dup", "move", "element", "element", "element", "hl", "id", "count", "swap"])
+    if kind == "drop":
+        i = _pick(rng, segs)
+        del segs[i]
+        return f"drop {i + 1}"
+    if kind == "dup":
+        i = _pick(rng, segs)
+        segs.insert(i, list(segs[i]))
+        return f"duplicate {i + 1}"
+    if kind == "move":
+        i = _pick(rng, segs)
+        seg = segs.pop(i)
+        j = _pick(rng, segs)
+        segs.insert(j, seg)
+        return f"move {i + 1} to {j + 1}"
+    if kind == "swap":
+        i = _pick(rng, segs)
+        j = min(i + 1, len(segs) - 1)
+        segs[i], segs[j] = segs[j], segs[i]
+        return f"swap {i + 1}"
+    if kind == "element":
+        i = _pick(rng, segs, inner=False)
+        return f"seg {i + 1} " + _element_edit(rng, segs[i], component)
+    if kind == "hl":
+        hls = [s for s in segs if s[0] == "HL"]
+        if not hls:
+            return mutate(segs, rng, component)
+        seg = rng.choice(hls)
+        j = rng.choice([1, 2, 3])
+        if len(seg) > j:
+            seg[j] = rng.choice(["99", "", "1", "3", "22", "23", "20", "X"])
+        return f"HL{j:02d} changed"
+    if kind == "id":
+        i = _pick(rng, segs)
+        segs[i][0] = rng.choice(["NM9", "ZZ", "N", "nm1", "SBR", "CLM", "LX", "HL", "REF", "DTP", "SE", "ST"])
+        return f"segment {i + 1} id changed"
+    seg = rng.choice([s for s in segs if s[0] in ("SE", "GE", "IEA", "ST", "GS")])
+    j = rng.choice([1, 2]) if seg[0] != "GS" else rng.choice([6, 8, 1])
+    if len(seg) > j:
+        seg[j] = rng.choice(["0", "999", "1", "X", "", seg[j] + "1"])
+    return f"{seg[0]}{j:02d} changed"
