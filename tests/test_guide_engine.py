@@ -169,3 +169,89 @@ def test_positions_carry_byte_offsets():
     (f,) = [f for f in validate_bytes(data, "x").findings if f.rule == "IK403-7"]
     assert data[f.position.offset : f.position.offset + 8] == b"SBR*S*99"
     assert f.position.segment == ordinal(segs, "SBR*S*99")
+
+
+# ------------------------------------------------------------------------------------------ other guides
+def _file(path) -> list[str]:
+    return path.read_text(encoding="ascii").splitlines()
+
+
+def _planted(path, old: str, new: str) -> bytes:
+    return _bytes(recount(_replace(_file(path), old, new)))
+
+
+@pytest.mark.parametrize(
+    "old, new, rule, seg_id, element",
+    [
+        ("DTP*434*RD8*20240301-20240305~", "DTP*434*RD8*20240301-20241305~", "IK403-8", "DTP", "DTP03"),
+        ("CLM*IPCN6001*12000***11:A:1**A*Y*Y~", "CLM*IPCN6001*12000***11:X:1**A*Y*Y~", "IK403-7", "CLM", "CLM05-2"),
+        ("HI*ABK:I214~", "HI*ABK~", "IK403-1", "HI", "HI01-2"),
+        ("SBR*P*18*GRP1001******12~", "SBR*P*18*GRP1001******12*X~", "IK304-8", "SBR", ""),
+        ("DTP*435*DT*202403011000~", "DTP*435*DT*202403011060~", "IK403-8", "DTP", "DTP03"),
+    ],
+)
+def test_837i(old, new, rule, seg_id, element):
+    from tests.support import FIXTURES
+
+    _check(_planted(FIXTURES / "institutional" / "I1_secondary.837", old, new), rule, seg_id, element)
+
+
+def test_837i_lx_numbers_are_not_checked_as_pyx12_does_not():
+    from tests.support import FIXTURES
+
+    data = _planted(FIXTURES / "institutional" / "I1_secondary.837", "LX*3~", "LX*7~")
+    result = validate_bytes(data, "i.837")
+    assert result.ok  # pyx12 checks LX numbering for its 837P map only (map id "837", not "837Q3")
+    assert not compare(data, "i.837").differences
+
+
+def test_837i_rd8_with_two_hyphens_stops_as_pyx12_crashes():
+    from tests.support import FIXTURES
+
+    data = _planted(
+        FIXTURES / "institutional" / "I1_secondary.837",
+        "DTP*434*RD8*20240301-20240305~",
+        "DTP*434*RD8*20240301-20240305-1~",
+    )
+    result = validate_bytes(data, "i.837")
+    assert [f.rule for f in result.findings if f.rule in STOP_RULES] == ["pyx12-crash"]
+    assert not compare(data, "i.837").differences
+
+
+@pytest.mark.parametrize(
+    "old, new, rule, seg_id, element",
+    [
+        (
+            "CLP*PCN1001*1*250*108*47*12*PRICLM0001~",
+            "CLP*PCN1001*77*250*108*47*12*PRICLM0001~",
+            "IK403-7",
+            "CLP",
+            "CLP02",
+        ),
+        ("SVC*HC:99214*150*72**1~", "SVC*HC*150*72**1~", "IK403-1", "SVC", "SVC01-2"),
+        ("DTM*472*20240105~", "DTM*472*2024~", "IK403-4", "DTM", "DTM02"),
+        ("TRN*1*EFT0001*1111111111~", None, "IK304-3", "TRN", ""),
+        ("CAS*CO*45*40~", "CAS*CO*45~", "IK403-1", "CAS", "CAS03"),
+    ],
+)
+def test_835(old, new, rule, seg_id, element):
+    from tests.support import EXAMPLES
+
+    segs = recount(_replace(_file(EXAMPLES / "A_primary.835"), old, new))
+    _check(_bytes(segs), rule, seg_id, element)
+
+
+def test_999(tmp_path):
+    from tests.test_ack import acks_for
+
+    data, _ = _edit("SBR*S*18*GRP2002******CI~", "SBR*S*99*GRP2002******CI~")
+    source = tmp_path / "planted.837"
+    source.write_bytes(data)
+    ack = acks_for(source, tmp_path)[".999"].encode("ascii")
+    result = validate_bytes(ack, "planted.999")
+    assert result.ok and [s.set_id for s in result.transactions] == ["999"]
+    assert not compare(ack, "planted.999").differences
+    bad = ack.replace(b"IK4*2*1069*7*99", b"IK4*2*1069*Q*99")
+    assert bad != ack
+    _check(bad, "IK403-7", "IK4", "IK403")
+    _check(ack.replace(b"IK5*R*5", b"IK5*Q*5"), "IK304-1", "IK5")  # IK501 is the qualifier it is found by
