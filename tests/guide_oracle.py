@@ -7,9 +7,9 @@ transaction set (by ST ordinal), group (GS ordinal) and interchange (ISA ordinal
 each side, and their differences.
 
 `KNOWN_PYX12_ERRORS` lists where the engine deliberately parts from pyx12 because pyx12 is wrong, with the
-TR3/X12 rule; a difference is excused only when the engine's findings carry that entry's rule and the
-engine is the stricter side. It is empty: everything pyx12 4.0.0 does, right or wrong, the engine does too
-(its crashes included, as a stop), so no difference is excused.
+X12 rule; a difference is excused only when the engine's findings carry that entry's rule and the engine
+is the stricter side (it rejects, pyx12 accepts). Everything else pyx12 4.0.0 does, right or wrong, the
+engine does too - its crashes included, as a stop that leaves the rest of the file unchecked.
 
 `mutate(segments, rng)` makes one seeded edit of the kinds a broken file shows: a segment dropped,
 duplicated or moved; an element emptied, made too long, given the wrong type, a bad code or a bad date; an
@@ -28,8 +28,22 @@ from edi.guide import validate_bytes
 from edi.guide.verdicts import judge, layout_of
 from edi.validation import validate_guide
 
-#: (engine rule, TR3/X12 reason) for every deliberate difference from pyx12. None yet.
-KNOWN_PYX12_ERRORS: dict[str, str] = {}
+#: engine rule -> the X12 rule pyx12 breaks, for every deliberate difference from pyx12.
+KNOWN_PYX12_ERRORS: dict[str, str] = {
+    "blank-segment": (
+        "X12.5 (interchange syntax): every segment begins with a segment id; two segment terminators in a row "
+        "are an empty segment. pyx12 silently stops reading at it and reports only the missing trailers of "
+        "the envelopes still open, so the sets after it are never read yet carry no error. The engine "
+        "reports the blank segment and leaves everything after it unchecked."
+    ),
+    "isa-delimiters": (
+        "X12.5: the ISA is fixed length (106 characters) and defines the separators by position (element "
+        "separator at 4, component separator ISA16 at 105, segment terminator at 106), the same for every "
+        "interchange. pyx12 takes them by position even when the ISA's own separators show it is not 106 "
+        "characters (or a later ISA uses others) and reads the file with the wrong ones: its errors then "
+        "name lines that are not our segments and some sets pass unread. The engine rejects the file."
+    ),
+}
 
 
 @dataclass
@@ -100,8 +114,9 @@ def split_segments(data: bytes) -> tuple[list[list[str]], str, str, str]:
 
 
 def join_segments(segs: list[list[str]], element: str, term: str) -> bytes:
+    """The segments as one file, a line break after each terminator (unless the terminator is one)."""
     after = "" if term in "\r\n" else "\n"
-    return "".join(element.join(s) + term + after for s in segs).encode("latin-1")
+    return "".join(element.join(s) + term + (after if s != [""] else "") for s in segs).encode("latin-1")
 
 
 _ENVELOPE = ("ISA", "IEA", "GS", "GE")
@@ -142,7 +157,13 @@ def _element_edit(rng: random.Random, seg: list[str], component: str) -> str:
 
 def mutate(segs: list[list[str]], rng: random.Random, component: str) -> str:
     """Apply one seeded edit to `segs` in place; returns what it did."""
-    kind = rng.choice(["drop", "dup", "move", "element", "element", "element", "hl", "id", "count", "swap"])
+    kind = rng.choice(["drop", "dup", "move", "element", "element", "element", "hl", "id", "count", "swap", "blank"])
+    if kind == "blank" and rng.random() < 0.7:
+        kind = "element"  # rare: a blank segment hides the rest of the file from pyx12
+    if kind == "blank":
+        i = _pick(rng, segs)
+        segs.insert(i, [""])
+        return f"blank segment before {i + 1}"
     if kind == "drop":
         i = _pick(rng, segs)
         del segs[i]
@@ -183,3 +204,90 @@ def mutate(segs: list[list[str]], rng: random.Random, component: str) -> str:
     if len(seg) > j:
         seg[j] = rng.choice(["0", "999", "1", "X", "", seg[j] + "1"])
     return f"{seg[0]}{j:02d} changed"
+
+
+# ------------------------------------------------------------------------------------------ campaign
+def fixture_sources() -> list:
+    """Every corpus, example, institutional, tertiary and replacement file."""
+    from tests.support import EXAMPLES, FIXTURES, corpus_files, fixture_files
+
+    return (
+        corpus_files()
+        + fixture_files(EXAMPLES)
+        + fixture_files(FIXTURES / "institutional", "*.8*")
+        + fixture_files(FIXTURES / "tertiary", "*.8*")
+        + fixture_files(FIXTURES / "replacement")
+    )
+
+
+def mutant_sources() -> list:
+    """The fixture files pyx12 can read at all (a 106-character 00501 ISA): the ones worth mutating."""
+    return [p for p in fixture_sources() if p.read_bytes()[:3] == b"ISA" and p.read_bytes()[84:89] == b"00501"]
+
+
+def make_mutant(seed: int, sources: list) -> tuple[bytes, str]:
+    """Mutant number `seed`: 1 to 3 seeded edits of one source file."""
+    rng = random.Random(seed)
+    source = rng.choice(sources)
+    segs, element, component, term = split_segments(source.read_bytes())
+    edits = [mutate(segs, rng, component) for _ in range(rng.choice([1, 1, 2, 3]))]
+    return join_segments(segs, element, term), f"{source.name} seed {seed}: {'; '.join(edits)}"
+
+
+def excused(result: Comparison) -> bool:
+    """Whether every difference of `result` is a listed pyx12 error (the engine stricter, its rule found)."""
+    known = set(KNOWN_PYX12_ERRORS) & {r for r, _ in result.our_rules}
+    return bool(known) and all(o is False and t is True for _, o, t in result.differences)
+
+
+def campaign(items, tally: dict) -> list[str]:
+    """Compare every (bytes, name) of `items`; add the figures to `tally`; return the unexcused disagreements."""
+    bad = []
+    for data, name in items:
+        r = compare(data, name)
+        tally["files"] = tally.get("files", 0) + 1
+        for kind in ("ST", "GS", "ISA"):
+            tally[kind] = tally.get(kind, 0) + sum(1 for k in r.ours if k[0] == kind)
+        tally["rejected_sets_pyx12"] = tally.get("rejected_sets_pyx12", 0) + sum(
+            1 for k, v in r.theirs.items() if k[0] == "ST" and not v
+        )
+        tally["same_findings"] = tally.get("same_findings", 0) + (r.our_rules == r.their_rules)
+        if r.differences:
+            key = "excused" if excused(r) else "disagree"
+            tally[key] = tally.get(key, 0) + 1
+            for rule in set(KNOWN_PYX12_ERRORS) & {x for x, _ in r.our_rules} if key == "excused" else ():
+                tally[f"excused:{rule}"] = tally.get(f"excused:{rule}", 0) + 1
+            tally["set_differences"] = tally.get("set_differences", 0) + sum(
+                1 for d in r.differences if d[0][0] == "ST"
+            )
+            if key == "disagree":
+                bad.append(f"{name}: {r.differences[:3]}")
+        if r.we_accept_what_pyx12_rejects:
+            tally["engine_accepts_pyx12_rejects"] = tally.get("engine_accepts_pyx12_rejects", 0) + 1
+    return bad
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m tests.guide_oracle [--mutants N] [--seed S]`: the agreement figures."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("--mutants", type=int, default=1000)
+    ap.add_argument("--seed", type=int, default=1000)
+    args = ap.parse_args(argv)
+    files = fixture_sources()
+    fixture_tally: dict = {}
+    bad = campaign(((p.read_bytes(), str(p)) for p in files), fixture_tally)
+    sources = mutant_sources()
+    mutant_tally: dict = {}
+    mutants = (make_mutant(s, sources) for s in range(args.seed, args.seed + args.mutants))
+    bad += campaign(mutants, mutant_tally)
+    print("fixture files:", fixture_tally)
+    print("mutants:      ", mutant_tally)
+    for line in bad[:20]:
+        print("DISAGREE", line)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
