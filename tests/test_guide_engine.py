@@ -3,13 +3,24 @@ verdict per transaction set; every case also run through pyx12 (tests.guide_orac
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from edi.guide import STOP_RULES, validate_bytes
-from tests.guide_oracle import compare
+from tests.guide_oracle import compare, mutant_sources
 from tests.support import lines, ordinal, recount
 
 BASE = "A_secondary.837"
+SOURCES = mutant_sources()
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as mp:
+        yield mp
 
 
 def _bytes(segs: list[str]) -> bytes:
@@ -255,3 +266,32 @@ def test_999(tmp_path):
     assert bad != ack
     _check(bad, "IK403-7", "IK4", "IK403")
     _check(ack.replace(b"IK5*R*5", b"IK5*Q*5"), "IK304-1", "IK5")  # IK501 is the qualifier it is found by
+
+
+# ------------------------------------------------------------------------------------------ fast path
+def _fast_equals_full(seed: int, mp: pytest.MonkeyPatch) -> None:
+    from edi.guide import engine
+    from tests.guide_oracle import make_mutant
+
+    data, what = make_mutant(seed, SOURCES)
+    fast = validate_bytes(data, what).findings
+    mp.setattr(engine, "FAST_PATH", False)
+    try:
+        full = validate_bytes(data, what).findings
+    finally:
+        mp.setattr(engine, "FAST_PATH", True)
+    assert fast == full, what
+
+
+@given(seed=st.integers(min_value=0, max_value=10**9))
+def test_fast_path_finds_what_the_full_check_finds(seed, monkeypatch_module):
+    """The generated clean-segment tests never hide an error: same findings with and without them."""
+    _fast_equals_full(seed, monkeypatch_module)
+
+
+@pytest.mark.slow
+@settings(max_examples=10_000 if os.environ.get("HYPOTHESIS_PROFILE") == "long" else 2000)
+@given(seed=st.integers(min_value=0, max_value=10**9))
+def test_fast_path_on_many_mutants(seed, monkeypatch_module):
+    """As above, on 2,000 mutants (10,000 under HYPOTHESIS_PROFILE=long)."""
+    _fast_equals_full(seed, monkeypatch_module)

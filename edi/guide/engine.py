@@ -20,6 +20,7 @@ from parsers.syntax import Tokenizer
 
 from .compile import GuideTables, load_tables, map_file_for
 from .elements import Pyx12Stop, segment_errors
+from .fastpath import fast_check, usable_separator
 from .reader import ENVELOPE_IDS, Pyx12Crash, ReaderChecks, to_int, value
 from .verdicts import Layout
 from .walker import NOT_FOUND, apply, plan_for
@@ -27,9 +28,11 @@ from .walker import NOT_FOUND, apply, plan_for
 __all__ = ["Engine", "CONTROL_MAP"]
 
 CONTROL_MAP = "x12.control.00501.xml"
+FAST_PATH = True  # the generated clean-segment tests (fastpath.py); False: the full check on every segment
 _PREFIX = {"isa": "TA105", "gs": "AK905", "st": "IK502", "seg": "IK304"}
 _TRAILER = {"ISA": "IEA", "GS": "GE", "ST": "SE"}
 _PLANS: dict[str, dict] = {}
+_CHECKS: dict[str, dict] = {}  # per map: segment node index -> its generated clean-segment test
 
 
 class _Envelope:
@@ -74,6 +77,8 @@ class Engine:
         self.icvn: str | None = None
         self.last = (0, 0)
         self.tok: Tokenizer | None = None
+        self._use(self.control)
+        self.fast = FAST_PATH and usable_separator(self.sub)
 
     # ------------------------------------------------------------------------------------------ findings
     def _add(self, rule: str, message: str, line: int, offset: int, seg_id: str, element: str = "") -> None:
@@ -179,6 +184,31 @@ class Engine:
     # ------------------------------------------------------------------------------------------ one segment
     def _segment(self, seg: list[str], line: int, offset: int, lead_space: bool) -> None:
         sid = seg[0]
+        if sid in ENVELOPE_IDS or lead_space:
+            self._general(seg, line, offset, lead_space)
+            return
+        sub = self.sub
+        try:
+            self.reader.read(seg, line, offset, sub)
+            node = self._walk(seg, line, offset, sub)
+            if node is None:
+                return
+            self.cursor = ("seg", line, offset, sid)
+            if self.reader.pending:
+                self._handle_pending()
+            if self.fast:
+                ok = self.checks.get(node.index)
+                if ok is None:
+                    ok = self.checks[node.index] = fast_check(node)
+                if ok(seg, sub, len(seg)):
+                    return
+            self._report(node, seg, sub)
+        except (Pyx12Crash, Pyx12Stop) as exc:
+            self._stop(str(exc), line, offset)
+
+    def _general(self, seg: list[str], line: int, offset: int, lead_space: bool) -> None:
+        """Envelope segments (and any segment pyx12 sees with a leading space): every step spelled out."""
+        sid = seg[0]
         if sid in ENVELOPE_IDS:
             self.layout.see(seg, line, offset)
         sub = self.sub if sid != "ISA" else None
@@ -186,37 +216,50 @@ class Engine:
             self.reader.read(seg, line, offset, sub, lead_space)
             if sid == "ISA":
                 node = self._start_isa(seg, line, offset)
-                if node is None:
-                    return
             elif sid == "GS":
                 node = self._start_gs(seg, line, offset)
-                if node is None:
-                    return
             else:
                 node = self._walk(seg, line, offset, sub)
-                if node is None:
-                    return
-                self._place(seg, line, offset)
-            self._elements(node, seg, line, offset, sub)
+                if node is not None:
+                    self._place(seg, line, offset)
+            if node is not None:
+                self._element_errors(node, seg, sub)
         except (Pyx12Crash, Pyx12Stop) as exc:
             self._stop(str(exc), line, offset)
 
     def _walk(self, seg: list[str], line: int, offset: int, sub: str) -> object | None:
-        tables = self.tables
-        cache = _PLANS.setdefault(tables.map_file, {})
+        """Place `seg` in the map from the current node (walker.py); None when it is not found."""
         start = self.node
-        plan = plan_for(tables, cache, start, seg, sub)
-        errors = apply(plan, self.counts, self.zeros, seg[0], tables.nodes[start].path)
+        sid = seg[0]
+        positions = self.qualifiers.get(sid)
+        if positions is None:
+            key = (start, sid)
+        elif len(positions) == 1:
+            p = positions[0]
+            key = (start, sid, seg[p] if p < len(seg) else None)
+        else:
+            key = (start, sid, *[seg[p] if p < len(seg) else None for p in positions])
+        plan = self.plans.get(key)
+        if plan is None:
+            plan = plan_for(self.tables, self.plans, start, seg, sub)
+        if plan.simple:  # a segment of the current loop, nothing to count but itself
+            counts = self.counts
+            counts[plan.slot] += 1
+            if counts[plan.slot] <= plan.max:
+                self.node = plan.node
+                return plan.target
+            counts[plan.slot] -= 1  # let apply() count it and word the error
+        errors = apply(plan, self.counts, self.zeros, sid, self.tables.nodes[start].path)
         for code, seg_id, message in errors:
             if seg_id is None:  # no map node: pyx12 hangs it on its current segment
-                self._seg_error(code, message, line, offset, seg[0])
+                self._seg_error(code, message, line, offset, sid)
             else:
                 self.cursor = ("seg", line, offset, seg_id)
                 self._add(f"IK304-{code}", message, line, offset, seg_id)
         if plan.kind == NOT_FOUND:
             return None
         self.node = plan.node
-        return tables.nodes[plan.node]
+        return plan.target
 
     def _place(self, seg: list[str], line: int, offset: int) -> None:
         """pyx12's error-tree bookkeeping for a segment placed in the map, and the queued reader errors."""
@@ -242,6 +285,13 @@ class Engine:
             self.cursor = ("seg", line, offset, sid)
             self._handle_pending()
 
+    def _use(self, tables: GuideTables) -> None:
+        """Walk `tables` from now on (with its memoised plans and generated checks)."""
+        self.tables = tables
+        self.plans = _PLANS.setdefault(tables.map_file, {})
+        self.checks = _CHECKS.setdefault(tables.map_file, {})
+        self.qualifiers = tables.qualifier_positions
+
     def _force(self, loop_slot: int, seg_slot: int) -> None:
         """pyx12's forceWalkCounterToLoopStart: forget the counts under the loop, count it and its header."""
         counts = self.counts
@@ -261,7 +311,7 @@ class Engine:
                 why + " (pyx12 reads the whole file with the first ISA's, by position)", line, offset, "isa-delimiters"
             )
             return None
-        self.tables = self.control
+        self._use(self.control)
         self.node = self.control.by_path["/ISA_LOOP/ISA"]
         self._force(0, 1)
         self.isa = self.cursor = _Envelope("ISA", line, offset)
@@ -290,15 +340,24 @@ class Engine:
                 grow = self.cur_map.slots - len(self.counts)
                 self.counts += [0] * grow
                 self.zeros += [0] * grow
-        self.tables = self.cur_map
+        self._use(self.cur_map)
         self.node = self.cur_map.by_path["/ISA_LOOP/GS_LOOP/GS"]
         self.gs = self.cursor = _Envelope("GS", line, offset)
         self._handle_pending()
         return self.cur_map.nodes[self.node]
 
-    def _elements(self, node, seg: list[str], line: int, offset: int, sub: str | None) -> None:
-        errors = segment_errors(node, seg, sub, self.tables.icvn)
-        for rule, ref, message in errors:
+    def _element_errors(self, node, seg: list[str], sub: str | None) -> None:
+        """The full element checks (elements.py), reported as pyx12 reports them."""
+        if sub is not None and self.fast:
+            ok = self.checks.get(node.index)
+            if ok is None:
+                ok = self.checks[node.index] = fast_check(node)
+            if ok(seg, sub, len(seg)):
+                return
+        self._report(node, seg, sub)
+
+    def _report(self, node, seg: list[str], sub: str | None) -> None:
+        for rule, ref, message in segment_errors(node, seg, sub, self.tables.icvn):
             if rule == "IK304-8":
                 self._seg_error("8", message, 0, 0, seg[0])
                 continue

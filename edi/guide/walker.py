@@ -26,13 +26,29 @@ _MAX_PLANS = 50_000
 class Plan:
     """The static part of one walk: candidate 'missing' errors in order, and the outcome."""
 
-    __slots__ = ("kind", "node", "events", "slot", "usage", "max", "eq_key", "pos", "loop", "first", "name")
+    __slots__ = (
+        "kind",
+        "node",
+        "target",
+        "events",
+        "slot",
+        "usage",
+        "max",
+        "eq_key",
+        "pos",
+        "loop",
+        "first",
+        "name",
+        "simple",
+    )
 
-    def __init__(self, kind: int, node: int, events: tuple):
+    def __init__(self, kind: int, node: int, events: tuple, target=None):
         self.kind = kind
         self.node = node  # the matched segment (the start node when not found)
+        self.target = target  # its Node (None when not found)
         self.events = events  # (slot, missing node, seg id, message, pos, eq_key) per candidate
         self.slot = self.usage = self.max = self.eq_key = self.pos = self.loop = self.first = self.name = None
+        self.simple = False  # a segment found with no candidate 'missing' error and not marked not used
 
 
 def _value(seg: list[str], match: tuple, sub: str) -> str | None:
@@ -48,11 +64,14 @@ def _value(seg: list[str], match: tuple, sub: str) -> str | None:
 class _Scan:
     """One static walk (pyx12's walk_errors without the counts)."""
 
-    def __init__(self, tables: GuideTables, seg: list[str], sub: str):
+    def __init__(self, tables: GuideTables, seg: list[str], sub: str, start: int):
         self.nodes = tables.nodes
         self.seg = seg
         self.sub = sub
         self.events: list[tuple] = []
+        # The previous segment was counted when it was placed and nothing has forgotten it since: a
+        # 'missing' candidate with its slot can never fire, so it is not recorded.
+        self.counted = tables.nodes[start].slot
 
     def is_match(self, index: int) -> bool:
         node = self.nodes[index]
@@ -62,6 +81,8 @@ class _Scan:
 
     def missing_segment(self, index: int) -> None:
         n = self.nodes[index]
+        if n.slot == self.counted:
+            return
         self.events.append((n.slot, index, n.id, f'Mandatory segment "{n.name}" ({n.id}) missing', n.pos, n.eq_key))
 
     def missing_loop(self, loop: int, first: int) -> None:
@@ -116,7 +137,8 @@ class _Scan:
 
     def found(self, index: int) -> Plan:
         n = self.nodes[index]
-        plan = Plan(SEG, index, tuple(self.events))
+        plan = Plan(SEG, index, tuple(self.events), n)
+        plan.simple = not self.events and n.usage != "N"
         plan.slot, plan.usage, plan.max, plan.eq_key, plan.pos, plan.name = (
             n.slot,
             n.usage,
@@ -133,7 +155,7 @@ class _Scan:
             raise AssertionError(f"loop {self.nodes[loop].path} matched but no first segment did")
         chain, first = found
         entered = self.nodes[chain[-1]]
-        plan = Plan(ENTER, first, tuple(self.events))
+        plan = Plan(ENTER, first, tuple(self.events), self.nodes[first])
         plan.loop, plan.first = entered, self.nodes[first].slot
         return plan
 
@@ -150,7 +172,7 @@ def plan_for(tables: GuideTables, cache: dict, start: int, seg: list[str], sub: 
     if plan is None:
         if len(cache) >= _MAX_PLANS:
             cache.clear()
-        plan = cache[key] = _Scan(tables, seg, sub).run(start)
+        plan = cache[key] = _Scan(tables, seg, sub, start).run(start)
     return plan
 
 
