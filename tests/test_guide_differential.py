@@ -114,3 +114,24 @@ def test_many_mutants_agree():
         except AssertionError as exc:
             disagreements.append((what, str(exc)[:300]))
     assert not disagreements, disagreements[:5]
+
+
+# ------------------------------------------------------------------------------------------ the 999 builder
+SOURCES_837 = [p for p in MUTANT_SOURCES if b"*HC*" in p.read_bytes()[106:400]]
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_the_999_builder_reads_our_findings_as_it_reads_pyx12s(seed, tmp_path):
+    """edi.validate.plan_acks on the engine's findings plans the same 999s and TA1s as on pyx12's."""
+    from edi.validate import plan_acks, validate_file
+
+    data, what = make_mutant(seed, SOURCES_837)
+    path = tmp_path / "mutant.837"
+    path.write_bytes(data)
+    verdict = validate_file(path)
+    theirs = plan_acks(verdict)
+    ours = validate_bytes(data, str(path)).findings
+    if set(KNOWN_PYX12_ERRORS) & {f.rule for f in ours}:
+        pytest.skip("a listed pyx12 error: the verdicts differ on purpose")
+    verdict.guide_findings = ours
+    assert plan_acks(verdict) == theirs, what

@@ -11,7 +11,7 @@ hyphens), `Pyx12Stop` is raised: the validator of record checks nothing past tha
 The common case is a table lookup: a code in its list that passes every other check (`Elem.clean`), an AN
 value of the right length with only printable characters, a number of digits. Anything else takes the
 full path, which mirrors pyx12 check for check. Messages name the element and the rule, never a data
-value other than a short code.
+value other than the bad value of a code element.
 """
 
 from __future__ import annotations
@@ -35,8 +35,9 @@ class Pyx12Stop(Exception):
 
 
 def _shown(value: str) -> str:
-    """A bad code as the message shows it (as edi.validation keeps it: the 999's IK404 copies it)."""
-    return value if len(value) <= 30 and "(" not in value and ")" not in value else "..."
+    """A bad code as the message shows it: verbatim, as edi.validation keeps pyx12's (the 999's IK404 copies
+    it from there when it is at most 30 characters). It is a value of a code element, not free text."""
+    return value
 
 
 # ----------------------------------------------------------------------------------------------- data types
