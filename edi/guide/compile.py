@@ -28,7 +28,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-COMPILER_VERSION = 3
+COMPILER_VERSION = 3  # part of the cache key: bump when the tables (or what they hold) change
 MAXINT = 2147483647
 ENVELOPE_SLOTS = (
     "/ISA_LOOP",
@@ -113,6 +113,7 @@ class GuideTables:
     qualifier_positions: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     def node(self, path: str) -> Node:
+        """The node at a pyx12 path ("/ISA_LOOP/GS_LOOP/GS")."""
         return self.nodes[self.by_path[path]]
 
 

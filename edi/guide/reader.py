@@ -28,6 +28,7 @@ def value(seg: list[str], i: int, sub: str | None) -> str | None:
 
 
 def to_int(text: str | None) -> int | None:
+    """Python's int() of a count or number as pyx12 reads it; None when it is not one."""
     try:
         return int(text)  # type: ignore[arg-type]
     except (TypeError, ValueError):

@@ -96,6 +96,7 @@ class Layout:
         self._st: SetVerdict | None = None
 
     def see(self, seg: list[str], line: int, offset: int) -> None:
+        """Record an envelope segment (ISA, GS, ST, SE, GE, IEA) at ordinal `line`."""
         sid = seg[0]
 
         def el(i: int) -> str:
@@ -150,6 +151,7 @@ class Layout:
             self._isa.limit, self._isa = limit, None
 
     def finish(self, last_line: int) -> None:
+        """Close what is still open at the end of the file (its last segment is `last_line`)."""
         if self._st is not None:
             self._st.limit, self._st = last_line, None
         self._close_interchange(last_line)
