@@ -93,6 +93,15 @@ def _bare_delimiters(text: str, start: int) -> Delimiters:
     return Delimiters(element, component, "^", terminator)
 
 
+def _untidy(original: str, text: str, term: str) -> bool:
+    """Whether tidying `original` into `text` removed more than line breaks before the segment (and the CR
+    of a CR LF terminator)."""
+    bare = original.lstrip("\r\n")
+    if term == "\n" and bare.endswith("\r"):
+        bare = bare[:-1]
+    return bare != text
+
+
 class Tokenizer:
     """Streams segments from a binary file object, chunk by chunk; never holds the whole file.
 
@@ -100,9 +109,16 @@ class Tokenizer:
     current interchange (re-read at every ISA, so one file may hold interchanges with different delimiters),
     ``ordinal`` / ``offset`` the position of the segment last yielded, ``enveloped`` whether the file had an
     ISA (files that start at ST are read with guessed delimiters).
+
+    With ``keep_layout=True`` the tokenizer also keeps what its tidying hides, for a reader that must see
+    the bytes as a stricter tool would (the guide engine): ``layout_ordinal`` / ``layout_raw`` name the
+    last segment whose text had more than line breaks before it removed (spaces or tabs around it, a line
+    break inside it, a CR before a LF terminator excepted) and its raw text between terminators;
+    ``blank_ordinal`` is the ordinal the next segment would have had when a blank segment (two terminators
+    with only whitespace between them) was first skipped, 0 when none was.
     """
 
-    def __init__(self, stream: BinaryIO, name: str, chunk_size: int = CHUNK):
+    def __init__(self, stream: BinaryIO, name: str, chunk_size: int = CHUNK, keep_layout: bool = False):
         self.stream = stream
         self.name = name
         self.chunk_size = chunk_size
@@ -112,6 +128,10 @@ class Tokenizer:
         self.segment_id = ""
         self.enveloped = True
         self.findings: list[Finding] = []
+        self.keep_layout = keep_layout
+        self.layout_ordinal = 0
+        self.layout_raw = ""
+        self.blank_ordinal = 0
 
     @classmethod
     def from_path(cls, path: str | os.PathLike, name: str | None = None) -> Tokenizer:
@@ -198,6 +218,7 @@ class Tokenizer:
             d = self.delimiters
             term, elem = d.segment, d.element
             strip_chars = None if term != "\r" else " \t\n"
+            keep_layout = self.keep_layout
             ordinal = self.ordinal
             after_iea = None
             while after_iea is None:
@@ -208,13 +229,23 @@ class Tokenizer:
                     base += len(raw) + 1
                     stripped = raw.strip(strip_chars)
                     if not stripped:
+                        if keep_layout and not self.blank_ordinal:
+                            self.blank_ordinal = ordinal + 1
                         continue
+                    original = raw
                     if len(stripped) != len(raw):  # the offset names the segment's first byte, not the layout
                         start += len(raw) - len(raw.lstrip(strip_chars))
                     self.offset = start
                     raw = stripped
                     if strip_chars is None and "\n" in raw:  # a line break inside a segment is layout, not data
                         raw = raw.replace("\r", "").replace("\n", "")
+                    if (
+                        keep_layout
+                        and len(raw) != len(original)
+                        and not (len(original) == len(raw) + 1 and original[0] == "\n")
+                        and _untidy(original, raw, term)
+                    ):
+                        self.layout_ordinal, self.layout_raw = ordinal + 1, original
                     seg = raw.split(elem)
                     ordinal += 1
                     self.ordinal = ordinal

@@ -3,27 +3,19 @@
 
 from __future__ import annotations
 
-import itertools
 from datetime import datetime
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from edi.cli import cli
-from edi.validation import validate_file, validate_files, write_acks
+from edi.validation import validate_files
 from edi.validation.pyx12_engine import validate_guide
 from parsers.envelope import EnvelopeWalker
 from parsers.syntax import Tokenizer
-from tests.support import EXAMPLES, lines, ordinal, recount, replace, write
+from tests.support import EXAMPLES, acks_for, lines, ordinal, recount, replace, write
 
 WHEN = datetime(2024, 3, 1, 10, 30)
-
-
-def acks_for(path: Path, out: Path, verdict=None) -> dict[str, str]:
-    verdict = verdict or validate_file(path)
-    numbers = itertools.count(500).__next__
-    written = write_acks(verdict, out, numbers, WHEN)
-    return {p.suffix: p.read_text(encoding="latin-1") for p in written}
 
 
 def ack_lines(text: str) -> list[str]:

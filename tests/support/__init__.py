@@ -10,11 +10,13 @@ that comes out empty is an error at collection time, never a parametrised test w
 from __future__ import annotations
 
 import csv
+import itertools
 import os
 import shutil
 import subprocess
 import time
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 from benchmarks.generate import generate_pair
@@ -300,3 +302,14 @@ def make835(
     st.append(f"SE*{len(st) + 1}*0001")
     segs = ["GS*HP*PRIMARYPAYER*ACMECLINIC*20240120*0900*501*X*005010X221A1", *st, "GE*1*501", "IEA*1*000000501"]
     return (ISA + "\n" + "~\n".join(segs) + "~\n").encode()
+
+
+# ------------------------------------------------------------------ acknowledgments
+def acks_for(path: Path, out: Path, verdict=None) -> dict[str, str]:
+    """The acknowledgments validation writes for `path` into `out` (numbers from 500, a fixed time): {suffix: text}."""
+    from edi.validation import validate_file, write_acks
+
+    verdict = verdict or validate_file(path)
+    numbers = itertools.count(500).__next__
+    written = write_acks(verdict, out, numbers, datetime(2024, 3, 1, 10, 30))
+    return {p.suffix: p.read_text(encoding="latin-1") for p in written}
