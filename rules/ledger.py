@@ -17,7 +17,7 @@ from decimal import Decimal
 
 KINDS = ("payment", "adjustment", "write-off", "patient-transfer")
 LEVELS = ("claim", "line")
-CATEGORIES = ("payment", "contractual", "patient", "administrative", "bad-debt", "other", "info")
+CATEGORIES = ("payment", "contractual", "patient", "administrative", "bad-debt", "charity", "other", "info")
 
 
 @dataclass(frozen=True, slots=True)

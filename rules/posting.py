@@ -337,16 +337,18 @@ class WriteOff:
     contractual: Decimal = ZERO
     administrative: Decimal = ZERO
     bad_debt: Decimal = ZERO
+    charity: Decimal = ZERO  # the office's charity write-offs (rules.office)
 
     @property
     def total(self) -> Decimal:
-        return self.contractual + self.administrative + self.bad_debt
+        return self.contractual + self.administrative + self.bad_debt + self.charity
 
     def to_dict(self) -> dict:
         return {
             "contractual": str(self.contractual),
             "administrative": str(self.administrative),
             "bad_debt": str(self.bad_debt),
+            "charity": str(self.charity),
         }
 
 

@@ -100,17 +100,25 @@ def statement(claim_id: str, state_dir: Path | None, config_path: Path | None, a
     sys.exit(EXIT_REVIEW if any(s.unresolved != 0 for s in statements) else EXIT_OK)
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @STATE
 @CONFIG
 @click.option("--json", "as_json", is_flag=True, help="Print the items as JSON.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print the items as CSV.")
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="The day deadlines are judged on (default: today).")
+@click.pass_context
 def worklist(
-    state_dir: Path | None, config_path: Path | None, as_json: bool, as_csv: bool, today: datetime | None
+    ctx: click.Context,
+    state_dir: Path | None,
+    config_path: Path | None,
+    as_json: bool,
+    as_csv: bool,
+    today: datetime | None,
 ) -> None:
     """Open denial and review items by deadline then amount; claims sent onward and unanswered past the
-    payer's response window are flagged 'unanswered'."""
+    payer's response window are flagged 'unanswered'. Work an item with `note`, `set` and `show`."""
+    if ctx.invoked_subcommand:
+        return
     if as_json and as_csv:
         raise click.UsageError("--json and --csv are exclusive")
     settings = load_settings(config_path, state_dir=state_dir)
@@ -126,7 +134,7 @@ def worklist(
     else:
         for r in rows:
             click.echo(
-                f"{r['deadline'] or '-':10} {r['flag'] or '':10} {r['claim_id']} {r['payer']} "
+                f"{r['id'] or '-':>5} {r['deadline'] or '-':10} {r['flag'] or '':10} {r['claim_id']} {r['payer']} "
                 f"{r['group']}-{r['reason']} {r['amount']} {r['action']} {r['note']}"
             )
 

@@ -24,6 +24,7 @@ from rules.deadlines import DEFAULT_WINDOWS, action_deadline
 from rules.ledger import LedgerEntry
 from rules.matching import match_lines
 from rules.netting import net_adjudications
+from rules.office import apply_office
 from rules.outcome import CONVERTED, NEEDS_REVIEW, Refusal
 from rules.payer_order import SEQUENCE
 from rules.posting import (
@@ -117,8 +118,13 @@ class Poster:
         )
 
     def statement(self, claim_id: str) -> list[Statement]:
-        """The statement of every account of this CLM01 (one per original claim on file)."""
-        return [statement(self.load(r), self.policy) for r in self.store.accounts(claim_id)]
+        """The statement of every account of this CLM01 (one per original claim on file), with what the
+        office did on it (rules.office: write-offs, bad debt, charity, patient payments)."""
+        return [self.account_statement(r) for r in self.store.accounts(claim_id)]
+
+    def account_statement(self, record: AccountRecord) -> Statement:
+        """One account's statement, the office's rows included."""
+        return apply_office(statement(self.load(record), self.policy), self.store.ledger(account_id=record.id))
 
     def _choose(self, stored: list[StoredClaim], payment: ClaimPayment):
         """The original claim this answer is for, its account, and the payer resolved (module doc)."""
@@ -184,11 +190,23 @@ class Poster:
             account = outcome.account
             self.store.add_ledger_entries(record.id, posting_id, ledger_entries(account, adj, when, self.policy))
             if adj.is_reversal:
+                self.store.settle_won(
+                    record.id,
+                    adj.payer_id,
+                    (adj.adjudication_date or when.date()).isoformat(),
+                    f"the payer reversed its answer to pay anew (remittance {adj.trace})",
+                )
                 self.store.close_worklist(
                     record.id, adj.payer_id, adj.payer_claim_number, f"reversed by remittance {adj.trace}"
                 )
             else:
                 result.worklist += self._worklist(record, posting_id, payment, adj, result)
+                self.store.settle_won(
+                    record.id,
+                    adj.payer_id,
+                    (adj.adjudication_date or when.date()).isoformat(),
+                    f"the payer's new answer posted (remittance {adj.trace})",
+                )
         result.statement = statement(account, self.policy)
         if changed:
             self._policy_rows(record, result.statement, when)

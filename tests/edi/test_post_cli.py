@@ -84,7 +84,7 @@ def test_example_a_from_the_primary_835_to_a_zero_balance(tmp_path):
     s = statement(tmp_path, "PCN1001")
     assert s["claim_id"] == "PCN1001" and s["charge"] == "250"
     assert s["paid_by_payer"] == {"11111": "108", "22222": "47"}
-    assert s["write_off"] == {"contractual": "95", "administrative": "0", "bad_debt": "0"}
+    assert s["write_off"] == {"contractual": "95", "administrative": "0", "bad_debt": "0", "charity": "0"}
     assert s["patient_balance"]["total"] == "0"
     assert {k: s["patient_balance"][k] for k in ("deductible", "coinsurance", "copay", "noncovered", "other")} == {
         "deductible": "0",
@@ -264,8 +264,8 @@ def test_worklist_orders_by_deadline_then_amount_and_flags(tmp_path):
     edi("post", EXAMPLES / "A_secondary_payer.835", "--state", tmp_path / "state")
     code, out = edi("worklist", "--state", tmp_path / "state", "--csv", "--today", today.isoformat())
     lines = out.splitlines()
-    assert lines[0].startswith("claim_id,line,payer")
-    assert [ln.split(",")[0] for ln in lines if "FOLLOW-UP" in ln] == ["PCN2002"]
+    assert lines[0].startswith("id,claim_id,line,payer")  # the item id first (issue 17)
+    assert [ln.split(",")[1] for ln in lines if "FOLLOW-UP" in ln] == ["PCN2002"]
     assert len(lines) == 5
 
 

@@ -112,7 +112,7 @@ def test_example_a_primary_then_secondary():
     assert all(a.reason != "23" for a in s.adjustments)
     d = s.to_dict()
     assert d["claim_id"] == "PCN1001" and d["charge"] == "250"
-    assert d["write_off"] == {"contractual": "95", "administrative": "0", "bad_debt": "0"}
+    assert d["write_off"] == {"contractual": "95", "administrative": "0", "bad_debt": "0", "charity": "0"}
     assert d["adjustments"] == [
         {
             "payer": "11111",
