@@ -165,7 +165,7 @@ def apply_moves(stmt: Statement, moves: Iterable[Move]) -> Statement:
                 continue
             key = (m.sequence, m.payer, m.group, m.reason, category)
             amounts[key] = amounts.get(key, ZERO) + sign * m.amount
-            if sign > 0 and category in WRITE_OFF_CATEGORIES:
+            if sign > 0 and m.amount > 0 and category in WRITE_OFF_CATEGORIES:
                 notes[key] = m.note.removeprefix(OFFICE).strip()
     lines = [
         StatementAdjustment(p, s, g, r, amt, c, actions.get((p, g, r), ""), notes.get((s, p, g, r, c), ""))

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import click
 
+from edi.documents.build import statement_file
 from edi.exits import EXIT_OK, EXIT_REVIEW
 from edi.files import write_atomic
+from edi.office.items import claim_items
 from edi.posting import WORKLIST_FIELDS, Poster, post_file, worklist_rows
 from edi.store import open_store
 from rules.ledger import export_csv, export_jsonl
@@ -59,23 +61,44 @@ def post(remit: Path, state_dir: Path | None, config_path: Path | None, as_json:
 @click.argument("claim_id")
 @STATE
 @CONFIG
-@click.option("--json", "as_json", is_flag=True, help="Print the statement as JSON.")
-def statement(claim_id: str, state_dir: Path | None, config_path: Path | None, as_json: bool) -> None:
-    """The statement of CLAIM_ID: charge = payments + write-offs + other adjustments + patient balance.
+@click.option("--json", "as_json", is_flag=True, help="Print the statement as JSON (same as --format json).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "html"]),
+    default="text",
+    help="html: the patient's statement, in plain words, written owner-only to --out.",
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="html: the file (default ./statement-CLAIM_ID.html)."
+)
+def statement(
+    claim_id: str, state_dir: Path | None, config_path: Path | None, as_json: bool, fmt: str, out: Path | None
+) -> None:
+    """The statement of CLAIM_ID: charge = payments + write-offs + other adjustments + patient balance, with
+    the history of the claim's worklist items; --format html writes the patient's statement.
 
     Exits 1 when the claim has amounts unresolved (or no account), 0 otherwise.
     """
     settings = load_settings(config_path, state_dir=state_dir)
+    if fmt == "html":
+        written = statement_file(settings, claim_id, out or Path(f"statement-{claim_id}.html"), datetime.now().date())
+        if written is None:
+            click.echo(f"edi: no claim account for {claim_id!r} in {settings.state_dir}", err=True)
+            sys.exit(EXIT_REVIEW)
+        click.echo(str(written))
+        sys.exit(EXIT_OK)
     store = open_store(settings.state_dir)
     try:
         statements = Poster(store, settings).statement(claim_id)
+        items = claim_items(store, claim_id)
     finally:
         store.close()
     if not statements:
         click.echo(f"edi: no claim account for {claim_id!r} in {settings.state_dir}", err=True)
         sys.exit(EXIT_REVIEW)
-    docs = [s.to_dict() for s in statements]
-    if as_json:
+    docs = [dict(s.to_dict(), worklist=items) for s in statements]
+    if as_json or fmt == "json":
         click.echo(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2))
     else:
         for d in docs:
@@ -97,6 +120,13 @@ def statement(claim_id: str, state_dir: Path | None, config_path: Path | None, a
             )
             for r in d["review"]:
                 click.echo(f"  review: {r}")
+            for item in d["worklist"]:
+                click.echo(
+                    f"  worklist item {item['id']}: {item['group']}-{item['reason']} {item['amount']} "
+                    f"{item['status']} ({item['stage']})"
+                )
+                for h in item["history"]:
+                    click.echo(f"    {h['on']} {h['step']} {h['amount']} {h['by']}: {h['text']}".rstrip())
     sys.exit(EXIT_REVIEW if any(s.unresolved != 0 for s in statements) else EXIT_OK)
 
 

@@ -70,6 +70,11 @@ def item_view(store: ClaimStore, item: WorklistItem) -> dict:
     }
 
 
+def claim_items(store: ClaimStore, claim_id: str) -> list[dict]:
+    """Every worklist item of a claim (open or not), each with its history."""
+    return [item_view(store, i) for i in store.worklist_items() if i.claim_id == claim_id]
+
+
 def add_note(store: ClaimStore, item_id: int, text: str, on: date, by: str) -> dict:
     """Append a note to the item's history."""
     if not text.strip():
@@ -169,4 +174,4 @@ def alert_date(on: date, due: date | None) -> str | None:
     return compute_deadline(Window(days=(due - on).days, anchor=SUBMISSION), on).alert_on.isoformat()
 
 
-__all__ = ["OPEN", "OfficeError", "add_note", "find_item", "item_view", "record_step"]
+__all__ = ["OPEN", "OfficeError", "add_note", "claim_items", "find_item", "item_view", "record_step"]
