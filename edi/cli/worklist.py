@@ -46,8 +46,6 @@ def echo_item(view: dict, as_json: bool) -> None:
         extra = f" {h['amount']}" if h["amount"] else ""
         due = f" (deadline {h['deadline']})" if h["deadline"] else ""
         click.echo(f"  {h['on']} {h['step']}{extra} by {h['by'] or '-'}{due}: {h['text']}")
-    if view.get("message"):
-        click.echo(view["message"])
 
 
 def run(state_dir: Path | None, config_path: Path | None, action):

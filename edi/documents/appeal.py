@@ -114,4 +114,4 @@ def packet_pdf(pages: dict[str, str]) -> bytes:
     documents = [HTML(string=html).render() for html in pages.values()]
     first = documents[0]
     every = [p for doc in documents for p in doc.pages]
-    return first.copy(every).write_pdf()
+    return first.copy(every).write_pdf(uncompressed_pdf=True)  # readable: pages countable, text searchable

@@ -55,6 +55,7 @@ def patient_statements(settings: Settings, out_dir: Path, today: date) -> list[P
     """A statement for every patient balance due, written in `out_dir` as statement-CLAIM.html."""
     store = open_store(settings.state_dir)
     written = []
+    out_dir.mkdir(parents=True, exist_ok=True)
     try:
         for record, stmt in patients_owing(store, settings):
             original = store.original_claim(record.original_id)

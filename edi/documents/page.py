@@ -28,7 +28,7 @@ tr.total td { font-weight: 700; border-top: 2px solid var(--ink); }
 .charts { display: flex; flex-wrap: wrap; gap: 1.2rem; }
 figure { margin: 0; flex: 1 1 26rem; }
 figcaption { font-weight: 600; margin-bottom: .3rem; }
-svg text { font-family: inherit; font-size: 11px; fill: var(--ink); }
+svg text { font-family: inherit; font-size: 11px; fill: #1d2733; }
 .legend span { display: inline-block; margin-right: 1rem; font-size: .85rem; }
 .legend i { display: inline-block; width: .8rem; height: .8rem; margin-right: .3rem; vertical-align: -1px; }
 .box { border: 1px solid var(--line); border-radius: 6px; padding: .8rem 1rem; margin: .8rem 0; }

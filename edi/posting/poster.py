@@ -190,27 +190,24 @@ class Poster:
             account = outcome.account
             self.store.add_ledger_entries(record.id, posting_id, ledger_entries(account, adj, when, self.policy))
             if adj.is_reversal:
-                self.store.settle_won(
-                    record.id,
-                    adj.payer_id,
-                    (adj.adjudication_date or when.date()).isoformat(),
-                    f"the payer reversed its answer to pay anew (remittance {adj.trace})",
-                )
+                self.settle_won(record, adj, when)
                 self.store.close_worklist(
                     record.id, adj.payer_id, adj.payer_claim_number, f"reversed by remittance {adj.trace}"
                 )
             else:
                 result.worklist += self._worklist(record, posting_id, payment, adj, result)
-                self.store.settle_won(
-                    record.id,
-                    adj.payer_id,
-                    (adj.adjudication_date or when.date()).isoformat(),
-                    f"the payer's new answer posted (remittance {adj.trace})",
-                )
+                self.settle_won(record, adj, when)
         result.statement = statement(account, self.policy)
         if changed:
             self._policy_rows(record, result.statement, when)
         return result
+
+    def settle_won(self, record: AccountRecord, adj: Adjudication, when: datetime) -> None:
+        """A payer's new answer (or its reversal, ahead of a correction) resolves the items of this account
+        that wait for it after a won appeal (issue 17: stage 'won' -> 'paid')."""
+        what = "reversed its answer to pay anew" if adj.is_reversal else "sent its new answer"
+        day = (adj.adjudication_date or when.date()).isoformat()
+        self.store.settle_won(record.id, adj.payer_id, day, f"the payer {what} (remittance {adj.trace})")
 
     def _worklist(
         self,

@@ -89,56 +89,22 @@ def denial_html(report: dict, generated: datetime) -> str:
         )
         + "</div>"
     )
-    payer_rows = [
-        [
-            r["payer"],
-            str(r["answers"]),
-            str(r["denied_answers"]),
-            r["denial_rate"],
-            r["amount"],
-            str(r["open"]),
-            str(r["resolved"]),
-            str(r["won"]),
-            str(r["lost"]),
-            r["written_off"],
-            r["average_days_to_resolve"],
-        ]
-        for r in report["by_payer"]
-    ]
-    reason_rows = [
-        [
-            r["reason"],
-            r["description"],
-            str(r["items"]),
-            r["amount"],
-            str(r["open"]),
-            str(r["resolved"]),
-            r["written_off"],
-            r["average_days_to_resolve"],
-        ]
-        for r in report["by_reason"]
-    ]
-    body = (
-        head
-        + charts
-        + "<h2>By payer</h2>"
-        + table(
-            [
-                "payer",
-                "answers",
-                "denied",
-                "rate",
-                "amount",
-                "open",
-                "resolved",
-                "won",
-                "lost",
-                "written off",
-                "avg days",
-            ],
-            payer_rows,
-            set(range(1, 11)),
-        )
+    body = head + charts + denial_tables(report)
+    return page("Denial report", body, footer(generated))
+
+
+def denial_tables(report: dict) -> str:
+    """The by-payer and by-reason tables of the denial report."""
+    payer_cols = ["payer", "answers", "denied_answers", "denial_rate", "amount", "open", "resolved", "won", "lost"]
+    payer_cols += ["written_off", "average_days_to_resolve"]
+    reason_cols = ["reason", "description", "items", "amount", "open", "resolved", "written_off"]
+    reason_cols += ["average_days_to_resolve"]
+    payer_rows = [[str(r[c]) for c in payer_cols] for r in report["by_payer"]]
+    reason_rows = [[str(r[c]) for c in reason_cols] for r in report["by_reason"]]
+    payer_heads = ["payer", "answers", "denied", "rate", "amount", "open", "resolved", "won", "lost", "written off"]
+    return (
+        "<h2>By payer</h2>"
+        + table(payer_heads + ["avg days"], payer_rows, set(range(1, 11)))
         + "<h2>By reason</h2>"
         + table(
             ["reason", "description", "items", "amount", "open", "resolved", "written off", "avg days"],
@@ -146,7 +112,6 @@ def denial_html(report: dict, generated: datetime) -> str:
             {2, 3, 4, 5, 6, 7},
         )
     )
-    return page("Denial report", body, footer(generated))
 
 
 def footer(generated: datetime) -> str:

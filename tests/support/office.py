@@ -4,8 +4,10 @@ a balance, a denial to appeal, and the payer's changed answer after a won appeal
 
 from __future__ import annotations
 
+import atexit
 import json
 import shutil
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -108,9 +110,25 @@ def edi(*args) -> tuple[int, str]:
     return result.exit_code, result.stdout + (result.stderr if result.stderr_bytes else "")
 
 
+TEMPLATES: dict[bool, Path] = {}  # built once per test process, then copied (a batch run takes seconds)
+
+
 def worked_store(tmp_path: Path, denial: bool = True) -> Path:
     """A store with the worked examples' drop through `edi batch`, then the secondaries' answers: A partial
-    (patient owes 17), B denied CO-197 at the secondary. Returns the state directory."""
+    (patient owes 17), B denied CO-197 at the secondary. Returns the state directory (a copy of one built
+    once per test process)."""
+    if denial not in TEMPLATES:
+        where = Path(tempfile.mkdtemp(prefix="edi-office-"))
+        atexit.register(shutil.rmtree, where, True)
+        TEMPLATES[denial] = build_store(where, denial)
+    state = tmp_path / "state"
+    shutil.copytree(TEMPLATES[denial], state)
+    (tmp_path / "answers").mkdir(exist_ok=True)
+    return state
+
+
+def build_store(tmp_path: Path, denial: bool) -> Path:
+    """The store `worked_store` copies."""
     drop = tmp_path / "drop"
     drop.mkdir()
     names = [
