@@ -75,7 +75,9 @@ def render_statement(claim: Claim837, stmt: Statement, today: date) -> str:
     for category, why in WHY_OFF.items():
         lines = [a for a in stmt.adjustments if a.category == category and a.amount]
         for a in lines:
-            off_rows.append([why, patient_words(a.group, a.reason), dollars(a.amount)])
+            words = patient_words(a.group, a.reason)
+            words += "" if "owe" in words else "; you do not owe it"
+            off_rows.append([why, words, dollars(a.amount)])
     body = (
         head
         + owed_section(stmt, names)
