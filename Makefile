@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-long test-crash bench lint clean
+.PHONY: setup browser demo test test-long test-crash bench lint clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -14,10 +14,22 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# The tests render our HTML (reports, statements, appeal packets) in headless Chromium: Debian's package,
+# installed here when it is missing and we are root (CI is); otherwise say how. Playwright drives it
+# (a pip dev dependency); its own browser download is never used.
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "make test needs headless Chromium: run 'sudo apt-get install chromium' (or set CHROMIUM=path)" >&2; exit 1; \
+	  fi; }
+
 demo: $(STAMP)
 	./scripts/demo.sh
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/pytest
 
 test-long: $(STAMP)
@@ -32,6 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.institutional
 	$(BIN)/python -m benchmarks.batch
 	$(BIN)/python -m benchmarks.guide
+	$(BIN)/python -m benchmarks.office
 
 # Lint and format are one check: `ruff format` (without --check) fixes the formatting.
 LINTED := edi parsers rules writers tests benchmarks

@@ -33,6 +33,12 @@ Example (`edi.toml`):
     "12402" = "medicare"
     [posting.overrides."11111"]         # per-payer CARC action overrides ("GROUP-CARC" or "CARC")
     "CO-29" = "WO-A"
+
+    [collections]                       # `edi collections run`: the effort before bad debt (issue 17)
+    statements = 3                      # statements sent ...
+    interval_days = 30                  # ... this many days apart
+    bad_debt_after_days = 120           # bad debt once this many days passed since the first statement
+    medicare_first_bill_days = 120      # Medicare bad debt: first bill within 120 days of the later remit
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from rules.collections import Effort
 from rules.policy import Policy
 from rules.statement import StatementPolicy
 
@@ -146,6 +153,19 @@ class PostingSettings(BaseModel):
         return out
 
 
+class CollectionsSettings(BaseModel):
+    """The collection effort before a patient balance goes to bad debt (`edi collections run`, issue 17)."""
+
+    model_config = ConfigDict(extra="forbid")
+    statements: int = Field(3, ge=1)  # statements sent before bad debt
+    interval_days: int = Field(30, ge=1)  # days between statements
+    bad_debt_after_days: int = Field(120, ge=0)  # from the first statement
+    medicare_first_bill_days: int = Field(120, ge=0)  # Medicare bad debt: first bill within this after the remits
+
+    def effort(self) -> Effort:
+        return Effort(self.statements, self.interval_days, self.bad_debt_after_days, self.medicare_first_bill_days)
+
+
 class Settings(BaseModel):
     """Every setting of the product; `load` reads the TOML file, then the flags."""
 
@@ -156,6 +176,7 @@ class Settings(BaseModel):
     policy: PolicySettings = PolicySettings()
     posting: PostingSettings = PostingSettings()
     gate: GateSettings = GateSettings()
+    collections: CollectionsSettings = CollectionsSettings()
 
     @field_validator("state_dir", mode="before")
     @classmethod

@@ -452,3 +452,73 @@ INFO_ADJUSTMENTS = frozenset(
 CORRECTABLE_RARCS = _rarcs(lambda r: r.action == CORRECT)
 CROSSOVER_RARCS = _rarcs(lambda r: r.crossover == FORWARDED)
 CROSSOVER_FAILED_RARCS = _rarcs(lambda r: r.crossover == NOT_FORWARDED)
+
+
+# ------------------------------------------------------------------------------------------ descriptions
+# What every code means, in words: rules/data/carc_rarc.tsv (X12 external code sources 139 and 411,
+# paraphrased; its header gives the source and the date compiled). One table for reports, EOB pages,
+# appeal letters and patient statements.
+GROUP_MEANINGS = {
+    "CO": "contractual obligation",
+    "PR": "patient responsibility",
+    "OA": "other adjustment",
+    "PI": "payer-initiated reduction",
+    "CR": "correction or reversal",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CodeText:
+    """One code's words: `description` for staff, `patient` (may be empty) for a patient's statement."""
+
+    kind: str  # CARC | RARC
+    code: str
+    description: str
+    patient: str = ""
+
+
+def load_code_texts() -> dict[tuple[str, str], CodeText]:
+    """The descriptions table, keyed by (kind, code)."""
+    from importlib.resources import files
+
+    text = files("rules").joinpath("data", "carc_rarc.tsv").read_text(encoding="utf-8")
+    out: dict[tuple[str, str], CodeText] = {}
+    rows = [line.split("\t") for line in text.splitlines() if line and not line.startswith("#")]
+    for kind, code, description, *patient in rows[1:]:
+        out[(kind, code)] = CodeText(kind, code, description, patient[0] if patient else "")
+    return out
+
+
+CODE_TEXTS = load_code_texts()
+CODE_LIST_SOURCE = "CARC/RARC descriptions paraphrased from X12 external code sources 139 and 411 (x12.org/codes)"
+
+
+def carc_description(code: str) -> str:
+    """The CARC's meaning in words (the table's), or a plain 'no description' note."""
+    found = CODE_TEXTS.get(("CARC", code))
+    return found.description if found else f"adjustment reason {code} (no description on file)"
+
+
+def rarc_description(code: str) -> str:
+    """The RARC's meaning in words, or a plain 'no description' note."""
+    found = CODE_TEXTS.get(("RARC", code))
+    return found.description if found else f"remark {code} (no description on file)"
+
+
+def describe(group: str, reason: str) -> str:
+    """'CO-45: Charge exceeds ... (contractual obligation)': a group and CARC in words."""
+    meaning = GROUP_MEANINGS.get(group, group)
+    return f"{group}-{reason}: {carc_description(reason)} ({meaning})" if group else carc_description(reason)
+
+
+def patient_words(group: str, reason: str) -> str:
+    """What an adjustment means for a patient, in plain words (no code without its meaning)."""
+    found = CODE_TEXTS.get(("CARC", reason))
+    if found and found.patient:
+        return found.patient
+    rule = CARC_TABLE.get(reason)
+    if group == "PR":
+        return found.description.lower() if found else "an amount your plan says is your responsibility"
+    if rule is not None and rule.category == CONTRACTUAL:
+        return "an amount the provider agreed with your plan not to charge; you do not owe it"
+    return (found.description if found else "an adjustment by your plan") + "; you are not billed for it"

@@ -39,6 +39,9 @@ APPEAL = "appeal"  # first-level appeal (Medicare: redetermination)
 RECONSIDERATION = "reconsideration"
 CROSSOVER_WAIT = "crossover-wait"
 RESPONSE_WAIT = "response-wait"
+APPEAL_DECISION = "appeal-decision"  # how long to wait for the payer's decision on an appeal
+# The appeal levels in order (Medicare's five; other classes have the first unless configured).
+APPEAL_LEVELS = (APPEAL, RECONSIDERATION, "alj", "appeals-council", "federal-court")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +90,9 @@ DEFAULT_WINDOWS: dict[str, dict[str, Window]] = {
         "appeals-council": _w(days=60, anchor=DENIAL, receipt_days=5),
         "federal-court": _w(days=60, anchor=DENIAL, receipt_days=5),
         "reopening": _w(months=12, anchor=ADJUDICATION, note="clerical error; up to 4 years for good cause"),
+        APPEAL_DECISION: _w(
+            days=60, anchor=SUBMISSION, note="a redetermination is usually decided within 60 days of its filing"
+        ),
         CROSSOVER_WAIT: _w(
             days=30,
             anchor=REMIT_RECEIPT,
@@ -287,3 +293,25 @@ def unanswered(
 
 def replace_window(window: Window, **changes) -> Window:
     return replace(window, **changes)
+
+
+def appeal_level_deadline(
+    payer_class: str, level: int, decision_date: date, table: Mapping[str, Mapping[str, Window]] = DEFAULT_WINDOWS
+) -> Deadline | None:
+    """The window to file appeal `level` (1 = first appeal, 2 = Medicare reconsideration ...), counted from the
+    decision it answers; None when the class has no window for that level (or past the last level)."""
+    if not 1 <= level <= len(APPEAL_LEVELS):
+        return None
+    return deadline(payer_class, APPEAL_LEVELS[level - 1], decision_date, table)
+
+
+def follow_up_deadline(
+    payer_class: str, item: str, sent: date, table: Mapping[str, Mapping[str, Window]] = DEFAULT_WINDOWS
+) -> Deadline:
+    """When to chase the payer about something sent on `sent` (an appeal, a corrected claim, a won appeal's
+    payment): the class's window for `item`, else its response wait, else the commercial response wait."""
+    for cls, name in ((payer_class, item), (payer_class, RESPONSE_WAIT), ("commercial", RESPONSE_WAIT)):
+        found = deadline(cls, name, sent, table)
+        if found is not None:
+            return found
+    return compute_deadline(Window(days=30, anchor=SUBMISSION), sent, item=item, payer_class=payer_class)

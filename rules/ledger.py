@@ -19,6 +19,7 @@ from .settlement import CARRIED, CREDIT, OTHER, PATIENT, RESTATED, WRITE_OFFS, P
 
 KINDS = ("payment", "adjustment", "write-off", "patient-transfer")
 LEVELS = ("claim", "line")
+OFFICE = "office:"  # the note of every row the billing office wrote (rules.office), not a payer's posting
 # "info" is what earlier versions booked for OA-23/OA-94; a posting corrects such rows away (`corrections`).
 CATEGORIES = (
     "payment",
@@ -181,10 +182,11 @@ def corrections(
     place, line, CAS, category) the difference between the placed amount and the amount already booked. The
     ledger never changes; it only gains these rows, so it agrees with the statement after every posting, and a
     later answer that re-explains an amount books no second write-off (its restatement is booked as such).
-    `answer` is the posting that caused them (its remittance is the rows' trace)."""
+    `answer` is the posting that caused them (its remittance is the rows' trace). The office's rows
+    (`OFFICE`, `rules.office`) are moves on top of what the payers said, not part of it: left alone."""
     booked: dict[tuple, Decimal] = {}
     for e in existing:
-        if e.kind != "payment":
+        if e.kind != "payment" and not e.note.startswith(OFFICE):  # the office's moves stand on their own
             key = (e.payer, e.sequence, e.line, e.group, e.reason, e.category)
             booked[key] = booked.get(key, Decimal(0)) + e.amount
     wanted: dict[tuple, Decimal] = {}

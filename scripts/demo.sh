@@ -34,3 +34,18 @@ say "edi post fixtures/examples/A_secondary_payer.835 (the secondary payer answe
 $EDI post fixtures/examples/A_secondary_payer.835
 say "edi statement PCN1001 --json"
 $EDI statement PCN1001 --json
+
+# The billing office's side: the CO-50 denial of claim PCN2002 worked to its end, then the write-off report
+# (one self-contained HTML page) and the patient's statement of that claim.
+ITEM=$($EDI worklist --csv | awk -F, '$7 == "50" { print $1; exit }')
+say "edi worklist set $ITEM appealed, then lost (the history is kept; an administrative write-off is posted)"
+$EDI worklist note "$ITEM" "payer asked for the visit notes" --by demo
+$EDI worklist set "$ITEM" appealed --by demo
+$EDI worklist set "$ITEM" lost --by demo --text "appeal upheld the denial"
+say "edi report write-offs --by reason"
+$EDI report write-offs --by reason
+REPORT=$($EDI report write-offs --by reason --format html --out "$DEMO/reports/write-offs.html")
+STATEMENT=$($EDI statement PCN2002 --format html --out "$DEMO/statements/PCN2002.html")
+say "written (owner-only files)"
+echo "write-off report:  $REPORT"
+echo "patient statement: $STATEMENT"

@@ -17,7 +17,17 @@ from edi.exits import EXIT_UNREADABLE
 from edi.log import configure
 from parsers.errors import X12Error
 
-from . import convert, inspect, posting, runner, validate
+from . import (  # noqa: F401 (worklist: subcommands)
+    collections,
+    convert,
+    documents,
+    inspect,
+    posting,
+    report,
+    runner,
+    validate,
+    worklist,
+)
 from .common import fail
 
 
@@ -62,6 +72,10 @@ for command in (
     runner.watch,
     validate.validate,
     *posting.COMMANDS,
+    report.report,
+    documents.statements,
+    documents.appeal,
+    collections.collections,
 ):
     cli.add_command(command)
 

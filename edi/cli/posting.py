@@ -11,8 +11,10 @@ from pathlib import Path
 
 import click
 
+from edi.documents.build import statement_file
 from edi.exits import EXIT_OK, EXIT_REVIEW
 from edi.files import write_atomic
+from edi.office.items import claim_items
 from edi.posting import WORKLIST_FIELDS, Poster, post_file, worklist_rows
 from edi.store import open_store
 from rules.ledger import export_csv, export_jsonl
@@ -59,25 +61,46 @@ def post(remit: Path, state_dir: Path | None, config_path: Path | None, as_json:
 @click.argument("claim_id")
 @STATE
 @CONFIG
-@click.option("--json", "as_json", is_flag=True, help="Print the statement as JSON.")
-def statement(claim_id: str, state_dir: Path | None, config_path: Path | None, as_json: bool) -> None:
-    """The statement of CLAIM_ID (CLM01): where each dollar of the charge stands, counted once.
+@click.option("--json", "as_json", is_flag=True, help="Print the statement as JSON (same as --format json).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "html"]),
+    default="text",
+    help="html: the patient's statement, in plain words, written owner-only to --out.",
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="html: the file (default ./statement-CLAIM_ID.html)."
+)
+def statement(
+    claim_id: str, state_dir: Path | None, config_path: Path | None, as_json: bool, fmt: str, out: Path | None
+) -> None:
+    """The statement of CLAIM_ID (CLM01): where each dollar of the charge stands, counted once, with the
+    history of the claim's worklist items; --format html writes the patient's statement.
 
     charge = payments + write-offs + open items + patient balance + awaiting a payer - credit; what a later
     payer restated of an earlier payer's answer is shown, not counted. Exits 1 when the statement does not
     balance (something could not be placed) or there is no account for the claim, 0 otherwise.
     """
     settings = load_settings(config_path, state_dir=state_dir)
+    if fmt == "html":
+        written = statement_file(settings, claim_id, out or Path(f"statement-{claim_id}.html"), datetime.now().date())
+        if written is None:
+            click.echo(f"edi: no claim account for {claim_id!r} in {settings.state_dir}", err=True)
+            sys.exit(EXIT_REVIEW)
+        click.echo(str(written))
+        sys.exit(EXIT_OK)
     store = open_store(settings.state_dir)
     try:
         statements = Poster(store, settings).statement(claim_id)
+        items = claim_items(store, claim_id)
     finally:
         store.close()
     if not statements:
         click.echo(f"edi: no claim account for {claim_id!r} in {settings.state_dir}", err=True)
         sys.exit(EXIT_REVIEW)
-    docs = [s.to_dict() for s in statements]
-    if as_json:
+    docs = [dict(s.to_dict(), worklist=items) for s in statements]
+    if as_json or fmt == "json":
         click.echo(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2))
     else:
         for d in docs:
@@ -107,20 +130,35 @@ def statement(claim_id: str, state_dir: Path | None, config_path: Path | None, a
             click.echo(f"  {state}")
             for r in d["review"]:
                 click.echo(f"  review: {r}")
+            for item in d["worklist"]:
+                click.echo(
+                    f"  worklist item {item['id']}: {item['group']}-{item['reason']} {item['amount']} "
+                    f"{item['status']} ({item['stage']})"
+                )
+                for h in item["history"]:
+                    click.echo(f"    {h['on']} {h['step']} {h['amount']} {h['by']}: {h['text']}".rstrip())
     sys.exit(EXIT_REVIEW if any(not s.is_balanced() for s in statements) else EXIT_OK)
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @STATE
 @CONFIG
 @click.option("--json", "as_json", is_flag=True, help="Print the items as JSON.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print the items as CSV.")
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="The day deadlines are judged on (default: today).")
+@click.pass_context
 def worklist(
-    state_dir: Path | None, config_path: Path | None, as_json: bool, as_csv: bool, today: datetime | None
+    ctx: click.Context,
+    state_dir: Path | None,
+    config_path: Path | None,
+    as_json: bool,
+    as_csv: bool,
+    today: datetime | None,
 ) -> None:
     """Open denial and review items by deadline then amount; claims sent onward and unanswered past the
-    payer's response window are flagged 'unanswered'."""
+    payer's response window are flagged 'unanswered'. Work an item with `note`, `set` and `show`."""
+    if ctx.invoked_subcommand:
+        return
     if as_json and as_csv:
         raise click.UsageError("--json and --csv are exclusive")
     settings = load_settings(config_path, state_dir=state_dir)
@@ -136,7 +174,7 @@ def worklist(
     else:
         for r in rows:
             click.echo(
-                f"{r['deadline'] or '-':10} {r['flag'] or '':10} {r['claim_id']} {r['payer']} "
+                f"{r['id'] or '-':>5} {r['deadline'] or '-':10} {r['flag'] or '':10} {r['claim_id']} {r['payer']} "
                 f"{r['group']}-{r['reason']} {r['amount']} {r['action']} {r['note']}"
             )
 

@@ -25,6 +25,7 @@ from rules.deadlines import DEFAULT_WINDOWS, action_deadline
 from rules.ledger import corrections, payment_rows
 from rules.matching import match_lines
 from rules.netting import net_adjudications
+from rules.office import apply_office
 from rules.outcome import CONVERTED, NEEDS_REVIEW, Refusal
 from rules.payer_order import SEQUENCE
 from rules.payment_check import check_primary_payment
@@ -116,8 +117,13 @@ class Poster:
         )
 
     def statement(self, claim_id: str) -> list[Statement]:
-        """The statement of every account of this CLM01 (one per original claim on file)."""
-        return [statement(self.load(r), self.policy) for r in self.store.accounts(claim_id)]
+        """The statement of every account of this CLM01 (one per original claim on file), with what the
+        office did on it (rules.office: write-offs, bad debt, charity, patient payments)."""
+        return [self.account_statement(r) for r in self.store.accounts(claim_id)]
+
+    def account_statement(self, record: AccountRecord) -> Statement:
+        """One account's statement, the office's rows included."""
+        return apply_office(statement(self.load(record), self.policy), self.store.ledger(account_id=record.id))
 
     def _choose(self, stored: list[StoredClaim], payment: ClaimPayment):
         """The original claim this answer is for, its account, and the payer resolved (module doc)."""
@@ -163,14 +169,15 @@ class Poster:
                 account = self.load(record)
                 posted.append((posting_id, payment, answer))
                 self.store.add_ledger_entries(record.id, posting_id, payment_rows(record.claim_id, answer, when))
-        result.statement = statement(account, self.policy)
+        payers_word = statement(account, self.policy)  # what the payers' answers say, before the office's moves
         if posted:
             posting_id, _, last = posted[-1]
-            placements = result.statement.placements
             existing = self.store.ledger(account_id=record.id)
-            rows = corrections(record.claim_id, existing, placements, last, when)
+            rows = corrections(record.claim_id, existing, payers_word.placements, last, when)
             self.store.add_ledger_entries(record.id, posting_id, rows)
+        result.statement = apply_office(payers_word, self.store.ledger(account_id=record.id))
         for posting_id, payment, answer in posted:
+            self.settle_won(record, answer, when)
             if answer.is_reversal:
                 note = f"reversed by remittance {answer.trace}"
                 self.store.close_worklist(record.id, answer.payer_id, answer.payer_claim_number, note)
@@ -204,6 +211,13 @@ class Poster:
         result.posted += 1
         result.findings += outcome.findings
         return posting_id
+
+    def settle_won(self, record: AccountRecord, adj: Answer, when: datetime) -> None:
+        """A payer's new answer (or its reversal, ahead of a correction) resolves the items of this account
+        that wait for it after a won appeal (issue 17: stage 'won' -> 'paid')."""
+        what = "reversed its answer to pay anew" if adj.is_reversal else "sent its new answer"
+        day = (adj.adjudication_date or when.date()).isoformat()
+        self.store.settle_won(record.id, adj.payer_id, day, f"the payer {what} (remittance {adj.trace})")
 
     def _worklist(
         self,

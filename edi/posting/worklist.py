@@ -13,6 +13,7 @@ from rules.deadlines import RESPONSE_WAIT, deadline
 from .poster import Poster
 
 WORKLIST_FIELDS = (
+    "id",
     "claim_id",
     "line",
     "payer",
@@ -23,6 +24,7 @@ WORKLIST_FIELDS = (
     "action",
     "deadline",
     "flag",
+    "stage",
     "note",
 )
 
@@ -41,6 +43,7 @@ def worklist_rows(settings: Settings, today: date) -> list[dict]:
                 flag = "alert"
             rows.append(
                 {
+                    "id": item.id,
                     "claim_id": item.claim_id,
                     "line": item.line,
                     "payer": item.payer_id,
@@ -51,6 +54,7 @@ def worklist_rows(settings: Settings, today: date) -> list[dict]:
                     "action": item.action,
                     "deadline": item.deadline or "",
                     "flag": flag,
+                    "stage": item.stage,
                     "note": item.note,
                 }
             )
@@ -65,6 +69,7 @@ def worklist_rows(settings: Settings, today: date) -> list[dict]:
             if due is not None and today > due.due:
                 rows.append(
                     {
+                        "id": "",
                         "claim_id": claim_id,
                         "line": "",
                         "payer": payer_id,
@@ -75,6 +80,7 @@ def worklist_rows(settings: Settings, today: date) -> list[dict]:
                         "action": "FOLLOW-UP",
                         "deadline": due.due.isoformat(),
                         "flag": "unanswered",
+                        "stage": "",
                         "note": f"sent {sent.isoformat()}; no answer past the payer's "
                         f"{due.window.days}-day response window: check claim status (276)",
                     }

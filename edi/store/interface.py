@@ -94,6 +94,38 @@ class WorklistItem:
     status: str
     note: str
     created_at: str
+    stage: str = "new"  # the last step recorded (migration 5)
+    posting_id: int | None = None
+
+
+@dataclass(slots=True)
+class WorklistEvent:
+    """One step of a worklist item's history (migration 5)."""
+
+    id: int
+    item_id: int
+    step: str
+    happened_on: str
+    amount: str
+    actor: str
+    text: str
+    level: int
+    deadline: str | None
+    recorded_at: str
+
+
+@dataclass(slots=True)
+class CollectionEvent:
+    """One step of the collection effort on a claim's patient balance (migration 5)."""
+
+    id: int
+    account_id: int
+    claim_id: str
+    step: str
+    happened_on: str
+    amount: str
+    text: str
+    recorded_at: str
 
 
 @dataclass(slots=True)
@@ -201,3 +233,31 @@ class ClaimStore(Protocol):
     def worklist(self, status: str = "open") -> list[WorklistItem]: ...
     def secondaries_sent(self, original_id: int) -> list[tuple[str, str]]: ...
     def sent_claims(self) -> list[tuple[int, str, str, str]]: ...
+
+    # the billing office (migration 5)
+    def all_accounts(self) -> list[AccountRecord]: ...
+    def original_claim(self, original_id: int) -> StoredClaim | None: ...
+    def claim_providers(self) -> dict[str, str]: ...
+    def answers_by_payer(self) -> list[tuple[str, int]]: ...
+    def worklist_item(self, item_id: int) -> WorklistItem | None: ...
+    def worklist_items(self) -> list[WorklistItem]: ...
+    def update_worklist_item(
+        self, item_id: int, stage: str, status: str, deadline: str | None, alert_on: str | None
+    ) -> None: ...
+    def add_worklist_event(
+        self,
+        item_id: int,
+        step: str,
+        happened_on: str,
+        amount: str = "",
+        actor: str = "",
+        text: str = "",
+        level: int = 0,
+        deadline: str | None = None,
+    ) -> int: ...
+    def worklist_events(self, item_id: int | None = None) -> list[WorklistEvent]: ...
+    def settle_won(self, account_id: int, payer_id: str, happened_on: str, note: str) -> list[int]: ...
+    def add_collection_event(
+        self, account_id: int, claim_id: str, step: str, happened_on: str, amount: str, text: str = ""
+    ) -> int: ...
+    def collection_events(self, account_id: int | None = None) -> list[CollectionEvent]: ...

@@ -29,7 +29,12 @@ The tables:
 * ``ledger_entries``: the append-only ledger (`rules.ledger.LedgerEntry` columns); triggers refuse UPDATE and
   DELETE, so a correction is always a new entry.
 * ``worklist``: denial and review items (claim, line, payer, group, reason, amount, action, deadline) with
-  status open/closed; closed when the answer they came from is reversed.
+  status open/closed; closed when the answer they came from is reversed. Migration 5 adds ``stage`` (the
+  last step the office recorded: corrected, appealed, won ...) and the status ``resolved``.
+* ``worklist_events`` (migration 5): each item's history, one row per step (who, when, what, free text, the
+  appeal level and the deadline the step set); only ever inserted.
+* ``collection_events`` (migration 5): the collection effort on a patient balance: each statement sent, bad
+  debt booked or reversed, charity, a patient's payment; only ever inserted.
 """
 
 from __future__ import annotations
@@ -185,5 +190,30 @@ MIGRATIONS: list[list[str]] = [
         # 835 claim groups the runner decides are remittance claims
         "ALTER TABLE adjudications RENAME TO remittance_claims",
         "ALTER TABLE secondary_claims RENAME COLUMN adjudication_id TO remittance_claim_id",
+    ],
+    [  # 5: the billing office (issue 17): each worklist item's stage and its history, the collection effort
+        "ALTER TABLE worklist ADD COLUMN stage TEXT NOT NULL DEFAULT 'new'",
+        """CREATE TABLE worklist_events (
+            id INTEGER PRIMARY KEY,
+            item_id INTEGER NOT NULL REFERENCES worklist (id),
+            step TEXT NOT NULL,
+            happened_on TEXT NOT NULL,
+            amount TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            text TEXT NOT NULL,
+            level INTEGER NOT NULL,
+            deadline TEXT,
+            recorded_at TEXT NOT NULL)""",
+        "CREATE INDEX worklist_events_item ON worklist_events (item_id)",
+        """CREATE TABLE collection_events (
+            id INTEGER PRIMARY KEY,
+            account_id INTEGER NOT NULL REFERENCES claim_accounts (id),
+            claim_id TEXT NOT NULL,
+            step TEXT NOT NULL,
+            happened_on TEXT NOT NULL,
+            amount TEXT NOT NULL,
+            text TEXT NOT NULL,
+            recorded_at TEXT NOT NULL)""",
+        "CREATE INDEX collection_events_account ON collection_events (account_id)",
     ],
 ]

@@ -17,12 +17,14 @@ from .interface import (
     PENDING_ORIGINAL,
     READY,
     AccountRecord,
+    CollectionEvent,
     FileRecord,
     OutboxRecord,
     PostingRecord,
     ReadyClaim,
     RemittanceClaim,
     StoredClaim,
+    WorklistEvent,
     WorklistItem,
 )
 
@@ -515,12 +517,13 @@ class SQLStore:
                 (_now(), note, account_id, payer_id, payer_claim_number),
             ).rowcount
 
+    _ITEM = (
+        "id, account_id, claim_id, line, payer_id, payer_claim_number, grp, reason, amount, action, "
+        "deadline, alert_on, status, note, created_at, stage, posting_id"
+    )
+
     def worklist(self, status: str = "open") -> list[WorklistItem]:
-        rows = self._run(
-            "SELECT id, account_id, claim_id, line, payer_id, payer_claim_number, grp, reason, amount, action, "
-            "deadline, alert_on, status, note, created_at FROM worklist WHERE status = ? ORDER BY id",
-            (status,),
-        ).fetchall()
+        rows = self._run(f"SELECT {self._ITEM} FROM worklist WHERE status = ? ORDER BY id", (status,)).fetchall()
         return [WorklistItem(*r) for r in rows]
 
     def secondaries_sent(self, original_id: int) -> list[tuple[str, str]]:
@@ -537,3 +540,108 @@ class SQLStore:
             "SELECT s.original_id, s.claim_id, s.payer_id, o.created_at FROM secondary_claims s "
             "JOIN outbox o ON o.id = s.outbox_id ORDER BY s.id"
         ).fetchall()
+
+    # -------------------------------------------------------------------------------- the billing office
+    def all_accounts(self) -> list[AccountRecord]:
+        """Every claim account, in the order opened."""
+        rows = self._run("SELECT id, original_id, claim_id, charge, payers FROM claim_accounts ORDER BY id").fetchall()
+        return [AccountRecord(r[0], r[1], r[2], r[3], json.loads(r[4])) for r in rows]
+
+    def original_claim(self, original_id: int) -> StoredClaim | None:
+        """The stored original claim of this row id."""
+        row = self._run("SELECT id, envelope_id, body FROM original_claims WHERE id = ?", (original_id,)).fetchone()
+        return StoredClaim(row[0], claim_from_json(row[2], self._transaction_of(row[1]))) if row else None
+
+    def claim_providers(self) -> dict[str, str]:
+        """Claim id (CLM01) -> billing provider id (2010AA NM109) of its stored original claim."""
+        rows = self._run("SELECT claim_id, provider_id FROM original_claims ORDER BY id").fetchall()
+        return {claim_id: provider for claim_id, provider in rows}
+
+    def answers_by_payer(self) -> list[tuple[str, int]]:
+        """(payer id, number of distinct claim answers posted, reversals not counted) per payer."""
+        return self._run(
+            "SELECT payer_id, COUNT(DISTINCT account_id || '|' || payer_claim_number) FROM postings "
+            "WHERE reversal = 0 GROUP BY payer_id ORDER BY payer_id"
+        ).fetchall()
+
+    def worklist_item(self, item_id: int) -> WorklistItem | None:
+        row = self._run(f"SELECT {self._ITEM} FROM worklist WHERE id = ?", (item_id,)).fetchone()
+        return WorklistItem(*row) if row else None
+
+    def worklist_items(self) -> list[WorklistItem]:
+        """Every worklist item, whatever its status, in the order created."""
+        return [WorklistItem(*r) for r in self._run(f"SELECT {self._ITEM} FROM worklist ORDER BY id").fetchall()]
+
+    def update_worklist_item(
+        self, item_id: int, stage: str, status: str, deadline: str | None, alert_on: str | None
+    ) -> None:
+        """Set an item's stage, status and deadline (its history is `add_worklist_event`'s)."""
+        with self.transaction():
+            self._run(
+                "UPDATE worklist SET stage = ?, status = ?, deadline = ?, alert_on = ?, closed_at = ? WHERE id = ?",
+                (stage, status, deadline, alert_on, None if status == "open" else _now(), item_id),
+            )
+
+    _EVENT = "id, item_id, step, happened_on, amount, actor, text, level, deadline, recorded_at"
+
+    def add_worklist_event(
+        self,
+        item_id: int,
+        step: str,
+        happened_on: str,
+        amount: str = "",
+        actor: str = "",
+        text: str = "",
+        level: int = 0,
+        deadline: str | None = None,
+    ) -> int:
+        with self.transaction():
+            return self._run(
+                "INSERT INTO worklist_events (item_id, step, happened_on, amount, actor, text, level, deadline, "
+                "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (item_id, step, happened_on, amount, actor, text, level, deadline, _now()),
+            ).fetchone()[0]
+
+    def worklist_events(self, item_id: int | None = None) -> list[WorklistEvent]:
+        """The history of one item (or of every item), in the order recorded."""
+        where, args = ("WHERE item_id = ?", (item_id,)) if item_id is not None else ("", ())
+        rows = self._run(f"SELECT {self._EVENT} FROM worklist_events {where} ORDER BY id", args).fetchall()
+        return [WorklistEvent(*r) for r in rows]
+
+    def settle_won(self, account_id: int, payer_id: str, happened_on: str, note: str) -> list[int]:
+        """Close the items of this account and payer that wait for the payer's new answer (stage 'won');
+        each gets a 'paid' step in its history. Returns their ids."""
+        with self.transaction():
+            ids = [
+                r[0]
+                for r in self._run(
+                    "SELECT id FROM worklist WHERE account_id = ? AND payer_id = ? AND stage = 'won' "
+                    "AND status = 'open' ORDER BY id",
+                    (account_id, payer_id),
+                ).fetchall()
+            ]
+            for item_id in ids:
+                self.add_worklist_event(item_id, "paid", happened_on, actor="edi", text=note)
+                self._run(
+                    "UPDATE worklist SET stage = 'paid', status = 'resolved', closed_at = ? WHERE id = ?",
+                    (_now(), item_id),
+                )
+            return ids
+
+    _COLLECTION = "id, account_id, claim_id, step, happened_on, amount, text, recorded_at"
+
+    def add_collection_event(
+        self, account_id: int, claim_id: str, step: str, happened_on: str, amount: str, text: str = ""
+    ) -> int:
+        with self.transaction():
+            return self._run(
+                "INSERT INTO collection_events (account_id, claim_id, step, happened_on, amount, text, recorded_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (account_id, claim_id, step, happened_on, amount, text, _now()),
+            ).fetchone()[0]
+
+    def collection_events(self, account_id: int | None = None) -> list[CollectionEvent]:
+        """The collection effort of one account (or of all), in the order recorded."""
+        where, args = ("WHERE account_id = ?", (account_id,)) if account_id is not None else ("", ())
+        rows = self._run(f"SELECT {self._COLLECTION} FROM collection_events {where} ORDER BY id", args).fetchall()
+        return [CollectionEvent(*r) for r in rows]

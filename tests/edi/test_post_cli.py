@@ -265,8 +265,8 @@ def test_worklist_orders_by_deadline_then_amount_and_flags(tmp_path):
     edi("post", EXAMPLES / "A_secondary_payer.835", "--state", tmp_path / "state")
     code, out = edi("worklist", "--state", tmp_path / "state", "--csv", "--today", today.isoformat())
     lines = out.splitlines()
-    assert lines[0].startswith("claim_id,line,payer")
-    assert [ln.split(",")[0] for ln in lines if "FOLLOW-UP" in ln] == ["PCN2002"]
+    assert lines[0].startswith("id,claim_id,line,payer")  # the item id first (issue 17)
+    assert [ln.split(",")[1] for ln in lines if "FOLLOW-UP" in ln] == ["PCN2002"]
     assert len(lines) == 5
 
 

@@ -1,0 +1,74 @@
+"""Working a denial: each step's stage, status, deadline and write-off (rules.appeals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal as D
+
+import pytest
+
+from rules.appeals import StepRefused, state_of, take_step
+from rules.deadlines import appeal_level_deadline
+
+
+@dataclass
+class Event:
+    step: str
+    happened_on: str
+    amount: str = ""
+
+
+def state(*events: Event, status: str = "open", amount: str = "80"):
+    return state_of(D(amount), status, date(2024, 8, 18), list(events))
+
+
+def test_appealed_counts_levels_and_waits_for_the_decision():
+    out = take_step(state(), "appealed", date(2024, 6, 1), "medicare")
+    assert (out.stage, out.status, out.level, out.write_off) == ("appealed", "open", 1, D(0))
+    assert out.deadline == date(2024, 7, 31)  # a redetermination is decided within 60 days
+    out = take_step(state(Event("appealed", "2024-06-01")), "appealed", date(2024, 9, 1), "commercial")
+    assert out.level == 2 and out.deadline == date(2024, 10, 1)  # no decision window: the 30-day response wait
+
+
+def test_lost_writes_off_what_is_open_and_shows_the_next_level_window():
+    out = take_step(state(Event("appealed", "2024-06-01")), "lost", date(2024, 7, 20), "medicare")
+    assert (out.status, out.write_off) == ("resolved", D(80))
+    # Medicare level 2 (reconsideration): 180 days from receipt, presumed 5 days after the decision
+    assert out.deadline == date(2024, 7, 20) + timedelta(days=185)
+    assert out.deadline == appeal_level_deadline("medicare", 2, date(2024, 7, 20)).due
+    partial = take_step(state(), "written-off", date(2024, 7, 20), "commercial", D("30.50"))
+    assert partial.write_off == D("30.50") and partial.deadline is None
+
+
+def test_reopened_reverses_the_write_off_and_moves_the_deadline():
+    history = [Event("appealed", "2024-06-01"), Event("lost", "2024-07-20", "80")]
+    out = take_step(state(*history, status="resolved"), "reopened", date(2024, 8, 1), "medicare")
+    assert (out.status, out.write_off) == ("open", D(-80))
+    assert out.deadline == date(2025, 1, 21)  # the level-2 window counts from the lost decision
+    again = take_step(state(*history, Event("reopened", "2024-08-01", "-80")), "appealed", date(2024, 8, 2), "medicare")
+    assert again.level == 2
+
+
+def test_won_waits_for_the_payers_new_answer():
+    out = take_step(state(), "won", date(2024, 9, 1), "commercial")
+    assert (out.stage, out.status, out.write_off) == ("won", "open", D(0)) and out.deadline == date(2024, 10, 1)
+
+
+@pytest.mark.parametrize(
+    "events,status,step,amount",
+    [
+        ((), "open", "lost", D(81)),  # more than is open
+        ((), "open", "written-off", D(0)),
+        ((Event("lost", "2024-07-01", "80"),), "resolved", "appealed", None),  # resolved: reopen first
+        ((), "open", "escalated", None),  # not a step
+    ],
+)
+def test_refused_steps(events, status, step, amount):
+    with pytest.raises(StepRefused):
+        take_step(state(*events, status=status), step, date(2024, 7, 1), "commercial", amount)
+
+
+def test_a_review_item_resolves_without_a_write_off():
+    out = take_step(state(), "written-off", date(2024, 7, 1), "commercial", None, denial=False)
+    assert (out.status, out.write_off) == ("resolved", D(0))
