@@ -13,10 +13,12 @@ Example (`edi.toml`):
 
     ack_dir = "/srv/edi/acks"           # edi batch / watch: a 999 per inbound 837 group, TA1 when due
 
-    [gate]                              # outbound gate: every output validated (pyx12 + COB) first
+    [gate]                              # outbound gate: every output validated (guide + COB) first
     enabled = true                      # false = --no-gate: publish unvalidated files (unsafe)
     workers = 2                         # validation processes; default min(2, cpu count); 0 = in-process
     rejected_dir = "/srv/edi/rejected"  # where failed outputs go; default OUTDIR/rejected
+    engine = "fast"                     # the guide engine: fast (default) or pyx12 (the validator of record)
+    cross_check = 100                   # re-check 1 output in 100 with pyx12 in the background; log disagreement
 
     [policy]
     send_nothing_due = false
@@ -109,6 +111,8 @@ class GateSettings(BaseModel):
     enabled: bool = True
     workers: int = Field(default_factory=default_gate_workers, ge=0)
     rejected_dir: Path | None = None
+    engine: Literal["fast", "pyx12"] = "fast"  # the guide engine of the gate
+    cross_check: int = Field(0, ge=0)  # with the fast engine: re-check 1 output in N with pyx12, log disagreement
 
     @field_validator("rejected_dir", mode="before")
     @classmethod

@@ -26,6 +26,39 @@ log = get_logger("edi.gate")
 GATE_PASSED, GATE_FAILED, GATE_SKIPPED = "passed", "failed", "skipped"  # outbox.gate (NULL: not judged yet)
 
 
+class CrossChecks:
+    """The fast engine's verdicts held against pyx12's on the outputs the gate samples (`[gate] cross_check`)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.checked = 0
+        self.disagreed: list[str] = []
+
+    def compare(self, name: str, fast: FileVerdict, done: Future) -> None:
+        """Log how pyx12's verdict on `name` compares with the fast engine's (`done`: pyx12's job)."""
+        try:
+            record = done.result()
+        except Exception as exc:  # the cross-check is a watch, not the gate: say so and go on
+            log.error("gate.cross_check.error", file=name, error=f"{type(exc).__name__}: {exc}")
+            return
+        ours = sorted({(f.rule, f.position.segment) for f in fast.guide_findings})
+        theirs = sorted({(f.rule, f.position.segment) for f in record.guide_findings})
+        with self.lock:
+            self.checked += 1
+            if fast.ok == record.ok and ours == theirs:
+                log.info("gate.cross_check", file=name, agree=True, ok=fast.ok)
+                return
+            self.disagreed.append(name)
+        log.error(
+            "gate.cross_check.disagree",
+            file=name,
+            fast_ok=fast.ok,
+            pyx12_ok=record.ok,
+            fast_rules=[r for r, _ in ours][:20],
+            pyx12_rules=[r for r, _ in theirs][:20],
+        )
+
+
 class ValidationPool:
     """`edi.validation.validate_text` off the main process: a spawn ProcessPoolExecutor of `workers` processes,
     started on first use and kept across runs (`edi watch` pays the start-up once). pyx12 costs 0.3-0.5 s per
@@ -36,12 +69,12 @@ class ValidationPool:
         self.workers = max(0, workers)
         self._pool: ProcessPoolExecutor | None = None
 
-    def submit(self, text: str | bytes, name: str) -> Future:
-        """Validate `text` off this process; a future of its `FileVerdict`."""
+    def submit(self, text: str | bytes, name: str, engine: str = "fast") -> Future:
+        """Validate `text` off this process with the guide `engine`; a future of its `FileVerdict`."""
         if self.workers == 0:
             done: Future = Future()
             try:
-                done.set_result(validate_text(text, name))
+                done.set_result(validate_text(text, name, engine))
             except Exception as exc:  # a bug of ours or pyx12's: the caller decides, as with a worker's
                 done.set_exception(exc)
             return done
@@ -53,7 +86,7 @@ class ValidationPool:
                 initializer=_exit_with_parent,
                 initargs=(os.getpid(),),
             )
-        return self._pool.submit(validate_text, text, name)
+        return self._pool.submit(validate_text, text, name, engine)
 
     def reset(self) -> None:
         """Drop a broken pool (a worker killed, e.g. out of memory); the next submit starts a new one."""
@@ -147,11 +180,23 @@ def claim_reason(claim_id: str, report: dict, where: Path) -> str:
 class OutboundGate:
     """Judges outbox rows and keeps what it judged during the current run (`summary`)."""
 
-    def __init__(self, store: ClaimStore, pool: ValidationPool, enabled: bool, rejected_dir: Path):
+    def __init__(
+        self,
+        store: ClaimStore,
+        pool: ValidationPool,
+        enabled: bool,
+        rejected_dir: Path,
+        engine: str = "fast",
+        cross_check: int = 0,
+    ):
         self.store = store
         self.validator = pool
         self.enabled = enabled
         self.rejected_dir = rejected_dir
+        self.engine = engine
+        self.cross_check = cross_check if engine != "pyx12" else 0
+        self.judged = 0  # outputs judged by this gate (the 1-in-N count of the cross-check)
+        self.cross_checks = CrossChecks()
         self.start_run()
 
     def start_run(self) -> None:
@@ -173,7 +218,7 @@ class OutboundGate:
             self.seconds += time.perf_counter() - started
             return
         texts = {record.id: store.outbox_text(record.id) for record in rows}
-        jobs = [(record, self.validator.submit(texts[record.id], record.name)) for record in rows]
+        jobs = [(record, self.validator.submit(texts[record.id], record.name, self.engine)) for record in rows]
         for record, job in jobs:
             try:
                 verdict = job.result()
@@ -183,8 +228,18 @@ class OutboundGate:
                 if isinstance(exc, BrokenProcessPool):
                     self.validator.reset()
                 continue
+            self._cross_check(record.name, texts[record.id], verdict)
             self._record_verdict(record, texts.pop(record.id), verdict)
         self.seconds += time.perf_counter() - started
+
+    def _cross_check(self, name: str, text: str, verdict: FileVerdict) -> None:
+        """1 output in N: validate it with pyx12 too, in the background (the verdict stands); a disagreement is
+        logged as an error with both sides' rules."""
+        self.judged += 1
+        if not self.cross_check or self.judged % self.cross_check:
+            return
+        job = self.validator.submit(text, name, "pyx12")
+        job.add_done_callback(lambda done: self.cross_checks.compare(name, verdict, done))
 
     def _record_verdict(self, record, text: str, verdict: FileVerdict) -> None:
         store = self.store
@@ -226,6 +281,7 @@ class OutboundGate:
         by = Counter(g["gate"] for g in self.log)
         return {
             "enabled": self.enabled,
+            "engine": self.engine,
             "workers": self.validator.workers,
             "checked": by[GATE_PASSED] + by[GATE_FAILED],
             "passed": by[GATE_PASSED],
@@ -237,4 +293,6 @@ class OutboundGate:
             "rejected": sorted({g["name"] for g in self.log if g["gate"] == GATE_FAILED} | set(self.rejected_written)),
             "seconds": round(self.seconds, 3),
             "validator_seconds": round(sum(g.get("seconds", 0.0) for g in self.log), 3),
+            "cross_checked": self.cross_checks.checked,
+            "cross_check_disagreements": list(self.cross_checks.disagreed),
         }

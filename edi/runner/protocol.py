@@ -74,7 +74,7 @@ class Runner:
         rejected_dir = Path(gate.rejected_dir or self.out / REJECTED).resolve()
         ack_dir = Path(self.settings.ack_dir).resolve() if self.settings.ack_dir else None
         self.validator = ValidationPool(gate.workers)
-        self.gate = OutboundGate(self.store, self.validator, gate.enabled, rejected_dir)
+        self.gate = OutboundGate(self.store, self.validator, gate.enabled, rejected_dir, gate.engine, gate.cross_check)
         self.inbound = Inbound(self.store, self.settings, now)
         self.outbox = Outbox(self.store, self.out, self.gate, ack_dir, now)
 

@@ -1,5 +1,10 @@
-"""The guide's findings (pyx12 against the TR3 map of the file's GS08) folded into a verdict: positioned with
-our byte offsets, and merged with our own envelope findings where both say the same thing."""
+"""The guide's findings (the TR3 map of the file's GS08) folded into a verdict: positioned with our byte
+offsets, and merged with our own envelope findings where both say the same thing.
+
+Two engines give the same findings: `fast` (`edi.validation.fast_engine`, compiled from pyx12's maps, at
+parse speed; the default) and `pyx12` (the validator of record). The fast engine is held to pyx12 by
+differential tests (tests/edi/test_guide_differential.py); the outbound gate cross-checks 1 file in N with
+pyx12 in production (`[gate] cross_check`)."""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from pathlib import Path
 
 from parsers.errors import Finding, Position
 
+from .fast_engine import STOP_RULES, validate_path
 from .plain import PLAIN
 from .pyx12_engine import validate_guide
 from .verdict import FileVerdict, GroupInfo, InterchangeInfo, Issue, SetInfo, issue_from
@@ -23,7 +29,7 @@ _SAME_AS_OURS = {
     "TA105-001": "IEA02",
     "TA105-025": "duplicate-ISA13",
 }
-_ENGINE_RULES = frozenset({"no-map", "engine", "pyx12-crash", "not-x12", "encoding", "unreadable", "invalid"})
+ENGINES = ("fast", "pyx12")
 
 
 def _enclosing(verdict: FileVerdict, ordinal: int) -> tuple[InterchangeInfo | None, GroupInfo | None, SetInfo | None]:
@@ -39,11 +45,24 @@ def _enclosing(verdict: FileVerdict, ordinal: int) -> tuple[InterchangeInfo | No
     return None, None, None
 
 
-def fold_guide_findings(path: Path, name: str, verdict: FileVerdict, offsets: array) -> list[Finding]:
-    """pyx12's findings on the file, positioned with our byte offsets and folded into `verdict`; returns
+def guide_findings(path: Path, name: str, engine: str = "fast") -> tuple[str, list[Finding]]:
+    """(the GS08 guides seen, comma-separated; the findings) of one file by one engine (`ENGINES`)."""
+    if engine == "pyx12":
+        result = validate_guide(path)
+        return result.guide, result.findings
+    if engine != "fast":
+        raise ValueError(f"unknown guide engine {engine!r}: one of {', '.join(ENGINES)}")
+    result = validate_path(path, name)
+    guides = (g.version for isa in result.interchanges for g in isa.groups if g.version)
+    return ",".join(dict.fromkeys(guides)), result.findings
+
+
+def fold_guide_findings(
+    path: Path, name: str, verdict: FileVerdict, offsets: array, engine: str = "fast"
+) -> list[Finding]:
+    """The guide's findings on the file, positioned with our byte offsets and folded into `verdict`; returns
     them raw (what the 999 answers)."""
-    result = validate_guide(path)
-    verdict.guide = result.guide
+    verdict.guide, findings = guide_findings(path, name, engine)
     raw = [
         Finding(
             f.rule,
@@ -57,9 +76,9 @@ def fold_guide_findings(path: Path, name: str, verdict: FileVerdict, offsets: ar
             ),
             f.severity,
         )
-        for f in result.findings
+        for f in findings
     ]
-    verdict.guide_checked = not any(f.rule in _ENGINE_RULES for f in raw)
+    verdict.guide_checked = not any(f.rule in STOP_RULES for f in raw)
     ours = [i for i in verdict.issues if i.source in ("envelope", "duplicate")]
     bare = [isa for isa in verdict.interchanges if not isa.groups]
     if bare:

@@ -140,6 +140,9 @@ PLAIN: dict[str, str] = {
     "pyx12-log": "the guide validator reported a problem without a position",
     "invalid": "the guide validator rejected the file without naming an error",
     "no-groups": "an interchange with no functional group (an acknowledgment only) was checked by us only",
+    "blank-segment": "an empty segment (two segment terminators in a row): the rest of the file was not checked",
+    "isa-delimiters": "the interchange header is not the fixed 106 characters, or a later one uses other separators",
+    "unsupported": "the file's X12 version cannot be checked by the guide engine (use --engine pyx12)",
 }
 
 _PREFIX_WORDS = {

@@ -8,6 +8,7 @@ import multiprocessing
 import time
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 
 from .checks import duplicate_interchanges, duplicates_in_file, read_835_checks, read_837_checks, structure
@@ -17,8 +18,9 @@ from .pyx12_engine import temporary_x12
 from .verdict import FileVerdict, Issue
 
 
-def validate_file(path: str | Path, name: str | None = None) -> FileVerdict:
-    """Every check of `edi validate` on one file. Never raises for what is in the file."""
+def validate_file(path: str | Path, name: str | None = None, engine: str = "fast") -> FileVerdict:
+    """Every check of `edi validate` on one file, the guide checked by `engine` ("fast" or "pyx12"). Never
+    raises for what is in the file."""
     path = Path(path)
     name = name or str(path)
     verdict = FileVerdict(name)
@@ -40,7 +42,7 @@ def validate_file(path: str | Path, name: str | None = None) -> FileVerdict:
             read_837_checks(path, name, verdict)
         reached_isa = bool(verdict.interchanges)
         if reached_isa or not verdict.unreadable:
-            verdict.guide_findings = fold_guide_findings(path, name, verdict, offsets)
+            verdict.guide_findings = fold_guide_findings(path, name, verdict, offsets, engine)
     except OSError as exc:
         verdict.unreadable = True
         verdict.issues.append(
@@ -58,35 +60,30 @@ def validate_file(path: str | Path, name: str | None = None) -> FileVerdict:
     return verdict
 
 
-def validate_files(paths: Iterable[str | Path], workers: int = 0) -> list[FileVerdict]:
+def validate_files(paths: Iterable[str | Path], workers: int = 0, engine: str = "fast") -> list[FileVerdict]:
     """validate_file over `paths` (in `workers` processes when > 1), then duplicate ISA13s across them."""
     paths = [Path(p) for p in paths]
+    check = partial(validate_file, name=None, engine=engine)
     if workers > 1 and len(paths) > 1:
         ctx = multiprocessing.get_context("spawn")  # fork would copy the caller's threads mid-lock
         with ProcessPoolExecutor(max_workers=min(workers, len(paths)), mp_context=ctx) as pool:
-            verdicts = list(pool.map(validate_file, paths))
+            verdicts = list(pool.map(check, paths))
     else:
-        verdicts = [validate_file(p) for p in paths]
+        verdicts = [check(p) for p in paths]
     duplicate_interchanges(verdicts, across_files_only=True)
     return verdicts
 
 
-def outbound_gate(text: str, name: str) -> FileVerdict:
-    """Validate a file we are about to publish: pyx12 on its guide plus COB balancing on every claim.
-
-    `verdict.ok` is True when nothing is in error (warnings do not stop a file); `verdict.findings` says what
-    is wrong. A file pyx12 cannot check (no map for its guide) is not ok: we do not publish unchecked files.
-
-    Cost (measured on a 746-claim secondary 837P written by `edi convert`, 2 cores under load ~5): 31 ms per
-    claim, of which pyx12 is ~25 ms (40 claims/s under that load; ~6 ms idle, 160 claims/s) and our own
-    checks (tokenizer pass, 837 reader, COB balancing) ~0.7 ms. pyx12 is the whole cost: run it in a
-    process pool (one file per worker, `validate_files(workers=N)` shows how) to keep it off the hot path.
-    """
-    return validate_text(text, name)
+def outbound_gate(text: str, name: str, engine: str = "fast") -> FileVerdict:
+    """Validate a file we are about to publish: its guide (the fast engine by default) plus COB balancing on
+    every claim. `verdict.ok` is True when nothing is in error (warnings do not stop a file); `verdict.findings`
+    says what is wrong. A file the guide engine cannot check (no map for its guide) is not ok: we do not
+    publish unchecked files. pyx12 costs ~6 ms a claim (160 claims/s); the fast engine a few percent of that."""
+    return validate_text(text, name, engine)
 
 
-def validate_text(text: str | bytes, name: str = "<text>") -> FileVerdict:
+def validate_text(text: str | bytes, name: str = "<text>", engine: str = "fast") -> FileVerdict:
     """`validate_file` on X12 held in memory (an output before it is published, a zip member); a str is
     written Latin-1, byte for byte. Top-level and picklable: process pools call it."""
     with temporary_x12(text) as path:
-        return validate_file(path, name)
+        return validate_file(path, name, engine)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -24,7 +25,7 @@ from edi.runner.gate import GATE_FAILED
 from edi.store import open_store
 from edi.validation import validate_file
 from edi.validation.pyx12_engine import validate_guide
-from tests.support import ROOT, check_outputs, drop, pair, settled, wait_for
+from tests.support import EXAMPLES, ROOT, check_outputs, drop, pair, settled, wait_for
 
 BAD_POS = b"1X"
 
@@ -318,3 +319,26 @@ def test_watch_gates_and_acknowledges(tmp_path):
     assert sorted(p.name for p in acks.iterdir()) == ["b.837.999", "g.837.999"]
     log = (tmp_path / "watch.log").read_text()
     assert '"event": "gate.failed"' in log and '"event": "gate.passed"' in log
+
+
+def test_the_gate_cross_checks_one_output_in_n_with_pyx12(tmp_path):
+    """[gate] cross_check = 1: every output the fast engine judged is validated by pyx12 too, and they agree."""
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    for name in ("A_original.837", "A_primary.835", "B_original.837", "B_primary.835"):
+        shutil.copy(EXAMPLES / name, folder / name)
+    settings = Settings(state_dir=tmp_path / "state", gate={"workers": 0, "cross_check": 1})
+    report = run_batch(folder, tmp_path / "out", settings, quiet=True).as_dict()
+    gate = report["gate"]
+    assert gate["engine"] == "fast" and gate["passed"] == len(report["outputs"]) >= 1
+    assert gate["cross_checked"] == gate["checked"] and gate["cross_check_disagreements"] == []
+
+
+def test_the_gate_can_run_pyx12_itself(tmp_path):
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    for name in ("A_original.837", "A_primary.835"):
+        shutil.copy(EXAMPLES / name, folder / name)
+    settings = Settings(state_dir=tmp_path / "state", gate={"workers": 0, "engine": "pyx12", "cross_check": 1})
+    gate = run_batch(folder, tmp_path / "out", settings, quiet=True).as_dict()["gate"]
+    assert (gate["engine"], gate["passed"], gate["cross_checked"]) == ("pyx12", 1, 0)

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from edi.cli import cli
 from edi.validation import PLAIN, explain, outbound_gate, validate_file, validate_files
-from tests.support import EXAMPLES, byte_offset, corpus_files, lines, ordinal, recount, replace, write
+from tests.support import EXAMPLES, byte_offset, corpus_files, fixture_files, lines, ordinal, recount, replace, write
 
 
 def run(*args: str):
@@ -258,3 +258,14 @@ def test_every_corpus_file_gets_a_verdict_without_a_crash():
     # a file cut short (no SE/GE/IEA) is unreadable; a clean 837P from a clearinghouse is clean
     assert by_name["docs__odd-separator.edi"]["exit_code"] == 2
     assert by_name["tests__test-files__837.edi"]["verdict"] == "clean"
+
+
+def test_both_guide_engines_give_the_same_verdicts_on_the_worked_examples():
+    files = [str(p) for p in fixture_files(EXAMPLES, "*.8*")]
+    fast = json.loads(run("--json", "--engine", "fast", *files).output)["files"]
+    record = json.loads(run("--json", "--engine", "pyx12", "--workers", "2", *files).output)["files"]
+
+    def summary(verdicts):
+        return [(v["file"], v["exit_code"], sorted(f["rule"] for f in v["findings"])) for v in verdicts]
+
+    assert summary(fast) == summary(record)
