@@ -33,6 +33,14 @@ Example (`edi.toml`):
     "12402" = "medicare"
     [posting.overrides."11111"]         # per-payer CARC action overrides ("GROUP-CARC" or "CARC")
     "CO-29" = "WO-A"
+
+    [msp]                               # Medicare as a secondary payer (issue 14)
+    msp_file = "/etc/edi/msp.csv"       # optional: member_id,msp_type (the MSP questionnaire's export)
+    accept_primary_allowed = false      # OTAF: the primary's allowed amount is payment in full (value code 44)
+    accept_primary_allowed_from = []    # ... or only from these primary payer ids
+    order_facts = "/etc/edi/cob.toml"   # optional: order-of-benefits facts (`edi cob order`), checked per claim
+    [msp.members]                       # Medicare member id (MBI) -> MSP insurance type
+    "1EG4TE5MK72" = "12"
 """
 
 from __future__ import annotations
@@ -40,14 +48,19 @@ from __future__ import annotations
 import csv
 import os
 import tomllib
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from rules.claim_order import PatientOnFile
+from rules.msp import MSP_TYPES, MspFacts
 from rules.policy import Policy
 from rules.posting import StatementPolicy
+
+from .cob_order import read_facts
 
 
 def default_state_dir() -> Path:
@@ -138,19 +151,96 @@ class PostingSettings(BaseModel):
         return out
 
 
+def _msp_code(code: str, where: str) -> str:
+    code = code.strip()
+    if code not in MSP_TYPES:
+        raise ValueError(f"{where}: MSP type {code!r} is not one of {', '.join(MSP_TYPES)}")
+    return code
+
+
+def read_msp_file(path: Path) -> dict[str, str]:
+    """The MSP questionnaire export: CSV with columns member_id and msp_type (header row). Errors name the
+    file and the line, never the member id."""
+    out: dict[str, str] = {}
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            if not reader.fieldnames or not {"member_id", "msp_type"} <= set(reader.fieldnames):
+                raise ValueError(f"msp_file {path}: expected a header row with member_id and msp_type")
+            for row in reader:
+                where = f"msp_file {path} line {reader.line_num}"
+                member = (row.get("member_id") or "").strip()
+                if not member:
+                    raise ValueError(f"{where}: member_id is empty")
+                out[member] = _msp_code(row.get("msp_type") or "", where)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise ValueError(f"msp_file {path}: cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
+    return out
+
+
+class MspSettings(BaseModel):
+    """Medicare as a secondary payer (rules.msp): MSP types per Medicare member id, from `members` and the
+    optional `msp_file` (the table wins over the file); the value code 44 (OTAF) switch; the order-of-benefits
+    facts checked against every claim (rules.claim_order). Errors never show a member id."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+    members: dict[str, str] = {}
+    msp_file: Path | None = None
+    accept_primary_allowed: bool = False
+    accept_primary_allowed_from: list[str] = []
+    order_facts: Path | None = None
+    _members: dict[str, str] = PrivateAttr(default_factory=dict)
+    _patients: tuple[PatientOnFile, ...] = PrivateAttr(default=())
+
+    @field_validator("members", mode="before")
+    @classmethod
+    def _codes(cls, members) -> dict[str, str]:
+        if not isinstance(members, dict):
+            raise ValueError("[msp] members: expected a table of Medicare member id = MSP type")
+        out = {}
+        for member, code in members.items():  # the member id never goes into an error
+            if not isinstance(code, str | int) or isinstance(code, bool):
+                raise ValueError('[msp] members: each MSP type is a code such as "12"')
+            out[str(member)] = _msp_code(str(code), "[msp] members")
+        return out
+
+    @model_validator(mode="after")
+    def _load(self):
+        members = read_msp_file(self.msp_file.expanduser()) if self.msp_file else {}
+        members.update(self.members)
+        self._members = members
+        self._patients = read_facts(self.order_facts.expanduser()) if self.order_facts else ()
+        return self
+
+    def facts(self) -> MspFacts:
+        return MspFacts(
+            members=dict(self._members),
+            accept_primary_allowed=self.accept_primary_allowed,
+            accept_primary_allowed_from=frozenset(self.accept_primary_allowed_from),
+        )
+
+    def patients(self) -> tuple[PatientOnFile, ...]:
+        return self._patients
+
+
 class Settings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)  # settings hold member ids
     state_dir: Path = Field(default_factory=default_state_dir)
     ack_dir: Path | None = None
     interchange: InterchangeSettings = InterchangeSettings()
     policy: PolicySettings = PolicySettings()
     posting: PostingSettings = PostingSettings()
     gate: GateSettings = GateSettings()
+    msp: MspSettings = MspSettings()
 
     @field_validator("state_dir", mode="before")
     @classmethod
     def _expand(cls, value):
         return Path(value).expanduser() if value else default_state_dir()
+
+    def rule_policy(self) -> Policy:
+        """The rules' switches: [policy], with the [msp] facts."""
+        return replace(self.policy.policy(), msp=self.msp.facts(), patients=self.msp.patients())
 
     @classmethod
     def load(cls, path: str | Path | None = None, **overrides) -> Settings:

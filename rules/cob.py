@@ -32,6 +32,7 @@ from parsers.models import (
 from parsers.syntax import format_decimal
 
 from .cas import group_cas
+from .msp import refuse_medicare_tertiary
 from .outcome import NEEDS_REVIEW, Refusal
 from .policy import Policy
 
@@ -450,7 +451,8 @@ def build_tertiary(
     """The tertiary claim (§3.8): 2000B/2010BA/2010BB for `destination` (the original's 2320 SBR01=T), and a
     2320/2330/2430 set for BOTH prior payers: the primary (`build_secondary` does that part, from the
     original's 2000B) and the secondary (`answered_other_payer`, from the original's 2320 SBR01=S), in
-    that order. Raises Refusal."""
+    that order. Raises Refusal; Medicare as the tertiary payer too (`rules.msp.refuse_medicare_tertiary`)."""
+    refuse_medicare_tertiary(destination)
     out, notes = build_secondary(claim, primary, primary_matches, destination, policy)
     prior = next((p for p in claim.other_payers if p.responsibility == "S"), None)
     if prior is None:

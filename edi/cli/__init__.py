@@ -17,7 +17,7 @@ from edi.exits import EXIT_UNREADABLE
 from edi.log import configure
 from parsers.errors import X12Error
 
-from . import convert, inspect, posting, runner, validate
+from . import cob, convert, inspect, posting, runner, validate
 from .common import fail
 
 
@@ -62,6 +62,7 @@ for command in (
     runner.watch,
     validate.validate,
     *posting.COMMANDS,
+    cob.cob,
 ):
     cli.add_command(command)
 
