@@ -71,7 +71,8 @@ def load_settings(config_path: Path | None, **overrides) -> Settings:
         return Settings.load(config_path, **overrides)
     except ValidationError as exc:  # one line: where and what, never the value (settings hold member ids)
         problems = [
-            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors(include_input=False)
+            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors(include_input=False)
         ]
         fail(f"{config_path or 'settings'}: {'; '.join(problems)}")
     except (ValueError, OSError) as exc:

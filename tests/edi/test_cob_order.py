@@ -195,3 +195,37 @@ def test_esrd_facts_take_the_claims_date_of_service(tmp_path):
     (outcome,) = result.outcomes
     assert outcome.disposition == CONVERTED, outcome.reasons
     assert [s for s in segments(out.read_bytes()) if s[0] == "SBR"][0][5] == "13"
+
+
+def test_edi_convert_takes_the_facts_from_the_command_line(tmp_path):
+    facts = tmp_path / "facts.toml"
+    facts.write_text(FACTS.format(size=15))
+    args = ["convert", str(EXAMPLES / "A_primary.835"), "--claims", str(FIXTURES / "msp" / "M1_original.837")]
+    args += ["--out", str(tmp_path / "out.837"), "--state", str(tmp_path / "state"), "--facts", str(facts)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1
+    assert "the CARC 22 case" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "settings, where",
+    [
+        ('[msp.members]\n"1EG4TE5MK72" = "99"\n', "msp.members: [msp] members: MSP type '99'"),
+        ('[msp.members]\n"1EG4TE5MK72" = 1.5\n', "msp.members: [msp] members: each MSP type is a code"),
+        ('[msp]\nmsp_file = "{csv}"\n', "msp_file {csv} line 2: MSP type 'ZZ'"),
+    ],
+)
+def test_bad_msp_settings_exit_2_in_one_line_without_the_member_id(tmp_path, settings, where):
+    csv = tmp_path / "msp.csv"
+    csv.write_text("member_id,msp_type\n1EG4TE5MK72,ZZ\n")
+    config = tmp_path / "edi.toml"
+    config.write_text(settings.format(csv=csv))
+    done = subprocess.run(
+        [sys.executable, "-c", "from edi.cli import main; main()", "convert", str(EXAMPLES / "A_primary.835")]
+        + ["--claims", str(EXAMPLES / "A_original.837"), "--out", str(tmp_path / "o.837"), "--config", str(config)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert where.format(csv=csv) in line and "1EG4TE5MK72" not in line
