@@ -78,6 +78,7 @@ class CoverageFacts(_Strict):
     member_id: str = ""
 
     def coverage(self) -> B.Coverage:
+        """The rules' `Coverage` (the file's `plan` is its plan id)."""
         values = self.model_dump()
         return B.Coverage(plan_id=values.pop("plan"), **values)
 
@@ -113,6 +114,7 @@ class PatientFactsFile(_Strict):
         return self
 
     def on_file(self, index: int) -> PatientOnFile:
+        """The rules' `PatientOnFile`; a patient without a label is "patient N" (its place in the file)."""
         child = B.ChildFacts(**self.child.model_dump()) if self.child else None
         facts = B.PatientFacts(
             self.age,

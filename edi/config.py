@@ -55,7 +55,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from rules.claim_order import PatientOnFile
+from rules.claim_order import PatientsOnFile
 from rules.msp import MSP_TYPES, MspFacts
 from rules.policy import Policy
 from rules.posting import StatementPolicy
@@ -190,7 +190,7 @@ class MspSettings(BaseModel):
     accept_primary_allowed_from: list[str] = []
     order_facts: Path | None = None
     _members: dict[str, str] = PrivateAttr(default_factory=dict)
-    _patients: tuple[PatientOnFile, ...] = PrivateAttr(default=())
+    _patients: PatientsOnFile = PrivateAttr(default_factory=PatientsOnFile)
 
     @field_validator("members", mode="before")
     @classmethod
@@ -209,17 +209,19 @@ class MspSettings(BaseModel):
         members = read_msp_file(self.msp_file.expanduser()) if self.msp_file else {}
         members.update(self.members)
         self._members = members
-        self._patients = read_facts(self.order_facts.expanduser()) if self.order_facts else ()
+        self._patients = PatientsOnFile(read_facts(self.order_facts.expanduser()) if self.order_facts else ())
         return self
 
     def facts(self) -> MspFacts:
+        """The MSP facts the rules read (members from the table and the file, the value code 44 switch)."""
         return MspFacts(
             members=dict(self._members),
             accept_primary_allowed=self.accept_primary_allowed,
             accept_primary_allowed_from=frozenset(self.accept_primary_allowed_from),
         )
 
-    def patients(self) -> tuple[PatientOnFile, ...]:
+    def patients(self) -> PatientsOnFile:
+        """The order-of-benefits facts file's patients (none when no `order_facts`)."""
         return self._patients
 
 

@@ -11,6 +11,7 @@ not checked.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -50,14 +51,29 @@ def _same(coverage: Coverage, payer_id: str, member_id: str) -> bool:
     return not (coverage.member_id and member_id) or coverage.member_id == member_id
 
 
-def patients_for(claim: Claim837, patients: tuple[PatientOnFile, ...]) -> list[PatientOnFile]:
-    """The patients on file one of whose coverages names a payer and member id pair of the claim."""
-    pairs = [(payer, member) for _, payer, member in billed_payers(claim) if payer and member]
-    return [
-        p
-        for p in patients
-        if any(c.member_id and _same(c, payer, member) for c in p.coverages for payer, member in pairs)
-    ]
+class PatientsOnFile:
+    """The order-of-benefits facts on file, indexed by the payer id and member id pairs their coverages name
+    (a claim finds its patient in one look, whatever the number of patients)."""
+
+    __slots__ = ("patients", "_by_member")
+
+    def __init__(self, patients: Iterable[PatientOnFile] = ()):
+        self.patients = tuple(patients)
+        self._by_member: dict[tuple[str, str], list[PatientOnFile]] = {}
+        for patient in self.patients:
+            for pair in {(c.payer_id, c.member_id) for c in patient.coverages if c.payer_id and c.member_id}:
+                self._by_member.setdefault(pair, []).append(patient)
+
+    def __bool__(self) -> bool:
+        return bool(self.patients)
+
+    def for_claim(self, claim: Claim837) -> list[PatientOnFile]:
+        """The patients one of whose coverages names a payer id and member id pair of the claim."""
+        found: dict[int, PatientOnFile] = {}
+        for _, payer, member in billed_payers(claim):
+            for patient in self._by_member.get((payer, member), ()):
+                found[id(patient)] = patient
+        return list(found.values())
 
 
 def service_date(claim: Claim837) -> date | None:
@@ -97,11 +113,11 @@ def _rules_for(decision: OrderDecision, plans: set[str]) -> list[str]:
     return [step for step in decision.steps if any(plan in step for plan in plans)]
 
 
-def check_order(claim: Claim837, patients: tuple[PatientOnFile, ...]) -> OrderDecision | None:
+def check_order(claim: Claim837, patients: PatientsOnFile) -> OrderDecision | None:
     """The order-of-benefits decision for the claim's patient (None when no facts match the claim). Raises
     Refusal when the claim was billed in another order: the payer that answered was not the primary, or the
     next payer is not the one the order names."""
-    matched = patients_for(claim, patients)
+    matched = patients.for_claim(claim)
     if not matched:
         return None
     decisions = {p.label: decide_for(claim, p) for p in matched}

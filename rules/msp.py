@@ -18,7 +18,7 @@ the Medicare payer wins; the `[msp]` settings (members, msp_file) fill the gap; 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from parsers.models import ZERO, Claim837, ClaimPayment, HierarchyLevel, OtherPayer, Segment
@@ -193,22 +193,11 @@ def medicare_secondary(
 
 
 def _with(claim: Claim837, **changes) -> Claim837:
-    parts = {
-        "segments": claim.segments,
-        "transaction": claim.transaction,
-        "billing_provider": claim.billing_provider,
-        "subscriber": claim.subscriber,
-        "patient": claim.patient,
-        "position": claim.position,
-        "other_payers": claim.other_payers,
-        "lines": claim.lines,
-        "levels": claim.levels,
-    }
-    parts.update(changes)
+    """A copy of the claim with `changes`; a new 2000B is the parent of the claim's 2000C."""
     if "subscriber" in changes and claim.patient is not None:
         old = claim.patient
-        parts["patient"] = HierarchyLevel(old.segments, old.position, changes["subscriber"])
-    return Claim837(**parts)
+        changes["patient"] = HierarchyLevel(old.segments, old.position, changes["subscriber"])
+    return replace(claim, **changes)
 
 
 # ------------------------------------------------------------------------------------------ 837I

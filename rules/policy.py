@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .claim_order import PatientOnFile
+from .claim_order import PatientsOnFile
 from .msp import MspFacts
 
 
@@ -21,4 +21,4 @@ class Policy:
     # Medicare as a secondary payer: MSP types on file, value code 44 (rules.msp).
     msp: MspFacts = field(default_factory=MspFacts)
     # The order-of-benefits facts on file, per patient: claims are checked against them (rules.claim_order).
-    patients: tuple[PatientOnFile, ...] = ()
+    patients: PatientsOnFile = field(default_factory=PatientsOnFile)

@@ -38,6 +38,8 @@ def _entity_of(seg: Segment) -> str:
 def _split(segments: list[Segment], entities: tuple[str, ...], start: int = 0) -> tuple[list[Segment], dict]:
     """The segments without the payer-assigned REFs of the provider loops among them, and those REFs by
     entity code, with the NM1 entity type (NM102): {entity: (nm102, [REF, ...])}."""
+    if not any(seg[0] == "REF" and len(seg) > 1 and seg[1] in PAYER_ASSIGNED for seg in segments):
+        return segments, {}  # the common case: nothing payer-assigned, nothing to copy
     kept: list[Segment] = []
     found: dict[str, tuple[str, list[Segment]]] = {}
     entity = ""
@@ -145,6 +147,14 @@ def assign_provider_numbers(original: Claim837, claim: Claim837, destination: Ot
     segments, subscriber = _destination_numbers(segments, claim.subscriber, destination, kind, notes)
     primary = claim.other_payers[0]
     loops = _primary_loops(found, kind)
+    lines = _lines_without_numbers(claim.lines, kind, notes)
+    if (
+        not loops
+        and segments is claim.segments
+        and subscriber is claim.subscriber
+        and all(a is b for a, b in zip(lines, claim.lines, strict=True))
+    ):
+        return claim
     if loops:
         primary = OtherPayer(primary.segments + loops, primary.position)
         notes.append(
@@ -163,6 +173,6 @@ def assign_provider_numbers(original: Claim837, claim: Claim837, destination: Ot
         patient,
         claim.position,
         [primary, *claim.other_payers[1:]],
-        _lines_without_numbers(claim.lines, kind, notes),
+        lines,
         claim.levels,
     )

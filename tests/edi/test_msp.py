@@ -19,8 +19,9 @@ import pytest
 from click.testing import CliRunner
 
 from edi.cli import cli
-from edi.config import MspSettings, Settings
+from edi.config import GateSettings, MspSettings, Settings
 from edi.pipeline import convert
+from edi.runner import run_batch
 from edi.validation import validate_text
 from parsers.read835 import read_835
 from parsers.read837 import read_837
@@ -232,3 +233,20 @@ def test_medicare_as_the_tertiary_payer_is_held(tmp_path):
     (item,) = data["claims"]["attention"]
     assert item["disposition"] == NEEDS_REVIEW
     assert any("Medicare would be a tertiary payer" in r for r in item["reasons"])
+
+
+def test_batch_sends_the_medicare_claim_through_the_gate_with_its_value_codes(tmp_path):
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    for f in (MSP / "M2_original.837", INSTITUTIONAL / "I1_primary.835"):
+        (drop / f.name).write_bytes(f.read_bytes())
+    settings = Settings(
+        state_dir=tmp_path / "state",
+        msp=MspSettings(members={MEMBER["M2"]: "13"}),
+        gate=GateSettings(workers=0),
+    )
+    report = run_batch(drop, tmp_path / "out", settings, quiet=True)
+    assert report.exit_code == 0
+    (published,) = sorted((tmp_path / "out").glob("*.837"))
+    his = by_id(segments(published.read_bytes()), "HI")
+    assert his[-1] == ["HI", "BE:13:::8050"]  # ESRD; no 44 (OTAF is off)
