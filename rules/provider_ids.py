@@ -135,21 +135,39 @@ def _lines_without_numbers(lines: list[ServiceLine], kind: str, notes: list[str]
     return out
 
 
+def _billing_numbers(
+    provider: HierarchyLevel, primary: HierarchyLevel, notes: list[str]
+) -> tuple[HierarchyLevel, tuple[str, list[Segment]] | None]:
+    """The primary's billing provider numbers: its 2010BB REF*G2/LU, and any a non-compliant original put in
+    2010AA (5010 has no G2/LU there), with the billing provider's NM102; the 2000A without the latter."""
+    kept, in_2010aa = _split(provider.segments, (BILLING,))
+    _, in_2010bb = _split(primary.segments, ("PR",))
+    refs = in_2010aa.get(BILLING, ("", []))[1] + in_2010bb.get("PR", ("", []))[1]
+    if not refs:
+        return provider, None
+    if in_2010aa:
+        notes.append("2010AA REF*G2/LU (the primary's numbers; no 2010AA qualifier in 5010) moved to its 2330 loop")
+        provider = HierarchyLevel(kept, provider.position, provider.parent)
+    billing = next((s for s in provider.segments if s[0] == "NM1" and _entity_of(s) == BILLING), None)
+    return provider, (billing[2] if billing is not None and len(billing) > 2 else "2", refs)
+
+
 def assign_provider_numbers(original: Claim837, claim: Claim837, destination: OtherPayer, notes: list[str]) -> Claim837:
     """The secondary (or tertiary) claim with each payer's provider numbers where the guide puts them (see the
     module docstring). `claim.other_payers[0]` is the primary's new 2320; notes say what moved or was dropped."""
     kind = claim.kind if claim.kind in PROVIDER_LOOPS else "P"
     entities = PROVIDER_LOOPS[kind]
     segments, found = _split(claim.segments, entities, start=1)
-    _, billing = _split(original.subscriber.segments, ("PR",))
+    provider, billing = _billing_numbers(claim.billing_provider, original.subscriber, notes)
     if billing:
-        found[BILLING] = ("2", billing["PR"][1])
+        found[BILLING] = billing
     segments, subscriber = _destination_numbers(segments, claim.subscriber, destination, kind, notes)
     primary = claim.other_payers[0]
     loops = _primary_loops(found, kind)
     lines = _lines_without_numbers(claim.lines, kind, notes)
     if (
         not loops
+        and provider is claim.billing_provider
         and segments is claim.segments
         and subscriber is claim.subscriber
         and all(a is b for a, b in zip(lines, claim.lines, strict=True))
@@ -168,7 +186,7 @@ def assign_provider_numbers(original: Claim837, claim: Claim837, destination: Ot
     return Claim837(
         segments,
         claim.transaction,
-        claim.billing_provider,
+        provider,
         subscriber,
         patient,
         claim.position,

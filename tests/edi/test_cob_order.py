@@ -5,8 +5,6 @@ decide (the CARC 22 case), or takes the MSP type from them."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -122,12 +120,8 @@ def test_a_bad_facts_file_exits_2_with_one_line_naming_the_field_not_its_value(t
     facts.write_text(text)
     with pytest.raises(FactsError):
         read_facts(facts)
-    done = subprocess.run(
-        [sys.executable, "-c", "from edi.cli import main; main()", "cob", "order", str(facts)],
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 2 and "Traceback" not in done.stderr
+    done = CliRunner().invoke(cli, ["cob", "order", str(facts)])
+    assert done.exit_code == 2 and isinstance(done.exception, SystemExit)
     (line,) = done.stderr.strip().splitlines()
     assert str(facts) in line and where in line
     assert "W999" not in line and "02/03/1985" not in line
@@ -220,12 +214,8 @@ def test_bad_msp_settings_exit_2_in_one_line_without_the_member_id(tmp_path, set
     csv.write_text("member_id,msp_type\n1EG4TE5MK72,ZZ\n")
     config = tmp_path / "edi.toml"
     config.write_text(settings.format(csv=csv))
-    done = subprocess.run(
-        [sys.executable, "-c", "from edi.cli import main; main()", "convert", str(EXAMPLES / "A_primary.835")]
-        + ["--claims", str(EXAMPLES / "A_original.837"), "--out", str(tmp_path / "o.837"), "--config", str(config)],
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 2
+    args = ["convert", str(EXAMPLES / "A_primary.835"), "--claims", str(EXAMPLES / "A_original.837")]
+    done = CliRunner().invoke(cli, args + ["--out", str(tmp_path / "o.837"), "--config", str(config)])
+    assert done.exit_code == 2 and isinstance(done.exception, SystemExit)
     (line,) = done.stderr.strip().splitlines()
     assert where.format(csv=csv) in line and "1EG4TE5MK72" not in line

@@ -41,6 +41,7 @@ def convert(original: bytes, remit: Path):
 
 PROFESSIONAL = edit(
     EXAMPLES / "A_original.837",
+    ("REF*EI*371234567~\n", "REF*EI*371234567~\nREF*G2*PRIAA3~\n"),  # not a 5010 2010AA REF, seen in the wild
     (
         "NM1*PR*2*PRIMARY HEALTH PLAN*****PI*11111~\n",
         "NM1*PR*2*PRIMARY HEALTH PLAN*****PI*11111~\nREF*G2*PRIBILL01~\n",
@@ -65,7 +66,7 @@ def test_837p_numbers_go_to_the_payer_that_assigned_them():
     outcome, text, segs = convert(PROFESSIONAL, EXAMPLES / "A_primary.835")
     g2 = [(i, s[2]) for i, s in enumerate(segs) if s[:2] == ["REF", "G2"]]
     index = {value: i for i, value in g2}
-    assert set(index) == {"SECBILL02", "SECREND88", "PRIREND77", "PRIBILL01"}  # PRILINE5: no place
+    assert set(index) == {"SECBILL02", "SECREND88", "PRIREND77", "PRIAA3", "PRIBILL01"}  # PRILINE5: no place
     # the destination's billing number closes its 2010BB, its rendering number joins the 2310B
     assert (
         segs[index["SECBILL02"] - 1][:2] == ["NM1", "PR"] and segs[index["SECBILL02"] - 1][3] == "SECONDARY HEALTH PLAN"
@@ -73,8 +74,9 @@ def test_837p_numbers_go_to_the_payer_that_assigned_them():
     assert segs[index["SECREND88"] - 1] == ["REF", "0B", "IL12345"]
     # the primary's numbers in its 2330D and 2330G, after its 2330B, in guide order
     assert segs[index["PRIREND77"] - 1] == ["NM1", "82", "1"]
-    assert segs[index["PRIBILL01"] - 1] == ["NM1", "85", "2"]
-    assert segs[index["PRIREND77"] - 2] == ["REF", "F8", "PRICLM0001"] and index["PRIBILL01"] == index["PRIREND77"] + 2
+    assert segs[index["PRIAA3"] - 1] == ["NM1", "85", "2"] and index["PRIBILL01"] == index["PRIAA3"] + 1
+    assert segs[index["PRIREND77"] - 2] == ["REF", "F8", "PRICLM0001"] and index["PRIAA3"] == index["PRIREND77"] + 2
+    assert any("2010AA REF*G2/LU" in n for n in outcome.notes)
     assert any("line 1" in n and "not sent" in n for n in outcome.notes)
     assert any("2330 provider loops" in n for n in outcome.notes)
     validation = validate_text(text)
