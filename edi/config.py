@@ -41,6 +41,14 @@ Example (`edi.toml`):
     interval_days = 30                  # ... this many days apart
     bad_debt_after_days = 120           # bad debt once this many days passed since the first statement
     medicare_first_bill_days = 120      # Medicare bad debt: first bill within 120 days of the later remit
+
+    [msp]                               # Medicare as a secondary payer (issue 14)
+    msp_file = "/etc/edi/msp.csv"       # optional: member_id,msp_type (the MSP questionnaire's export)
+    accept_primary_allowed = false      # OTAF: the primary's allowed amount is payment in full (value code 44)
+    accept_primary_allowed_from = []    # ... or only from these primary payer ids
+    order_facts = "/etc/edi/cob.toml"   # optional: order-of-benefits facts (`edi cob order`), checked per claim
+    [msp.members]                       # Medicare member id (MBI) -> MSP insurance type
+    "1EG4TE5MK72" = "12"
 """
 
 from __future__ import annotations
@@ -48,15 +56,20 @@ from __future__ import annotations
 import csv
 import os
 import tomllib
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from rules.claim_order import PatientsOnFile
 from rules.collections import Effort
+from rules.msp import MSP_TYPES, MspFacts
 from rules.policy import Policy
 from rules.statement import StatementPolicy
+
+from .cob_order import read_facts
 
 
 def default_state_dir() -> Path:
@@ -167,13 +180,88 @@ class CollectionsSettings(BaseModel):
     medicare_first_bill_days: int = Field(120, ge=0)  # Medicare bad debt: first bill within this after the remits
 
     def effort(self) -> Effort:
+        """The rules' collection effort."""
         return Effort(self.statements, self.interval_days, self.bad_debt_after_days, self.medicare_first_bill_days)
+
+
+def _msp_code(code: str, where: str) -> str:
+    code = code.strip()
+    if code not in MSP_TYPES:
+        raise ValueError(f"{where}: MSP type {code!r} is not one of {', '.join(MSP_TYPES)}")
+    return code
+
+
+def read_msp_file(path: Path) -> dict[str, str]:
+    """The MSP questionnaire export: CSV with columns member_id and msp_type (header row). Errors name the
+    file and the line, never the member id."""
+    out: dict[str, str] = {}
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            if not reader.fieldnames or not {"member_id", "msp_type"} <= set(reader.fieldnames):
+                raise ValueError(f"msp_file {path}: expected a header row with member_id and msp_type")
+            for row in reader:
+                where = f"msp_file {path} line {reader.line_num}"
+                member = (row.get("member_id") or "").strip()
+                if not member:
+                    raise ValueError(f"{where}: member_id is empty")
+                out[member] = _msp_code(row.get("msp_type") or "", where)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise ValueError(f"msp_file {path}: cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
+    return out
+
+
+class MspSettings(BaseModel):
+    """Medicare as a secondary payer (rules.msp): MSP types per Medicare member id, from `members` and the
+    optional `msp_file` (the table wins over the file); the value code 44 (OTAF) switch; the order-of-benefits
+    facts checked against every claim (rules.claim_order). Errors never show a member id."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+    members: dict[str, str] = {}
+    msp_file: Path | None = None
+    accept_primary_allowed: bool = False
+    accept_primary_allowed_from: list[str] = []
+    order_facts: Path | None = None
+    _members: dict[str, str] = PrivateAttr(default_factory=dict)
+    _patients: PatientsOnFile = PrivateAttr(default_factory=PatientsOnFile)
+
+    @field_validator("members", mode="before")
+    @classmethod
+    def _codes(cls, members) -> dict[str, str]:
+        if not isinstance(members, dict):
+            raise ValueError("[msp] members: expected a table of Medicare member id = MSP type")
+        out = {}
+        for member, code in members.items():  # the member id never goes into an error
+            if not isinstance(code, str | int) or isinstance(code, bool):
+                raise ValueError('[msp] members: each MSP type is a code such as "12"')
+            out[str(member)] = _msp_code(str(code), "[msp] members")
+        return out
+
+    @model_validator(mode="after")
+    def _load(self):
+        members = read_msp_file(self.msp_file.expanduser()) if self.msp_file else {}
+        members.update(self.members)
+        self._members = members
+        self._patients = PatientsOnFile(read_facts(self.order_facts.expanduser()) if self.order_facts else ())
+        return self
+
+    def facts(self) -> MspFacts:
+        """The MSP facts the rules read (members from the table and the file, the value code 44 switch)."""
+        return MspFacts(
+            members=dict(self._members),
+            accept_primary_allowed=self.accept_primary_allowed,
+            accept_primary_allowed_from=frozenset(self.accept_primary_allowed_from),
+        )
+
+    def patients(self) -> PatientsOnFile:
+        """The order-of-benefits facts file's patients (none when no `order_facts`)."""
+        return self._patients
 
 
 class Settings(BaseModel):
     """Every setting of the product; `load` reads the TOML file, then the flags."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)  # settings hold member ids
     state_dir: Path = Field(default_factory=default_state_dir)
     ack_dir: Path | None = None
     interchange: InterchangeSettings = InterchangeSettings()
@@ -181,11 +269,16 @@ class Settings(BaseModel):
     posting: PostingSettings = PostingSettings()
     gate: GateSettings = GateSettings()
     collections: CollectionsSettings = CollectionsSettings()
+    msp: MspSettings = MspSettings()
 
     @field_validator("state_dir", mode="before")
     @classmethod
     def _expand(cls, value):
         return Path(value).expanduser() if value else default_state_dir()
+
+    def rule_policy(self) -> Policy:
+        """The rules' switches: [policy], with the [msp] facts."""
+        return replace(self.policy.policy(), msp=self.msp.facts(), patients=self.msp.patients())
 
     @classmethod
     def load(cls, path: str | Path | None = None, **overrides) -> Settings:

@@ -109,7 +109,7 @@ def _convert(remit, claims, out, report_path, settings: Settings, now: datetime,
     remittances, findings = read_835(remit)
     groups = group_by_claim([claim for remittance in remittances for claim in remittance.claims])
     shared = _ids_on_several_originals(claims, groups)
-    policy = settings.policy.policy()
+    policy = settings.rule_policy()
     outcomes: dict[str, Outcome] = {}
     waiting: dict[str, list[Claim837]] = {}  # originals sharing a claim id: decided together at the end
     writer = Writer837()

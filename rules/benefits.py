@@ -20,6 +20,11 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from .deadlines import add_months
+from .msp import BLACK_LUNG as BLACK_LUNG_TYPE
+from .msp import DISABLED, ESRD, WORKING_AGED
+from .msp import LIABILITY as LIABILITY_TYPE
+from .msp import NO_FAULT as NO_FAULT_TYPE
+from .msp import WORKERS_COMP as WORKERS_COMP_TYPE
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
@@ -29,11 +34,11 @@ GROUP, INDIVIDUAL, MEDICARE, MEDICAID = "group", "individual", "medicare", "medi
 TRICARE, TRICARE_FOR_LIFE, VA = "tricare", "tricare-for-life", "va"
 WORKERS_COMP, NO_FAULT, LIABILITY, BLACK_LUNG = "wc", "no-fault", "liability", "black-lung"
 ACCIDENT_KINDS = {
-    WORKERS_COMP: ("work", "15"),
-    NO_FAULT: ("no-fault", "14"),
-    LIABILITY: ("liability", "47"),
-    BLACK_LUNG: ("black-lung", "41"),
-}  # kind -> (related_to tag, MSP type code for SBR05)
+    WORKERS_COMP: ("work", WORKERS_COMP_TYPE),
+    NO_FAULT: ("no-fault", NO_FAULT_TYPE),
+    LIABILITY: ("liability", LIABILITY_TYPE),
+    BLACK_LUNG: ("black-lung", BLACK_LUNG_TYPE),
+}  # kind -> (related_to tag, MSP type code for SBR05: rules.msp)
 # roles and statuses
 SUBSCRIBER, DEPENDENT = "subscriber", "dependent"
 ACTIVE, INACTIVE, COBRA = "active", "inactive", "cobra"  # inactive = retired or laid off
@@ -54,6 +59,8 @@ class Coverage:
     has_cob_provision: bool = True
     excess_to: str | None = None  # supplements part of this basic plan: pays after it
     employer_size: int | None = None  # employees of the employer sponsoring the group plan
+    payer_id: str = ""  # the payer's id on claims (2010BB / 2330B NM109), to find the plan on a claim
+    member_id: str = ""  # the subscriber's member id with that payer (2010BA / 2330A NM109)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +112,7 @@ def msp_group_primary(cov: Coverage, facts: PatientFacts) -> tuple[bool, str | N
             raise ValueError("ESRD coordination needs the service date")
         end = esrd_coordination_end(facts.esrd_eligibility_start)
         if facts.service_date <= end:
-            return True, "13", f"{cov.plan_id}: ESRD 30-month coordination period (to {end}): GHP primary"
+            return True, ESRD, f"{cov.plan_id}: ESRD 30-month coordination period (to {end}): GHP primary"
         return False, None, f"{cov.plan_id}: ESRD coordination period ended {end}: Medicare primary"
     size = cov.employer_size or 0
     if cov.status == COBRA:
@@ -117,7 +124,7 @@ def msp_group_primary(cov: Coverage, facts: PatientFacts) -> tuple[bool, str | N
         if size >= 20:
             return (
                 True,
-                "12",
+                WORKING_AGED,
                 f"{cov.plan_id}: working aged, employer has {size} (>= 20) employees: EGHP primary",
             )
         return (
@@ -129,7 +136,7 @@ def msp_group_primary(cov: Coverage, facts: PatientFacts) -> tuple[bool, str | N
         if size >= 100:
             return (
                 True,
-                "43",
+                DISABLED,
                 f"{cov.plan_id}: disabled, employer has {size} (>= 100) employees: LGHP primary",
             )
         return (

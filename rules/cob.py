@@ -32,8 +32,10 @@ from parsers.models import (
 from parsers.syntax import format_decimal
 
 from .cas import group_cas
+from .msp import refuse_medicare_tertiary
 from .outcome import NEEDS_REVIEW, Refusal
 from .policy import Policy
+from .provider_ids import PAYER_ASSIGNED, assign_provider_numbers
 
 SVD03_QUALIFIERS = {"P": {"HC", "ER", "IV", "WK"}, "I": {"HC", "ER", "IV", "WK", "HP"}}
 PAYER_REFS = {"2U", "EI", "FY", "NF"}  # other-payer secondary ids: allowed in 2010BB and 2330B alike
@@ -108,7 +110,7 @@ def build_secondary(
     primary = _primary_policy(claim)
     relationship_to_primary, patient_loop = _patient_of_primary(claim, primary)
     patient_details = _only(patient_loop, {"N3", "N4", "DMG"})
-    dest = _destination_policy(destination, notes)
+    dest = _destination_policy(destination)
 
     # 2000B/2010BA/2010BB describe the destination policy; a 2000C when the patient is not its subscriber.
     new_subscriber = _destination_subscriber(claim, primary, dest, patient_details)
@@ -147,7 +149,7 @@ def build_secondary(
         other_payers,
         lines,
     )
-    return secondary, notes
+    return assign_provider_numbers(claim, secondary, destination, notes), notes
 
 
 def _primary_policy(claim: Claim837) -> _PolicyLoops:
@@ -172,18 +174,13 @@ def _patient_of_primary(claim: Claim837, primary: _PolicyLoops) -> tuple[str, li
     return relationship, _name_loops(claim.patient.segments)[1].get("QC", [])
 
 
-def _destination_policy(destination: OtherPayer, notes: list[str]) -> _PolicyLoops:
+def _destination_policy(destination: OtherPayer) -> _PolicyLoops:
     """The destination's side, from the original 2320/2330A/2330B."""
     head, names = _name_loops(destination.segments)
     subscriber = names.get("IL", [])
     payer = names.get("PR", [])
     if not subscriber or not payer:
         raise Refusal(NEEDS_REVIEW, "the secondary payer's 2320 lacks 2330A NM1*IL or 2330B NM1*PR")
-    for entity in names.keys() - {"IL", "PR"}:
-        notes.append(
-            f"2330 NM1*{entity} (the secondary's own provider ids) not carried: the secondary is now "
-            "the destination payer"
-        )
     return _PolicyLoops(head, destination.sbr, subscriber, payer)
 
 
@@ -294,7 +291,7 @@ def _primary_payer(
     segments += sorted(primary_auth, key=lambda s: AUTH_REFS.index(s[1]))
     if policy.other_payer_claim_number and payment.payer_claim_number:
         segments.append(["REF", "F8", payment.payer_claim_number])
-    dropped = [s[1] for s in primary.payer if s[0] == "REF" and _element(s, 1) not in PAYER_REFS]
+    dropped = [s[1] for s in primary.payer if s[0] == "REF" and _element(s, 1) not in PAYER_REFS | PAYER_ASSIGNED]
     if dropped:
         notes.append(f"2010BB REF {', '.join(dropped)} of the primary has no place in 2330B and was not carried")
     return segments, primary_payer_id
@@ -450,7 +447,8 @@ def build_tertiary(
     """The tertiary claim (§3.8): 2000B/2010BA/2010BB for `destination` (the original's 2320 SBR01=T), and a
     2320/2330/2430 set for BOTH prior payers: the primary (`build_secondary` does that part, from the
     original's 2000B) and the secondary (`answered_other_payer`, from the original's 2320 SBR01=S), in
-    that order. Raises Refusal."""
+    that order. Raises Refusal; Medicare as the tertiary payer too (`rules.msp.refuse_medicare_tertiary`)."""
+    refuse_medicare_tertiary(destination)
     out, notes = build_secondary(claim, primary, primary_matches, destination, policy)
     prior = next((p for p in claim.other_payers if p.responsibility == "S"), None)
     if prior is None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .claim_order import PatientsOnFile
+from .msp import MspFacts
+
 
 @dataclass(frozen=True, slots=True)
 class Policy:
@@ -15,3 +18,7 @@ class Policy:
     send_provider_liability_denials: bool = False
     # 2330B REF*F8 = the primary's claim control number (CLP07).
     other_payer_claim_number: bool = True
+    # Medicare as a secondary payer: MSP types on file, value code 44 (rules.msp).
+    msp: MspFacts = field(default_factory=MspFacts)
+    # The order-of-benefits facts on file, per patient: claims are checked against them (rules.claim_order).
+    patients: PatientsOnFile = field(default_factory=PatientsOnFile)

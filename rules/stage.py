@@ -13,9 +13,11 @@ from collections.abc import Iterable, Mapping
 from parsers.models import Claim837, ClaimPayment
 
 from .balance import check_cob_balance
+from .claim_order import check_order
 from .cob import build_secondary
 from .disposition import decide
 from .matching import match_claim, match_lines
+from .msp import medicare_secondary
 from .netting import group_by_claim, net_adjudications
 from .outcome import CONVERTED, NEEDS_REVIEW, Outcome, Refusal
 from .payer_order import next_payer
@@ -48,13 +50,18 @@ def outcome_for(adjudications: list[ClaimPayment], originals: Mapping[str, list[
         outcome.notes += notes
         original = match_claim(payment, originals.get(payment.claim_id, []))
         outcome.original = original
+        order = check_order(original, policy.patients) if policy.patients else None
         disposition, reasons = decide(payment, original, policy)
         if disposition is not None:
             outcome.disposition, outcome.reasons = disposition, reasons
             return outcome
         check_primary_balances(payment, original)
         outcome.line_matches = match_lines(original, payment)
-        secondary, notes = build_secondary(original, payment, outcome.line_matches, next_payer(original), policy)
+        destination = next_payer(original)
+        secondary, notes = build_secondary(original, payment, outcome.line_matches, destination, policy)
+        outcome.notes += notes
+        derived = order.msp_type if order is not None else None
+        secondary, notes = medicare_secondary(secondary, original, payment, destination, policy.msp, derived)
         outcome.notes += notes
         problems = check_cob_balance(secondary)
         if problems:

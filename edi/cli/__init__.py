@@ -18,6 +18,7 @@ from edi.log import configure
 from parsers.errors import X12Error
 
 from . import (  # noqa: F401 (worklist: subcommands)
+    cob,
     collections,
     convert,
     documents,
@@ -76,6 +77,7 @@ for command in (
     documents.statements,
     documents.appeal,
     collections.collections,
+    cob.cob,
 ):
     cli.add_command(command)
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import click
+from pydantic import ValidationError
 
 from edi.config import Settings
 from edi.exits import EXIT_UNREADABLE
@@ -68,5 +69,11 @@ def load_settings(config_path: Path | None, **overrides) -> Settings:
     """The TOML settings, then the flags (`section__name=value`; None means not given); exit 2 when invalid."""
     try:
         return Settings.load(config_path, **overrides)
+    except ValidationError as exc:  # one line: where and what, never the value (settings hold member ids)
+        problems = [
+            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors(include_input=False)
+        ]
+        fail(f"{config_path or 'settings'}: {'; '.join(problems)}")
     except (ValueError, OSError) as exc:
         fail(f"{config_path or 'settings'}: {exc}")

@@ -41,6 +41,13 @@ from .common import CONFIG, STATE, load_settings
     default=None,
     help="Send whole-claim provider-liability denials (CO-50 ...) to the secondary.",
 )
+@click.option(
+    "--facts",
+    "order_facts",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Order-of-benefits facts (TOML/JSON, as `edi cob order` reads them): hold a claim billed in another "
+    "order, and take the MSP type of a claim to Medicare from them. Default: settings [msp] order_facts.",
+)
 def convert(
     remit: Path,
     claim_files: tuple[Path, ...],
@@ -53,6 +60,7 @@ def convert(
     usage: str | None,
     send_nothing_due: bool | None,
     send_provider_liability_denials: bool | None,
+    order_facts: Path | None,
 ) -> None:
     """Turn the primary payer's 835 REMIT and the original claims into secondary 837 claims.
 
@@ -68,6 +76,7 @@ def convert(
         interchange__usage=usage,
         policy__send_nothing_due=send_nothing_due,
         policy__send_provider_liability_denials=send_provider_liability_denials,
+        msp__order_facts=order_facts,
     )
     result = run(remit, claim_files, None if out == "-" else out, report_path, settings, keep_claims=False)
     if out == "-" and result.text:

@@ -92,7 +92,7 @@ class Inbound:
     def __init__(self, store: ClaimStore, settings: Settings, now: Callable[[], datetime] = datetime.now):
         self.store = store
         self.settings = settings
-        self.policy = settings.policy.policy()
+        self.policy = settings.rule_policy()
         self.poster = Poster(store, settings, now)
         self.postings: list[dict] = []  # what each 835 claim group posted (the run report's "postings")
 

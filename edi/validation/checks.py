@@ -13,6 +13,7 @@ from parsers.read835 import Reader835
 from parsers.read837 import Reader837
 from parsers.syntax import Tokenizer
 from rules.balance import check_cob_balance
+from rules.msp import missing_msp
 
 from .plain import PLAIN, explain
 from .verdict import FileVerdict, GroupInfo, InterchangeInfo, Issue, SetInfo, issue_from
@@ -160,6 +161,9 @@ def read_837_checks(path: Path, name: str, verdict: FileVerdict) -> None:
                 if rule == "B7":
                     continue  # the reader reports it, positioned at the CLM
                 verdict.issues.append(_cobissue_from(claim, rule, text, name))
+            msp = missing_msp(claim)  # Medicare as a later payer needs its MSP type (rules.msp)
+            if msp:
+                verdict.issues.append(_cobissue_from(claim, "MSP", msp, name))
     except X12Error:
         pass
     except (ValueError, ArithmeticError) as exc:  # an amount our models cannot read: reported, never raised

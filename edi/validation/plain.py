@@ -121,6 +121,8 @@ PLAIN: dict[str, str] = {
     "L4": "the remaining patient liability (AMT*EAF) is given at both claim and line level",
     "AMT*D": "a prior payer has adjudication data but no paid amount (AMT*D)",
     "SVD02": "a line's prior-payer paid amount is negative",
+    "MSP": "a claim to Medicare as a later payer lacks the MSP type (837P SBR05, 837I HI*BE value code): "
+    "Medicare rejects it (CARC 16, N245)",
     "amount": "an amount is negative or not a number",
     "missing-amount": "a required amount is empty",
     "CAS01": "an adjustment group code is not CO, OA, PI or PR",

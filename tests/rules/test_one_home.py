@@ -46,6 +46,7 @@ NOT_CARCS = {
     "PROCESSED_AS": "CLP02 claim status codes (1/19 primary, 2/20 secondary ...): rules/payer_order.py",
     "LEVEL_IDS": "HL03 hierarchical level codes (20 provider, 22 subscriber, 23 patient): parsers/read837.py",
     "_IK304_CODES": "999 IK304 segment syntax error codes: edi/validate.py",
+    "INPATIENT_BILL_TYPES": "CLM05-1 type-of-bill codes (11 hospital inpatient, 21 SNF inpatient ...): rules/msp.py",
 }
 HOME = "rules/carc.py"
 
