@@ -123,6 +123,7 @@ PLAIN: dict[str, str] = {
     "SVD02": "a line's prior-payer paid amount is negative",
     "amount": "an amount is negative or not a number",
     "missing-amount": "a required amount is empty",
+    "bad-date": "a date is not a calendar date written CCYYMMDD",
     "CAS01": "an adjustment group code is not CO, OA, PI or PR",
     "PLB-reason": "a provider-level adjustment reason code is not a valid one",
     "composite-separator": "a composite field uses a separator other than the file's",
@@ -139,6 +140,7 @@ PLAIN: dict[str, str] = {
     "pyx12-crash": "the guide validator failed on this file",
     "pyx12-log": "the guide validator reported a problem without a position",
     "invalid": "the guide validator rejected the file without naming an error",
+    "internal-error": "our checks failed on this file (a fault of ours, reported, not of the file)",
     "no-groups": "an interchange with no functional group (an acknowledgment only) was checked by us only",
 }
 
