@@ -326,3 +326,12 @@ def first_transaction_set(data: bytes) -> str:
     except X12Error:
         pass
     return ""
+
+
+def expect_transaction_set(data: bytes, kind: str, name: str) -> None:
+    """X12Error when `data` (the start of a file is enough) is X12 whose first transaction set is not `kind`
+    ("835", "837"): an 837 given where an 835 is expected says so, instead of reading as an 835 without
+    claims. Bytes that are not X12 pass: reading them says why."""
+    found = first_transaction_set(data)
+    if found and found != kind:
+        raise X12Error(f"not an {kind}: its first transaction set (ST01) is {describe_code(found)}", Position(name))

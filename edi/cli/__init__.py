@@ -15,10 +15,13 @@ import click
 
 from edi.exits import EXIT_UNREADABLE
 from edi.log import configure
+from edi.pipeline import OutputConflict
+from edi.runner import DropError
+from edi.store import StoreError
 from parsers.errors import X12Error
 
 from . import convert, inspect, posting, runner, validate
-from .common import fail
+from .common import LOG_LEVELS, fail, with_global_options
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -26,11 +29,15 @@ from .common import fail
     "--log-level",
     default="WARNING",
     show_default=True,
-    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
-    help="Level of the JSON log events written to standard error.",
+    type=LOG_LEVELS,
+    help="Level of the JSON log events written to standard error (also accepted after the command).",
 )
 def cli(log_level: str) -> None:
-    """X12 5010 coordination of benefits: a primary payer's 835 in, secondary 837 claims out."""
+    """X12 5010 coordination of benefits: a primary payer's 835 in, secondary 837 claims out.
+
+    Exit status of every command: 0 clean, 1 done but something needs a person, 2 unreadable input or bad
+    usage (one line naming the file and where; never a traceback).
+    """
     configure(log_level)
 
 
@@ -45,14 +52,14 @@ def main() -> None:
         sys.exit(EXIT_UNREADABLE)
     except click.exceptions.Abort:
         sys.exit(EXIT_UNREADABLE)
-    except X12Error as exc:
+    except (X12Error, StoreError, DropError, OutputConflict) as exc:
         fail(str(exc))
     except OSError as exc:
         fail(f"{exc.filename or ''}: {exc.strerror or exc}")
     except Exception as exc:  # a bug of ours: say so in one line; EDI_DEBUG=1 shows the traceback
         if os.environ.get("EDI_DEBUG"):
             raise
-        fail(f"internal error ({type(exc).__name__}): {exc}; run with EDI_DEBUG=1 for details")
+        fail(f"internal error ({type(exc).__name__}); run with EDI_DEBUG=1 for details")
 
 
 for command in (
@@ -63,6 +70,7 @@ for command in (
     validate.validate,
     *posting.COMMANDS,
 ):
+    with_global_options(command)
     cli.add_command(command)
 
 

@@ -45,6 +45,7 @@ def start(tmp_path: Path, crash_at: str | None = None) -> subprocess.Popen:
             "INFO",
             "watch",
             str(tmp_path / "inbox"),
+            "--create-inbox",
             "--out",
             str(tmp_path / "out"),
             "--state",

@@ -297,3 +297,33 @@ def make835(*body: str, bpr02: str = "0", header: tuple[str, ...] = ()) -> bytes
     st.append(f"SE*{len(st) + 1}*0001")
     segs = ["GS*HP*PRIMARYPAYER*ACMECLINIC*20240120*0900*501*X*005010X221A1", *st, "GE*1*501", "IEA*1*000000501"]
     return (ISA + "\n" + "~\n".join(segs) + "~\n").encode()
+
+
+# ------------------------------------------------------------------ the command line, in this process
+def edi_main(*args) -> tuple[int, str, str]:
+    """`edi ARGS` through `edi.cli.main` (the one place exceptions become one-line errors), in this process:
+    (exit status, stdout, stderr)."""
+    import io
+    import sys
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from edi.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    saved = sys.argv
+    sys.argv = ["edi", *(str(a) for a in args)]
+    code = 0
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            try:
+                main()
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    finally:
+        sys.argv = saved
+    return code, out.getvalue(), err.getvalue()
+
+
+def pipe_delimited(data: bytes) -> bytes:
+    """The same X12 written with '|' as its element separator (the ISA keeps its fixed width)."""
+    return data.replace(b"*", b"|")
