@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 	$(BIN)/python -m benchmarks.institutional
 	$(BIN)/python -m benchmarks.batch
+	$(BIN)/python -m benchmarks.hostile
 
 # Coverage-guided fuzzing of every entry point (inspect, convert, validate, post, batch on one file) for
 # FUZZ_SECONDS (default 600): atheris when it installs (the [fuzz] extra), else hypothesis over mutated corpus

@@ -157,16 +157,8 @@ def _convert(remit, claims, settings: Settings, now: datetime, keep_claims: bool
         nonlocal parties
         outcome = outcome_for(groups[claim_id], {claim_id: originals}, policy)
         if outcome.secondary is not None:
-            try:  # rendered alone first: a claim that cannot be written must not spoil the interchange
-                chosen = parties or output_parties(settings, parties_from(outcome.original))
-                write_837([outcome.secondary], chosen, lambda: 1, now)
-            except Exception as exc:
-                why = (
-                    str(exc) if isinstance(exc, WriterError | ValueError) else f"internal error ({type(exc).__name__})"
-                )
-                outcome.disposition, outcome.secondary = NEEDS_REVIEW, None
-                outcome.reasons = [*outcome.reasons, f"the secondary claim cannot be written: {why}"]
-            else:
+            chosen = renderable(outcome, parties, settings, now)
+            if chosen is not None:
                 writer.add(outcome.secondary)
                 parties = chosen
                 if not keep_claims:
@@ -204,6 +196,21 @@ def _convert(remit, claims, settings: Settings, now: datetime, keep_claims: bool
         seconds=round(time.perf_counter() - started, 3),
     )
     return result
+
+
+def renderable(outcome: Outcome, parties: InterchangeParties | None, settings: Settings, now: datetime):
+    """The interchange parties a converted claim is written with, once it is rendered alone (a claim that cannot
+    be written must not spoil the interchange); None, with the claim made needs-review and the reason, when the
+    writer refuses it (a value holding an output delimiter, an ISA06 longer than 15 ...)."""
+    try:
+        chosen = parties or output_parties(settings, parties_from(outcome.original))
+        write_837([outcome.secondary], chosen, lambda: 1, now)
+    except Exception as exc:
+        why = str(exc) if isinstance(exc, WriterError | ValueError) else f"internal error ({type(exc).__name__})"
+        outcome.disposition, outcome.secondary = NEEDS_REVIEW, None
+        outcome.reasons = [*outcome.reasons, f"the secondary claim cannot be written: {why}"]
+        return None
+    return chosen
 
 
 def _outbound_checks(result: ConvertResult, name: str) -> None:

@@ -49,10 +49,10 @@ class Crash(Exception):
 
 
 def _innermost(exc: BaseException) -> str:
-    frames = [
-        f for f in traceback.extract_tb(exc.__traceback__) if str(ROOT) in f.filename and "/fuzz/" not in f.filename
-    ]
-    return f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "?"
+    """The innermost line of the project that raised (else of anything: the standard library's, the harness's)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if str(ROOT) in f.filename and "site-packages" not in f.filename] or frames
+    return f"{Path(ours[-1].filename).name}:{ours[-1].lineno}" if ours else "?"
 
 
 def _internal(target: str, text: str) -> None:
@@ -100,7 +100,7 @@ class Workspace:
 
 def _name(data: bytes) -> str:
     kind = first_transaction_set(data[: 1 << 16])
-    return f"fuzzed.{kind or 'x12'}"
+    return f"fuzzed.{kind if kind in ('835', '837', '999') else 'x12'}"  # ST01 is data: never a file name
 
 
 def t_inspect(ws: Workspace, data: bytes) -> None:

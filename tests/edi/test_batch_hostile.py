@@ -177,3 +177,27 @@ def test_watch_refuses_a_missing_inbox_unless_told_to_create_it(tmp_path):
     assert code == 2 and "typo" in err and "does not exist" in err and not (tmp_path / "typo").exists()
     code, _, err = edi_main("watch", tmp_path, "--out", tmp_path / "out", "--state", tmp_path / "s")
     assert code == 2 and "lies inside" in err
+
+
+def test_reports_and_logs_name_no_patient_data(tmp_path):
+    """Example A through the primary and the secondary payer, with a PHI-bearing trailer and a broken file:
+    the run report, the sidecars and the INFO logs keep claim ids and amounts, never names or member ids."""
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    shutil.copy(EXAMPLES / "A_original.837", drop / "a.837")
+    shutil.copy(EXAMPLES / "A_primary.835", drop / "b.835")
+    trailer = b"NM1*IL*1*DOE*JANE****MI*SEC778899~"
+    (drop / "c.835").write_bytes((EXAMPLES / "A_secondary_payer.835").read_bytes() + trailer)
+    (drop / "d.835").write_bytes(b"NM1*QC*1*DOE*JANE****MI*PRI112233~" * 3)
+    code, _, err = edi_main(
+        "--log-level", "INFO", "batch", drop, "--out", tmp_path / "out", "--state", tmp_path / "s",
+        "--report", tmp_path / "run.json", "--quiet", "--gate-workers", "0",
+    )  # fmt: skip
+    assert code == 1  # d.835 is rejected
+    texts = [err, (tmp_path / "run.json").read_text()]
+    texts += [p.read_text() for p in (drop / "rejected").glob("*.report.json")]
+    run = json.loads(texts[1])
+    assert run["postings"] and run["claims"]["total"] >= 2
+    for text in texts:
+        for phi in ("DOE", "JANE", "SEC778899", "PRI112233", "19700315", "OAK AVE"):
+            assert phi not in text, phi
