@@ -35,7 +35,8 @@ def post(remit: Path, state_dir: Path | None, config_path: Path | None, as_json:
     payer id, else as the next expected payer: see edi.posting); posting the same answer again adds nothing.
     Denials go to the worklist with their deadlines. Claims to a later payer (tertiary, replacements) are
     written by `edi batch` / `edi watch`, which post the same way. Exits 0 when all is posted, 1 when
-    something needs review, 2 when REMIT cannot be read or is not an 835.
+    something needs review, 2 when REMIT cannot be read or is not an 835, or the state directory holds no
+    claim store (posting needs the original claims `edi batch` stored).
     """
     settings = load_settings(config_path, state_dir=state_dir)
     report = post_file(remit, settings)

@@ -8,7 +8,7 @@ from pathlib import Path
 from edi.config import Settings
 from edi.exits import EXIT_OK, EXIT_REVIEW
 from edi.remittances import read_claim_groups
-from edi.store import open_store
+from edi.store import open_existing_store
 from parsers.envelope import element, expect_transaction_set
 
 from .poster import Poster
@@ -20,7 +20,7 @@ def post_file(path: Path, settings: Settings, now=datetime.now) -> dict:
     data = path.read_bytes()
     expect_transaction_set(data[: 1 << 16], "835", str(path))
     groups, _ = read_claim_groups(data, str(path))
-    store = open_store(settings.state_dir)
+    store = open_existing_store(settings.state_dir)
     try:
         poster = Poster(store, settings, now)
         claims = []

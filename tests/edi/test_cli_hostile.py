@@ -13,7 +13,7 @@ import pytest
 from edi.cli import cli
 from edi.store import StoreError, open_store
 from edi.validation import validate_file
-from tests.support import EXAMPLES, edi_main
+from tests.support import EXAMPLES, FIXTURES, edi_main, fixture_files
 
 BAD_835 = (EXAMPLES / "A_primary.835").read_bytes().replace(b"CAS*CO*45*40~", b"CAS*CO*45*1E+1000000~")
 BAD_837 = (EXAMPLES / "A_secondary.837").read_bytes().replace(b"AMT*D*108", b"AMT*D*ABC")
@@ -67,8 +67,10 @@ def test_validate_ack_keeps_one_acknowledgment_per_input_even_with_the_same_name
     assert len(written) == 2 and "claims.837.999" in written, (written, err)
 
 
-@pytest.mark.parametrize("command", [["statement", "PCN1001"], ["worklist"], ["ledger", "export"]])
-def test_read_only_commands_refuse_a_state_directory_without_a_store(tmp_path, command):
+@pytest.mark.parametrize(
+    "command", [["statement", "PCN1001"], ["worklist"], ["ledger", "export"], ["post", EXAMPLES / "A_primary.835"]]
+)
+def test_commands_that_need_the_store_refuse_a_state_directory_without_one(tmp_path, command):
     typo = tmp_path / "stat"
     code, _, err = edi_main(*command, "--state", typo)
     assert code == 2 and str(typo) in err and "no claim store" in err
@@ -109,3 +111,37 @@ def test_every_help_says_what_its_arguments_are_and_the_exit_codes(path, command
         assert argument.name.upper().rstrip("S") in command.help.split("\n\n")[0], argument.name
     if path == ("statement",):
         assert "CLM01" in out
+
+
+REPRODUCERS = fixture_files(FIXTURES / "hostile", "*.x12")
+
+
+@pytest.fixture(scope="module")
+def example_store(tmp_path_factory):
+    """A claim store holding example A's original claim (what `edi post` posts on)."""
+    state = tmp_path_factory.mktemp("state")
+    drop = tmp_path_factory.mktemp("drop")
+    shutil.copy(EXAMPLES / "A_original.837", drop / "a.837")
+    assert edi_main("batch", drop, "--out", drop.parent / "out", "--state", state, "--quiet")[0] == 0
+    return state
+
+
+@pytest.mark.parametrize("path", REPRODUCERS, ids=lambda p: p.name)
+def test_every_reproducer_exits_0_1_or_2_with_one_line_naming_the_file(tmp_path, path, example_store):
+    partner = ["--claims", EXAMPLES / "A_original.837"]
+    runs = {
+        "inspect": ["inspect", path],
+        "convert": ["convert", path, *partner, "--out", tmp_path / "o.837", "--state", tmp_path / "s"],
+        "post": ["post", path, "--state", example_store],
+        "validate": ["validate", path],
+    }
+    if b"ST*837" in path.read_bytes()[:400]:
+        runs["convert"] = ["convert", EXAMPLES / "A_primary.835", "--claims", path, "--out", tmp_path / "o.837"]
+        runs["convert"] += ["--state", tmp_path / "s"]
+    for command, args in runs.items():
+        code, out, err = edi_main(*args)
+        assert code in (0, 1, 2), (command, code, err)
+        assert "Traceback" not in err and "internal error" not in err, (command, err)
+        if code == 2 and command != "validate":
+            [line] = [ln for ln in err.splitlines() if ln.startswith("edi: ")]
+            assert line.startswith(f"edi: {path}") and err.strip() == line, (command, err)
