@@ -34,8 +34,7 @@ MAX_SEGMENT_BYTES = 1 << 20
 # ---------------------------------------------------------------------------------------------- data types
 # X12 data types as the 5010 guides define them (Appendix B of each TR3): R decimal, N numeric, DT date,
 # TM time. Checked where a value is read; a value that is not of its type is an X12Error at its position.
-AMOUNT_DIGITS = 18  # data element 782 (monetary amount): R 1/18
-QUANTITY_DIGITS = 15  # data element 380 (quantity): R 1/15
+AMOUNT_DIGITS = 18  # data element 782 (monetary amount): R 1/18; quantities (380, R 1/15) are held to it too
 _DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\Z")
 _NUMBER = re.compile(r"-?[0-9]+\Z")
 _DIGITS = re.compile(r"[0-9]+\Z")
