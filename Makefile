@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup browser demo test test-long test-crash bench lint clean
+.PHONY: setup browser demo test test-long test-crash bench fuzz lint clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -45,13 +45,23 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.batch
 	$(BIN)/python -m benchmarks.guide
 	$(BIN)/python -m benchmarks.office
+	$(BIN)/python -m benchmarks.hostile
+
+# Coverage-guided fuzzing of every entry point (inspect, convert, validate, post, batch on one file) for
+# FUZZ_SECONDS (default 600): atheris when it installs (the [fuzz] extra), else hypothesis over mutated corpus
+# files. A crash is minimised into fixtures/hostile/ (a reproducer `make test` replays); exits 1 when it found one.
+FUZZ_SECONDS ?= 600
+
+fuzz: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[fuzz]' || echo "fuzz: atheris does not install here; using hypothesis"
+	FUZZ_SECONDS=$(FUZZ_SECONDS) $(BIN)/python -m fuzz
 
 # Lint and format are one check: `ruff format` (without --check) fixes the formatting.
-LINTED := edi parsers rules writers tests benchmarks
+LINTED := edi parsers rules writers tests benchmarks fuzz
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .hypothesis
+	rm -rf $(VENV) out .pytest_cache .hypothesis .fuzz

@@ -26,6 +26,11 @@ Example (`edi.toml`):
     send_provider_liability_denials = false
     other_payer_claim_number = true
 
+    [limits]                            # edi batch / watch: inputs larger are rejected unread
+    max_file_bytes = 268435456          # 256 MiB
+    max_zip_member_bytes = 268435456    # a zip member's inflated size (declared, then as inflated)
+    max_zip_ratio = 200                 # a zip member's inflated / compressed size
+
     [posting]                           # `edi post`, `edi statement`, `edi worklist` (issue 6)
     small_balance_threshold = "5.00"    # patient balances > 0 and below this: administrative write-off
     bad_debt = "never"                  # or "uncollectible": the patient balance goes to bad debt
@@ -131,6 +136,17 @@ class GateSettings(BaseModel):
     @classmethod
     def _expand(cls, value):
         return Path(value).expanduser() if value else None
+
+
+class LimitSettings(BaseModel):
+    """What `edi batch` / `edi watch` take in at most: a bigger input is rejected with its reason, unread; a zip
+    member is judged on its declared sizes before it is inflated, and inflating stops at the limit if the
+    archive lied. The defaults hold a month of a large practice's claims in one file and refuse a zip bomb."""
+
+    model_config = ConfigDict(extra="forbid")
+    max_file_bytes: int = Field(256 * 1024 * 1024, gt=0)  # an input file (or zip member) larger is rejected
+    max_zip_member_bytes: int = Field(256 * 1024 * 1024, gt=0)  # declared or actual inflated size of a member
+    max_zip_ratio: float = Field(200.0, gt=1)  # inflated / compressed size of a member (X12 zips at 5-50)
 
 
 PAYER_CLASSES = ("medicare", "commercial", "medicaid", "tricare", "medigap")
@@ -270,6 +286,7 @@ class Settings(BaseModel):
     gate: GateSettings = GateSettings()
     collections: CollectionsSettings = CollectionsSettings()
     msp: MspSettings = MspSettings()
+    limits: LimitSettings = LimitSettings()
 
     @field_validator("state_dir", mode="before")
     @classmethod

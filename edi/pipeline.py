@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import sys
 import time
 from collections import Counter
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from parsers.envelope import expect_transaction_set
 from parsers.errors import Finding
 from parsers.models import ZERO, Claim837
 from parsers.read835 import read_835
@@ -23,8 +25,8 @@ from parsers.syntax import Tokenizer
 from rules.netting import group_by_claim
 from rules.outcome import CONVERTED, NEEDS_REVIEW, Outcome
 from rules.stage import outcome_for
-from writers.claim837 import Writer837, parties_from
-from writers.x12 import InterchangeParties
+from writers.claim837 import Writer837, parties_from, write_837
+from writers.x12 import InterchangeParties, WriterError
 
 from .config import Settings
 from .control import ControlNumbers
@@ -32,6 +34,9 @@ from .exits import EXIT_OK, EXIT_REVIEW
 from .files import write_atomic
 from .log import get_logger
 from .store import open_store
+from .validation import outbound_gate
+
+SNIFF_BYTES = 1 << 16  # the first ST is always within the first few hundred bytes
 
 log = get_logger("edi.pipeline")
 
@@ -45,6 +50,7 @@ class ConvertResult:
     output: str | None = None  # where the secondary claims went; None when nothing was converted
     text: str = ""  # the 837 written, when any
     findings: list[Finding] = field(default_factory=list)  # what the inputs' readers found
+    outbound: dict | None = None  # the outbound checks' verdict on the 837, when they ran
 
     @property
     def exit_code(self) -> int:
@@ -67,6 +73,24 @@ def output_parties(settings: Settings, default: InterchangeParties) -> Interchan
     )
 
 
+class OutputConflict(Exception):
+    """An output (--out, --report) names an input: writing it would destroy what is read (exit 2)."""
+
+
+def refuse_overwrite(inputs: Sequence[str | Path], **outputs: str | Path | None) -> None:
+    """OutputConflict when an output names one of the inputs (the same file, whatever the spelling)."""
+    read = {os.path.realpath(p) for p in inputs}
+    for name, value in outputs.items():
+        if value is not None and str(value) != "-" and os.path.realpath(value) in read:
+            raise OutputConflict(f"--{name} {value} is one of the input files: it would be overwritten")
+
+
+def expect_kind(path: str | Path, kind: str) -> None:
+    """X12Error when the file at `path` is X12 of another transaction set than `kind` ("835", "837")."""
+    with open(path, "rb") as handle:
+        expect_transaction_set(handle.read(SNIFF_BYTES), kind, str(path))
+
+
 def convert(
     remit: str | Path,
     claims: Sequence[str | Path],
@@ -75,16 +99,33 @@ def convert(
     settings: Settings | None = None,
     now: datetime | None = None,
     keep_claims: bool = True,
+    check_outbound: bool = True,
 ) -> ConvertResult:
     """Convert one primary 835 and its original 837 claims into secondary claims.
 
     `out` is a path, "-" for standard output, or None to keep the text only in the result. Nothing is
-    written when no claim converts. Raises parsers.errors.X12Error when an input cannot be read.
+    written when no claim converts. Raises parsers.errors.X12Error when an input cannot be read (or is not an
+    835 / an 837), OutputConflict when `out` or `report_path` names an input.
     `keep_claims=False` lets each claim go once it is written (outcomes keep their figures, not their
     original and secondary claim objects): what the command line does, so memory does not grow with the run.
+
+    Before anything is published, the 837 passes the outbound gate's checks (`edi.validation.outbound_gate`:
+    the guide, by the gate's engine, encoding included, and COB balancing); one that fails is not written and its claims
+    are needs-review. A claim the writer cannot render is needs-review with the reason; the others go out.
+    The report is written first, then the 837: a failure between them removes the report (both or neither).
+    `check_outbound=False` skips the gate's checks (benchmarks of the conversion alone).
     """
+    refuse_overwrite([remit, *claims], out=out, report=report_path)
+    expect_kind(remit, "835")
+    for path in claims:
+        expect_kind(path, "837")
+    settings = settings or Settings()
     with gc_paused():
-        return _convert(remit, claims, out, report_path, settings or Settings(), now or datetime.now(), keep_claims)
+        result = _convert(remit, claims, settings, now or datetime.now(), keep_claims)
+    if result.text and out is not None and check_outbound:
+        _outbound_checks(result, str(out), settings.gate.engine)
+    _publish(result, remit, claims, out, report_path)
+    return result
 
 
 @contextmanager
@@ -101,7 +142,7 @@ def gc_paused():
             gc.enable()
 
 
-def _convert(remit, claims, out, report_path, settings: Settings, now: datetime, keep_claims: bool) -> ConvertResult:
+def _convert(remit, claims, settings: Settings, now: datetime, keep_claims: bool) -> ConvertResult:
     """Streaming where the data allows: the 835 is read whole (netting needs all of a claim's adjudications),
     the original claims stream by, and each secondary claim is rendered as soon as it is derived. Memory
     holds the remittance and the output text, not the original claims."""
@@ -119,10 +160,12 @@ def _convert(remit, claims, out, report_path, settings: Settings, now: datetime,
         nonlocal parties
         outcome = outcome_for(groups[claim_id], {claim_id: originals}, policy)
         if outcome.secondary is not None:
-            writer.add(outcome.secondary)
-            parties = parties or output_parties(settings, parties_from(outcome.original))
-            if not keep_claims:
-                outcome.secondary = outcome.original = None  # rendered: let the claim go
+            chosen = renderable(outcome, parties, settings, now)
+            if chosen is not None:
+                writer.add(outcome.secondary)
+                parties = chosen
+                if not keep_claims:
+                    outcome.secondary = outcome.original = None  # rendered: let the claim go
         outcomes[claim_id] = outcome
 
     for path in claims:
@@ -147,26 +190,71 @@ def _convert(remit, claims, out, report_path, settings: Settings, now: datetime,
             result.text = writer.finish(parties, ControlNumbers(store), now)
         finally:
             store.close()
-        if out is not None:
-            if str(out) == "-":
-                sys.stdout.write(result.text)
-                sys.stdout.flush()
-            else:
-                write_atomic(out, result.text)
-            result.output = str(out)
-    result.report = build_report(remit, claims, ordered, findings, result.output)
-    if report_path is not None:
-        write_atomic(report_path, json.dumps(result.report, indent=2) + "\n")
     log.info(
         "convert.done",
         remittance=str(remit),
         claims=len(ordered),
         converted=writer.count,
         dispositions=dict(Counter(o.disposition for o in ordered)),
-        output=result.output,
         seconds=round(time.perf_counter() - started, 3),
     )
     return result
+
+
+def renderable(outcome: Outcome, parties: InterchangeParties | None, settings: Settings, now: datetime):
+    """The interchange parties a converted claim is written with, once it is rendered alone (a claim that cannot
+    be written must not spoil the interchange); None, with the claim made needs-review and the reason, when the
+    writer refuses it (a value holding an output delimiter, an ISA06 longer than 15 ...)."""
+    try:
+        chosen = parties or output_parties(settings, parties_from(outcome.original))
+        write_837([outcome.secondary], chosen, lambda: 1, now)
+    except Exception as exc:
+        why = str(exc) if isinstance(exc, WriterError | ValueError) else f"internal error ({type(exc).__name__})"
+        outcome.disposition, outcome.secondary = NEEDS_REVIEW, None
+        outcome.reasons = [*outcome.reasons, f"the secondary claim cannot be written: {why}"]
+        return None
+    return chosen
+
+
+def _outbound_checks(result: ConvertResult, name: str, engine: str) -> None:
+    """The outbound gate's checks on the 837 about to be published; when it fails, nothing is published and
+    every converted claim is needs-review with the errors (the 837 is kept in `result.outbound`)."""
+    verdict = outbound_gate(result.text, name, engine)
+    result.outbound = {"ok": verdict.ok, "errors": len(verdict.errors), "guide_checked": verdict.guide_checked}
+    if verdict.ok:
+        return
+    said = "; ".join(
+        f"segment {i.segment} ({i.element or i.segment_id or 'file'}): {i.explanation} - {i.message}"
+        for i in verdict.errors[:3]
+    )
+    reason = f"outbound validation failed, the 837 was not written: {said}"
+    result.outbound["findings"] = [i.as_dict() for i in verdict.errors]
+    for outcome in result.outcomes:
+        if outcome.disposition == CONVERTED:
+            outcome.disposition, outcome.reasons = NEEDS_REVIEW, [*outcome.reasons, reason]
+    result.text = ""
+
+
+def _publish(result: ConvertResult, remit, claims, out, report_path) -> None:
+    """The report first, then the 837 (both or neither: the report is removed when the 837 cannot be written)."""
+    result.output = str(out) if out is not None and result.text else None
+    result.report = build_report(remit, claims, result.outcomes, result.findings, result.output)
+    if result.outbound is not None:
+        result.report["outbound_check"] = result.outbound
+    if report_path is not None:
+        write_atomic(report_path, json.dumps(result.report, indent=2) + "\n")
+    if result.output is None:
+        return
+    try:
+        if str(out) == "-":
+            sys.stdout.write(result.text)
+            sys.stdout.flush()
+        else:
+            write_atomic(out, result.text)
+    except BaseException:
+        if report_path is not None:
+            Path(report_path).unlink(missing_ok=True)
+        raise
 
 
 def _ids_on_several_originals(paths: Sequence[str | Path], wanted: Mapping[str, object]) -> set[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from .errors import Finding, Position, X12Error
+from .errors import Finding, Position, X12Error, describe_code, describe_segment_id
 from .syntax import Delimiters, Tokenizer
 
 
@@ -152,7 +152,8 @@ class EnvelopeWalker:
                     continue
                 if tag != "SE":
                     raise tok.error(
-                        f"transaction set {self.transaction.control_number!r} is not closed: expected SE before {tag}"
+                        f"transaction set {describe_code(self.transaction.control_number)} is not closed: "
+                        f"expected SE before {tag}"
                     )
                 self._check_se(seg, count)
                 yield seg
@@ -196,9 +197,17 @@ class EnvelopeWalker:
     def _check_se(self, seg: list[str], count: int) -> None:
         st = self.transaction
         if element(seg, 1) != str(count):
-            self._finding("SE01", f"SE01 says {element(seg, 1)!r} segments but the transaction set has {count}", "SE01")
+            self._finding(
+                "SE01",
+                f"SE01 says {describe_code(element(seg, 1))} segments but the transaction set has {count}",
+                "SE01",
+            )
         if element(seg, 2) != st.control_number:
-            self._finding("SE02", f"SE02 {element(seg, 2)!r} does not match ST02 {st.control_number!r}", "SE02")
+            self._finding(
+                "SE02",
+                f"SE02 {describe_code(element(seg, 2))} does not match ST02 {describe_code(st.control_number)}",
+                "SE02",
+            )
 
     def _open_interchange(self, seg: list[str]) -> None:
         tok = self.tokenizer
@@ -213,7 +222,7 @@ class EnvelopeWalker:
         if element(seg, 12) == "00501" and not tok.delimiters.repetition:
             self._finding(
                 "ISA11",
-                f"ISA11 is {element(seg, 11)!r}: a 00501 interchange needs a repetition separator",
+                f"ISA11 is {describe_code(element(seg, 11))}: a 00501 interchange needs a repetition separator",
                 "ISA11",
                 "warning",
             )
@@ -235,16 +244,20 @@ class EnvelopeWalker:
         if element(seg, 1) != str(self._sets_in_group):
             self._finding(
                 "GE01",
-                f"GE01 says {element(seg, 1)!r} transaction sets but the group has {self._sets_in_group}",
+                f"GE01 says {describe_code(element(seg, 1))} transaction sets but the group has {self._sets_in_group}",
                 "GE01",
             )
         if element(seg, 2) != self.group.control_number:
-            self._finding("GE02", f"GE02 {element(seg, 2)!r} does not match GS06 {self.group.control_number!r}", "GE02")
+            self._finding(
+                "GE02",
+                f"GE02 {describe_code(element(seg, 2))} does not match GS06 {describe_code(self.group.control_number)}",
+                "GE02",
+            )
 
     def _check_iea(self, seg: list[str]) -> None:
         if self.group is not None:
             raise self.tokenizer.error(
-                f"functional group {self.group.control_number!r} is not closed: expected GE before IEA"
+                f"functional group {describe_code(self.group.control_number)} is not closed: expected GE before IEA"
             )
         if self.interchange is None:
             self._finding("envelope", "IEA without an ISA")
@@ -252,13 +265,15 @@ class EnvelopeWalker:
         if element(seg, 1) != str(self._groups_in_interchange):
             self._finding(
                 "IEA01",
-                f"IEA01 says {element(seg, 1)!r} groups but the interchange has {self._groups_in_interchange}",
+                f"IEA01 says {describe_code(element(seg, 1))} groups but the interchange has "
+                f"{self._groups_in_interchange}",
                 "IEA01",
             )
         if element(seg, 2) != self.interchange.control_number:
             self._finding(
                 "IEA02",
-                f"IEA02 {element(seg, 2)!r} does not match ISA13 {self.interchange.control_number!r}",
+                f"IEA02 {describe_code(element(seg, 2))} does not match ISA13 "
+                f"{describe_code(self.interchange.control_number)}",
                 "IEA02",
             )
 
@@ -266,7 +281,7 @@ class EnvelopeWalker:
         pass  # TA1: an interchange acknowledgment, outside any group
 
     def _stray(self, seg: list[str]) -> None:
-        self._finding("envelope", f"segment {seg[0]!r} outside a transaction set (expected ST)")
+        self._finding("envelope", f"segment {describe_segment_id(seg[0])} outside a transaction set (expected ST)")
 
     def _end(self, first: bool, count: int) -> None:
         """At the end of the file: raise when it is empty or ends inside an envelope."""
@@ -276,11 +291,17 @@ class EnvelopeWalker:
             raise X12Error("empty file: expected an ISA segment", Position(self.name))
         end = Position(self.name, tok.ordinal, tok.offset, tok.segment_id)
         if count:
-            raise X12Error(f"file ends inside transaction set {self.transaction.control_number!r}: expected SE", end)
+            raise X12Error(
+                f"file ends inside transaction set {describe_code(self.transaction.control_number)}: expected SE", end
+            )
         if self.group is not None:
-            raise X12Error(f"file ends inside functional group {self.group.control_number!r}: expected GE", end)
+            raise X12Error(
+                f"file ends inside functional group {describe_code(self.group.control_number)}: expected GE", end
+            )
         if self.interchange is not None:
-            raise X12Error(f"file ends inside interchange {self.interchange.control_number!r}: expected IEA", end)
+            raise X12Error(
+                f"file ends inside interchange {describe_code(self.interchange.control_number)}: expected IEA", end
+            )
 
 
 #: Segments that end a transaction set (SE) or may not stand inside one (the walker raises).
@@ -305,3 +326,12 @@ def first_transaction_set(data: bytes) -> str:
     except X12Error:
         pass
     return ""
+
+
+def expect_transaction_set(data: bytes, kind: str, name: str) -> None:
+    """X12Error when `data` (the start of a file is enough) is X12 whose first transaction set is not `kind`
+    ("835", "837"): an 837 given where an 835 is expected says so, instead of reading as an 835 without
+    claims. Bytes that are not X12 pass: reading them says why."""
+    found = first_transaction_set(data)
+    if found and found != kind:
+        raise X12Error(f"not an {kind}: its first transaction set (ST01) is {describe_code(found)}", Position(name))

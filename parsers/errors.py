@@ -49,6 +49,28 @@ def fast_position(file: str, segment: int, offset: int, segment_id: str, element
     return position
 
 
+def describe_value(value: str) -> str:
+    """An element value fit for a message: shown when it cannot be personal data (short, no letters), else
+    only its length. Names, member ids, addresses and birth dates never reach a message through here."""
+    if len(value) <= 20 and not any(c.isalpha() for c in value) and value.isprintable():
+        return repr(value)
+    return f"({len(value)} characters, not shown)"
+
+
+def describe_code(value: str) -> str:
+    """A code value (a qualifier, a group or reason code, a control number) fit for a message."""
+    if len(value) <= 12 and value.isascii() and value.isprintable():
+        return repr(value)
+    return f"({len(value)} characters, not shown)"
+
+
+def describe_segment_id(tag: str) -> str:
+    """A segment id fit for a message; garbage (possibly data run together) is not echoed."""
+    if 2 <= len(tag) <= 3 and tag.isascii() and tag.isalnum() and tag.upper() == tag:
+        return repr(tag)
+    return f"with an unreadable id ({len(tag)} characters)"
+
+
 class X12Error(Exception):
     """Input that cannot be read as X12: the file stops here. Raised with a position and what was expected."""
 

@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from .dispatch import table
 from .envelope import EnvelopeWalker
-from .errors import Finding, Position, X12Error, fast_position
+from .errors import Finding, Position, X12Error, describe_code, describe_segment_id, fast_position
 from .models import (
     Adjustment,
     ClaimPayment,
@@ -42,7 +42,7 @@ from .models import (
     ServicePayment,
     balanced_payment,
 )
-from .syntax import Delimiters, Tokenizer
+from .syntax import Delimiters, Tokenizer, read_date, read_decimal
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -77,31 +77,6 @@ def _new_adjustment(group: str, reason: str, amount: Decimal, quantity: Decimal 
     _set_amount(adj, amount)
     _set_quantity(adj, quantity)
     return adj
-
-
-def _describe_value(value: str) -> str:
-    """An element value fit for a message: shown when it cannot be personal data (no letters, short)."""
-    if len(value) <= 20 and not any(c.isalpha() for c in value):
-        return repr(value)
-    return f"({len(value)} characters, not shown)"
-
-
-def _describe_code(value: str) -> str:
-    return repr(value) if len(value) <= 12 else f"({len(value)} characters)"
-
-
-def _segment_label(tag: str) -> str:
-    if 2 <= len(tag) <= 3 and tag.isalnum() and tag.upper() == tag:
-        return repr(tag)
-    return f"with an invalid segment id ({len(tag)} characters)"
-
-
-def _strict_decimal(value: str) -> Decimal:
-    """X12 R (decimal) value -> Decimal. Raises InvalidOperation for anything else (NaN, Infinity, blanks)."""
-    d = Decimal(value)
-    if not d.is_finite() or "_" in value or value != value.strip():
-        raise InvalidOperation(value)
-    return d
 
 
 # ---------------------------------------------------------------------------------------------- loop table
@@ -185,6 +160,7 @@ class Reader835:
         self._findings: list[Finding] = []
         self._started = False
         self._amounts: dict[str, Decimal] = {}
+        self._dates: dict[str, None] = {}  # DT values already checked
         self._procedures: dict[str, Procedure] = {}
         self._adjustments: dict[tuple[str, str, str, str], Adjustment] = {}  # Adjustment is frozen: share
         self._mismatch_reported: Remittance | None = None  # the transaction a composite-separator finding is for
@@ -251,23 +227,27 @@ class Reader835:
             )
             return ZERO
         try:
-            d = _strict_decimal(value)
-        except (InvalidOperation, ValueError):
-            raise self._bad_amount(value, element) from None
+            d = read_decimal(value)
+        except ValueError as exc:
+            raise self.tokenizer.error(f"{element} {exc}", element) from None
         if len(self._amounts) >= _CACHE_LIMIT:
             self._amounts.clear()
         self._amounts[value] = d
         return d
 
-    def _bad_amount(self, value: str, element: str) -> X12Error:
-        if value == "":
-            what = f"{element} is empty: expected a decimal amount"
-        else:
-            what = (
-                f"{element} {_describe_value(value)} is not a decimal amount "
-                "(expected digits with an optional leading '-' and one '.')"
-            )
-        return self.tokenizer.error(what, element)
+    def _date(self, value: str, element: str) -> None:
+        """Check an X12 DT value (CCYYMMDD): a "bad-date" error finding at its element when it is not a date
+        (the file still reads: no rule takes a date from it, `parsers.syntax.parse_date` gives None)."""
+        if value in self._dates:
+            return
+        try:
+            read_date(value)
+        except ValueError as exc:
+            self._add("bad-date", f"{element} {exc}", self.tokenizer.position(element), "error", self._rem)
+            return
+        if len(self._dates) >= _CACHE_LIMIT:
+            self._dates.clear()
+        self._dates[value] = None
 
     def _short(self, tag: str, need: int, have: int) -> X12Error:
         return self.tokenizer.error(f"{tag} has {have - 1} elements: expected at least {need}", f"{tag}{need:02d}")
@@ -309,7 +289,7 @@ class Reader835:
         if group not in CAS_GROUPS:
             self._add(
                 "CAS01",
-                f"CAS01 group code {_describe_code(group)} is not CO, OA, PI or PR (or CR); "
+                f"CAS01 group code {describe_code(group)} is not CO, OA, PI or PR (or CR); "
                 "the segment was not read as an adjustment",
                 self.tokenizer.position("CAS01"),
                 "error",
@@ -371,8 +351,8 @@ class Reader835:
             self._table = _TABLES[SKIPPED]
             self._add(
                 "not-835",
-                f"transaction set {transaction.set_id!r} (ST02 "
-                f"{transaction.control_number!r}) is not an 835; its segments were skipped",
+                f"transaction set {describe_code(transaction.set_id)} (ST02 "
+                f"{describe_code(transaction.control_number)}) is not an 835; its segments were skipped",
                 tok.position("ST01"),
                 "warning",
             )
@@ -395,6 +375,8 @@ class Reader835:
     def _payment(self, seg: list[str]) -> None:
         self._rem.bpr = seg
         self._bpr02 = self._amount(seg[2] if len(seg) > 2 else "", "BPR02")
+        if len(seg) > 16 and seg[16]:
+            self._date(seg[16], "BPR16")
 
     def _trace(self, seg: list[str]) -> None:
         self._rem.trn = seg
@@ -406,7 +388,10 @@ class Reader835:
         self._rem.references.append((seg[1] if len(seg) > 1 else "", seg[2] if len(seg) > 2 else ""))
 
     def _header_date(self, seg: list[str]) -> None:
-        self._rem.dates[seg[1] if len(seg) > 1 else ""] = seg[2] if len(seg) > 2 else ""
+        value = seg[2] if len(seg) > 2 else ""
+        if value:
+            self._date(value, "DTM02")
+        self._rem.dates[seg[1] if len(seg) > 1 else ""] = value
 
     def _open_party(self, seg: list[str]) -> None:
         n = len(seg)
@@ -425,7 +410,7 @@ class Reader835:
         else:
             self._add(
                 "unknown-segment",
-                f"N1 entity {party.entity[:3]!r} is neither the payer (PR) nor "
+                f"N1 entity {describe_code(party.entity)} is neither the payer (PR) nor "
                 "the payee (PE); the loop was not read into the model",
                 self.tokenizer.position("N101"),
                 "warning",
@@ -521,6 +506,8 @@ class Reader835:
             self._claim.dates[seg[1]] = seg[2]
         except IndexError:
             raise self._short("DTM", 2, len(seg)) from None
+        if seg[2] not in self._dates:
+            self._date(seg[2], "DTM02")
 
     def _claim_reference(self, seg: list[str]) -> None:
         try:
@@ -617,6 +604,8 @@ class Reader835:
             self._svc.dates[seg[1]] = seg[2]
         except IndexError:
             raise self._short("DTM", 2, len(seg)) from None
+        if seg[2] not in self._dates:
+            self._date(seg[2], "DTM02")
 
     def _line_reference(self, seg: list[str]) -> None:
         try:
@@ -660,7 +649,7 @@ class Reader835:
     def _unknown(self, tag: str, where: str, rem: Remittance | None) -> None:
         self._add(
             "unknown-segment",
-            f"segment {_segment_label(tag)} is not expected in the 835 {where}; it was not read into the model",
+            f"segment {describe_segment_id(tag)} is not expected in the 835 {where}; it was not read into the model",
             self.tokenizer.position(),
             "warning",
             rem,
@@ -739,7 +728,7 @@ class Reader835:
             if reason not in PLB_REASONS:
                 self._add(
                     "PLB-reason",
-                    f"{element}-1 adjustment reason {_describe_code(reason)} is not an X221A1 PLB reason code",
+                    f"{element}-1 adjustment reason {describe_code(reason)} is not an X221A1 PLB reason code",
                     self.tokenizer.position(element),
                     "error",
                     rem,

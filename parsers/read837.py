@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from .dispatch import table
 from .envelope import EnvelopeWalker
-from .errors import Finding, Position, fast_position
+from .errors import Finding, Position, describe_code, describe_segment_id, fast_position
 from .models import ZERO, Claim837, HierarchyLevel, LineAdjudication, OtherPayer, ServiceLine, Transaction837
-from .syntax import Tokenizer
+from .syntax import AMOUNT_DIGITS, Tokenizer, read_decimal
 
 # Reader states: the loop the next ordinary segment belongs to.
 OUT, SKIP, HEADER, LEVEL, CLAIM, OTHER, LINE, ADJ, FORMS = range(9)
@@ -60,7 +60,6 @@ CLAIM_IDS = frozenset(
         "DN2",
         "PWK",
         "CN1",
-        "AMT",
         "REF",
         "K3",
         "NTE",
@@ -87,9 +86,7 @@ CLAIM_IDS = frozenset(
     }
 )
 OTHER_IDS = frozenset(
-    {  # 2320 and 2330A-I
-        "CAS",
-        "AMT",
+    {  # 2320 and 2330A-I (CAS and AMT: `_AMOUNTS`)
         "DMG",
         "OI",
         "MIA",
@@ -117,7 +114,6 @@ LINE_IDS = frozenset(
         "MEA",
         "CN1",
         "REF",
-        "AMT",
         "K3",
         "NTE",
         "PS1",
@@ -135,7 +131,7 @@ LINE_IDS = frozenset(
         "PER",
     }
 )
-ADJ_IDS = frozenset({"CAS", "DTP", "AMT"})  # 2430 after its SVD
+ADJ_IDS = frozenset({"DTP"})  # 2430 after its SVD (CAS and AMT: `_AMOUNTS`)
 FORMS_IDS = frozenset({"LQ", "FRM"})  # 2440
 NO_IDS: frozenset[str] = frozenset()
 SERVICE_CHARGE = {"SV1": (2, "SV102"), "SV2": (3, "SV203"), "SV3": (2, "SV302")}
@@ -152,12 +148,15 @@ _EVERYWHERE = {  # in any loop of an 837 transaction set
     "SE": "_close_transaction",  # the trailer
     None: "_unknown_kept",
 }
+_AMOUNTS = {"AMT": "_checked_amounts", "CAS": "_checked_amounts"}  # kept in the loop, their amounts checked
 _IN_CLAIM = {
+    **_AMOUNTS,
     "SBR": "_open_other_payer",  # opens 2320, with its 2330 loops
     "LX": "_open_line",  # opens 2400, with its 2410 and 2420 loops
     **_EVERYWHERE,
 }
 _IN_LINE = {
+    **_AMOUNTS,
     "SVD": "_open_adjudication",  # opens 2430
     "LQ": "_open_forms",  # opens 2440
     "LX": "_open_line",
@@ -177,20 +176,9 @@ LOOPS: dict[int, tuple[frozenset[str], dict[str | None, str]]] = {
 }
 
 
-def _amount(value: str) -> Decimal | None:
-    """An X12 R (decimal) value, or None when it is not one (no exponent, NaN, blanks or '+')."""
-    digits = value[1:] if value[:1] == "-" else value
-    if not digits.replace(".", "", 1).isdecimal():
-        return None
-    try:
-        return Decimal(value)
-    except InvalidOperation:  # pragma: no cover - isdecimal() already excludes what Decimal refuses
-        return None
-
-
-def _safe_id(tag: str) -> str:
-    """A segment id fit for a message: garbage (possibly data run together) is not echoed."""
-    return tag if 2 <= len(tag) <= 3 and tag.isalnum() else "with an unreadable id"
+def _plain_amount(value: str) -> bool:
+    """The common case, decided fast: unsigned digits with at most one '.', within the R 1/18 length."""
+    return len(value) <= AMOUNT_DIGITS and value.replace(".", "", 1).isdecimal() and value.isascii()
 
 
 class Reader837:
@@ -234,7 +222,7 @@ class Reader837:
     def _unknown(self, tag: str, state: int) -> None:
         self._finding(
             "unknown-segment",
-            f"segment {_safe_id(tag)} does not belong in {STATE_LOOPS[state]}; kept where it stands",
+            f"segment {describe_segment_id(tag)} does not belong in {STATE_LOOPS[state]}; kept where it stands",
             self.tokenizer.position(),
             "warning",
         )
@@ -242,8 +230,8 @@ class Reader837:
     def _empty_level(self, level: HierarchyLevel) -> None:
         self._finding(
             "empty-hl",
-            f"HL {level.segments[0][1] if len(level.segments[0]) > 1 else ''!r} "
-            f"(level {level.level_code!r}) has no claim under it",
+            f"HL {describe_code(level.segments[0][1] if len(level.segments[0]) > 1 else '')} "
+            f"(level {describe_code(level.level_code)}) has no claim under it",
             level.position,
             "warning",
         )
@@ -259,15 +247,27 @@ class Reader837:
             )
         return claim
 
-    def _charge(self, value: str, element: str, what: str) -> Decimal:
-        amount = _amount(value)
-        if amount is None:
-            problem = "is empty" if not value else "is not a number"
-            raise self.tokenizer.error(
-                f"{element} {problem}: expected the {what} as a decimal amount (digits, optional '-' and '.')",
-                element=element,
-            )
-        return amount
+    def _charge(self, value: str, element: str, what: str = "amount") -> Decimal:
+        """An X12 R amount of the segment last read; X12Error naming `element` when it is not one."""
+        try:
+            return read_decimal(value)
+        except ValueError as exc:
+            raise self.tokenizer.error(f"{element} ({what}) {exc}", element=element) from None
+
+    def _checked_amounts(self, seg: list[str]) -> None:
+        """AMT (AMT02) and CAS (CAS03, 06 ... 18) anywhere in a claim: amounts the rules read, checked here;
+        the segment stays in the loop being read."""
+        if seg[0] == "AMT":
+            if len(seg) > 2 and not _plain_amount(seg[2]):
+                self._charge(seg[2], "AMT02")
+        elif self._table.loop not in (OTHER, ADJ):  # CAS belongs to 2320 and 2430 only
+            self._unknown_kept(seg)
+            return
+        else:
+            for i in range(3, len(seg), 3):
+                if seg[i] and not _plain_amount(seg[i]):
+                    self._charge(seg[i], f"CAS{i:02d}", "adjustment amount")
+        self._add(seg)
 
     # ------------------------------------------------------------------------------------------ reading
     def claims(self) -> Iterator[Claim837]:
@@ -294,7 +294,8 @@ class Reader837:
         if header.set_id != "837":
             self._finding(
                 "not-837",
-                f"transaction set {header.set_id!r} (ST02 {header.control_number!r}) is not an 837; skipped",
+                f"transaction set {describe_code(header.set_id)} (ST02 {describe_code(header.control_number)}) "
+                "is not an 837; skipped",
                 self.tokenizer.position(),
                 "warning",
             )
@@ -358,7 +359,8 @@ class Reader837:
                 taken = ("the current 2000A" if code == "22" else "the current 2000B") if fallback else "none"
                 self._finding(
                     "HL02",
-                    f"HL02 parent {pid!r} of HL {hid!r} is not an open HL loop; parent taken: {taken}",
+                    f"HL02 parent {describe_code(pid)} of HL {describe_code(hid)} is not an open HL loop; "
+                    f"parent taken: {taken}",
                     self.tokenizer.position("HL02"),
                     "warning",
                 )
@@ -378,7 +380,7 @@ class Reader837:
         if self._claim is not None:
             return self._close_claim()
         value = seg[2] if len(seg) > 2 else ""
-        if value.replace(".", "", 1).isdecimal():
+        if _plain_amount(value):
             self._clm02 = Decimal(value)
         else:
             self._clm02 = self._charge(value, "CLM02", "total claim charge")
@@ -429,7 +431,7 @@ class Reader837:
             return
         index, element = SERVICE_CHARGE[seg[0]]
         value = seg[index] if len(seg) > index else ""
-        if value.replace(".", "", 1).isdecimal():  # an unsigned amount: no need to look closer
+        if _plain_amount(value):  # an unsigned amount: no need to look closer
             self._line_total += Decimal(value)
         else:
             self._line_total += self._charge(value, element, "line charge")
@@ -437,6 +439,8 @@ class Reader837:
         self._add(seg)
 
     def _open_adjudication(self, seg: list[str]) -> None:
+        if len(seg) > 2 and not _plain_amount(seg[2]):
+            self._charge(seg[2], "SVD02", "line paid amount")
         tok = self.tokenizer
         adjudication = LineAdjudication([seg], fast_position(self.name, tok.ordinal, tok.offset, "SVD"))
         self._line.adjudications.append(adjudication)

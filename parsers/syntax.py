@@ -12,15 +12,83 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from typing import BinaryIO
 
-from .errors import Finding, Position, X12Error
+from .errors import Finding, Position, X12Error, describe_segment_id
 
 CHUNK = 1 << 20
 BOM = "\xef\xbb\xbf"  # UTF-8 byte-order mark, seen through Latin-1
 ISA_ELEMENTS = 16
+BLANK = " \t\r\n\x00\x1a"  # what may stand before an interchange (layout, NUL padding, DOS end-of-file)
+_LEADING_BLANK = re.compile(f"[{re.escape(BLANK)}]*")
+#: The longest segment read. The longest segment a 5010 guide allows is a few thousand bytes (an NTE or a
+#: K3 run to its maximum); a "segment" longer than this is a file whose terminator is not what it declares,
+#: or hostile input: reading stops there with an error, instead of holding the file in memory to its end.
+MAX_SEGMENT_BYTES = 1 << 20
+
+# ---------------------------------------------------------------------------------------------- data types
+# X12 data types as the 5010 guides define them (Appendix B of each TR3): R decimal, N numeric, DT date,
+# TM time. Checked where a value is read; a value that is not of its type is an X12Error at its position.
+AMOUNT_DIGITS = 18  # data element 782 (monetary amount): R 1/18; quantities (380, R 1/15) are held to it too
+_DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\Z")
+_NUMBER = re.compile(r"-?[0-9]+\Z")
+_DIGITS = re.compile(r"[0-9]+\Z")
+
+
+def read_decimal(value: str, max_digits: int = AMOUNT_DIGITS) -> Decimal:
+    """An X12 R (decimal) value as a Decimal: an optional leading '-', digits, at most one '.', and at most
+    `max_digits` digits (the sign and the point do not count). No '+', exponent, blanks, NaN or Infinity.
+    Raises ValueError saying what is wrong (never naming the value: callers add the position)."""
+    if not _DECIMAL.match(value):
+        if not value:
+            raise ValueError("is empty: expected a decimal amount")
+        if "e" in value.lower() and any(c.isdigit() for c in value):
+            raise ValueError("is in exponent form: X12 decimals are plain digits with an optional '-' and '.'")
+        raise ValueError("is not a decimal amount (expected digits with an optional leading '-' and one '.')")
+    digits = len(value) - value.startswith("-") - ("." in value)
+    if digits > max_digits:
+        raise ValueError(f"has {digits} digits: an X12 amount has at most {max_digits}")
+    return Decimal(value)
+
+
+def is_decimal(value: str, max_digits: int = AMOUNT_DIGITS) -> bool:
+    """Whether `value` is an X12 R value (`read_decimal` would read it)."""
+    return bool(_DECIMAL.match(value)) and len(value) - value.startswith("-") - ("." in value) <= max_digits
+
+
+def is_number(value: str, max_digits: int = 18) -> bool:
+    """Whether `value` is an X12 N0 value: an optional leading '-' and 1 to `max_digits` digits."""
+    return bool(_NUMBER.match(value)) and len(value) - value.startswith("-") <= max_digits
+
+
+def read_date(value: str) -> date:
+    """An X12 DT value of 8 digits (CCYYMMDD) as a date; raises ValueError saying what is wrong."""
+    if len(value) != 8 or not _DIGITS.match(value):
+        raise ValueError("is not a date (expected CCYYMMDD, 8 digits)")
+    try:
+        return date(int(value[:4]), int(value[4:6]), int(value[6:]))
+    except ValueError:
+        raise ValueError("is not a calendar date (CCYYMMDD)") from None
+
+
+def parse_date(value: str) -> date | None:
+    """`read_date`, or None when `value` is not a CCYYMMDD date."""
+    try:
+        return read_date(value)
+    except ValueError:
+        return None
+
+
+def is_time(value: str) -> bool:
+    """Whether `value` is an X12 TM value: HHMM, HHMMSS or HHMMSSd..d (up to 8 digits), a real time of day."""
+    if len(value) not in (4, 6, 7, 8) or not _DIGITS.match(value):
+        return False
+    return value[:2] <= "23" and value[2:4] <= "59" and (len(value) < 6 or value[4:6] <= "59")
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,45 +230,48 @@ class Tokenizer:
         return self.stream.read(self.chunk_size).decode("latin-1")
 
     def _start(self, text: str, base: int, at_file_start: bool) -> tuple[str, int, int]:
-        """Skip BOM/whitespace before an interchange and set the delimiters. Returns (text, base, index)."""
+        """Skip BOM/blanks before an interchange and set the delimiters. Returns (text, base, index).
+
+        Linear in what is skipped: blanks are skipped chunk by chunk (C speed) and never re-scanned, so a
+        file of 50 MB of NUL bytes costs one pass over it (`make bench`: benchmarks.hostile)."""
+        if at_file_start and text.startswith(BOM):
+            text, base = text[len(BOM) :], base + len(BOM)
         while True:
-            i = 0
-            if at_file_start and text.startswith(BOM):
-                i = len(BOM)
-            while i < len(text) and text[i] in " \t\r\n\x00\x1a":
-                i += 1
-            if i < len(text) and len(text) - i >= 200:
+            skip = _LEADING_BLANK.match(text).end()  # a regex: 3x faster than str.lstrip with a set of characters
+            text, base = text[skip:], base + skip
+            if len(text) >= 200:
                 break
             more = self._read()
             if not more:
                 break
-            text += more
-        if i >= len(text):
-            return text, base, i
-        head = text[i : i + 3]
+            text += more  # text is under 200 characters here: appending costs the chunk, not the file
+        if not text:
+            return text, base, 0
+        head = text[:3]
         if head == "ISA":
-            self.delimiters, _ = _isa_delimiters(text, i, self.name)
-        elif at_file_start and head[:2] == "ST" and len(text) > i + 2 and not text[i + 2].isalnum():
+            self.delimiters, _ = _isa_delimiters(text, 0, self.name)
+        elif at_file_start and head[:2] == "ST" and len(text) > 2 and not text[2].isalnum():
             self.enveloped = False
-            self.delimiters = _bare_delimiters(text, i)
+            self.delimiters = _bare_delimiters(text, 0)
         elif not at_file_start:
-            # Something other than an interchange after the last IEA: report it, read no further.
+            # Something other than an interchange after the last IEA: report it (not its bytes), read no further.
             self.findings.append(
                 Finding(
                     "trailing-data",
-                    f"data after the last IEA is not an interchange and was not read: {text[i : i + 30]!r}",
-                    Position(self.name, self.ordinal + 1, base + i, text[i : i + 3]),
+                    f"data after the last IEA (from byte {base}) is not an interchange and was not read",
+                    Position(self.name, self.ordinal + 1, base, ""),
                     "warning",
                 )
             )
             return text, base, len(text)
         else:
-            self.offset = base + i
+            self.offset = base
             self.ordinal += 1
-            self.segment_id = text[i : i + 3].strip()
-            what = "ISA" if not at_file_start else "ISA (or ST)"
-            raise self.error(f"not X12: expected {what} but found {text[i : i + 20]!r}")
-        return text, base, i
+            word = text[:3].split(self.delimiters.element)[0].strip()
+            self.segment_id = word if describe_segment_id(word).startswith("'") else ""
+            found = f"segment {describe_segment_id(word)}" if self.segment_id else "data that is not a segment"
+            raise self.error(f"not X12: expected ISA (or ST) but found {found}")
+        return text, base, 0
 
     def __iter__(self) -> Iterator[list[str]]:
         """Every segment of the file as a list of elements; closes the stream at the end."""
@@ -256,12 +327,10 @@ class Tokenizer:
                         after_iea = term.join(parts[index + 1 :] + [rest])
                         break
                 else:
-                    more = self._read()
+                    more = self._more(rest, term, base, ordinal)
                     if not more:
                         if rest.strip():
-                            self.offset = base
-                            self.ordinal = ordinal + 1
-                            self.segment_id = rest.strip().split(elem)[0][:3]
+                            self._at_fragment(rest, base, ordinal)
                             raise self.error(f"file ends inside a segment (no segment terminator {term!r})")
                         return
                     text = rest + more
@@ -269,6 +338,33 @@ class Tokenizer:
             if i >= len(text):
                 return
             text, base = text[i:], base + i
+
+    def _more(self, rest: str, term: str, base: int, ordinal: int) -> str:
+        """The next chunks, up to one holding a segment terminator (or the end of the file: ''). A segment
+        spanning many chunks is gathered without re-splitting what is held (linear in its length), and one
+        longer than MAX_SEGMENT_BYTES is an X12Error."""
+        pieces: list[str] = []
+        size = len(rest)
+        while True:
+            more = self._read()
+            if not more or term in more:
+                pieces.append(more)
+                return "".join(pieces)
+            pieces.append(more)
+            size += len(more)
+            if size > MAX_SEGMENT_BYTES:
+                self._at_fragment(rest or more, base, ordinal)
+                raise self.error(
+                    f"a segment runs past {MAX_SEGMENT_BYTES} bytes without a segment terminator {term!r}: "
+                    "the file's terminator is not the one its ISA declares, or the file is not X12"
+                )
+
+    def _at_fragment(self, fragment: str, base: int, ordinal: int) -> None:
+        """Point `position` at an unterminated segment starting at `base` (its id when it has a readable one)."""
+        self.offset = base + len(fragment) - len(fragment.lstrip())
+        self.ordinal = ordinal + 1
+        word = fragment.strip()[:4].split(self.delimiters.element)[0]
+        self.segment_id = word if describe_segment_id(word).startswith("'") else ""
 
 
 def format_decimal(value) -> str:

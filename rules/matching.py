@@ -59,6 +59,8 @@ def match_lines(claim: Claim837, payment: ClaimPayment) -> dict[int, list[Servic
     for i in open_lines:
         line = claim.lines[i]
         service = line.service
+        if not service:  # a 2400 loop without SV1/SV2/SV3: nothing to match it on
+            raise Refusal(NEEDS_REVIEW, f"line {line.number or i + 1} of the original claim has no SV1/SV2/SV3")
         if institutional:
             keys[i] = _sv2_line_key(service, line.service_date, line.charge, delimiters)
             continue

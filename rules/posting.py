@@ -21,6 +21,7 @@ from datetime import date
 from decimal import Decimal
 
 from parsers.models import ClaimPayment, balanced_paid
+from parsers.syntax import parse_date
 
 from . import denials
 from .payer_order import SEQUENCE
@@ -86,10 +87,7 @@ class Answer:
             key = denials.line_key(svc, i)
             lines.append(LinePayment(key, svc.charge, svc.paid, svc.amounts.get("B6")))
             adjs += [PostedAdjustment(a.group, a.reason, a.amount, "line", key) for a in svc.adjustments]
-        when = None
-        if rem is not None and len(rem.adjudication_date) == 8:
-            d = rem.adjudication_date
-            when = date(int(d[:4]), int(d[4:6]), int(d[6:]))
+        when = parse_date(rem.adjudication_date) if rem is not None else None  # None: not a CCYYMMDD date
         return cls(
             payer_id,
             sequence,

@@ -6,7 +6,7 @@ import ast
 
 from tests.support import ROOT
 
-FOLDERS = ("edi", "parsers", "rules", "writers", "tests", "benchmarks")
+FOLDERS = ("edi", "parsers", "rules", "writers", "tests", "benchmarks", "fuzz")
 
 
 def private_imports() -> list[tuple[str, int, str]]:

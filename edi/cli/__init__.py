@@ -15,6 +15,9 @@ import click
 
 from edi.exits import EXIT_UNREADABLE
 from edi.log import configure
+from edi.pipeline import OutputConflict
+from edi.runner import DropError
+from edi.store import StoreError
 from parsers.errors import X12Error
 
 from . import (  # noqa: F401 (worklist: subcommands)
@@ -29,7 +32,7 @@ from . import (  # noqa: F401 (worklist: subcommands)
     validate,
     worklist,
 )
-from .common import fail
+from .common import LOG_LEVELS, fail, with_global_options
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -37,11 +40,15 @@ from .common import fail
     "--log-level",
     default="WARNING",
     show_default=True,
-    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
-    help="Level of the JSON log events written to standard error.",
+    type=LOG_LEVELS,
+    help="Level of the JSON log events written to standard error (also accepted after the command).",
 )
 def cli(log_level: str) -> None:
-    """X12 5010 coordination of benefits: a primary payer's 835 in, secondary 837 claims out."""
+    """X12 5010 coordination of benefits: a primary payer's 835 in, secondary 837 claims out.
+
+    Exit status of every command: 0 clean, 1 done but something needs a person, 2 unreadable input or bad
+    usage (one line naming the file and where; never a traceback).
+    """
     configure(log_level)
 
 
@@ -56,14 +63,14 @@ def main() -> None:
         sys.exit(EXIT_UNREADABLE)
     except click.exceptions.Abort:
         sys.exit(EXIT_UNREADABLE)
-    except X12Error as exc:
+    except (X12Error, StoreError, DropError, OutputConflict) as exc:
         fail(str(exc))
     except OSError as exc:
         fail(f"{exc.filename or ''}: {exc.strerror or exc}")
     except Exception as exc:  # a bug of ours: say so in one line; EDI_DEBUG=1 shows the traceback
         if os.environ.get("EDI_DEBUG"):
             raise
-        fail(f"internal error ({type(exc).__name__}): {exc}; run with EDI_DEBUG=1 for details")
+        fail(f"internal error ({type(exc).__name__}); run with EDI_DEBUG=1 for details")
 
 
 for command in (
@@ -79,6 +86,7 @@ for command in (
     collections.collections,
     cob.cob,
 ):
+    with_global_options(command)
     cli.add_command(command)
 
 

@@ -30,7 +30,9 @@ def collections() -> None:
 @click.option("--json", "as_json", is_flag=True)
 def run(today: datetime | None, out: Path | None, state_dir, config_path, as_json: bool) -> None:
     """Send the statements due, move what is unpaid after the effort to bad debt (Medicare: deductible and
-    coinsurance, 120-day rule), reverse bad debt a payer's later payment covered."""
+    coinsurance, 120-day rule), reverse bad debt a payer's later payment covered.
+
+    Exits 0, 2 when the state directory holds no store."""
     settings = load_settings(config_path, state_dir=state_dir)
     done = run_collections(settings, (today or datetime.now()).date(), out)
     if as_json:
@@ -48,7 +50,9 @@ def run(today: datetime | None, out: Path | None, state_dir, config_path, as_jso
 @STATE
 @CONFIG
 def payment(claim_id: str, amount: str, on: datetime | None, state_dir, config_path) -> None:
-    """Record the patient's payment of AMOUNT on CLAIM_ID (bad debt booked on it is reversed first)."""
+    """Record the patient's payment of AMOUNT on CLAIM_ID (CLM01; bad debt booked on it is reversed first).
+
+    Exits 0, 2 when the amount is not a number, is more than the patient owes, or there is no such claim."""
     settings = load_settings(config_path, state_dir=state_dir)
     try:
         result = record_payment(settings, claim_id, money(amount), (on or datetime.now()).date())
@@ -64,7 +68,9 @@ def payment(claim_id: str, amount: str, on: datetime | None, state_dir, config_p
 @STATE
 @CONFIG
 def charity(claim_id: str, amount: str | None, on: datetime | None, state_dir, config_path) -> None:
-    """Write CLAIM_ID's patient balance (or --amount of it) off as charity care."""
+    """Write CLAIM_ID's (CLM01) patient balance (or --amount of it) off as charity care.
+
+    Exits 0, 2 when there is no such claim or nothing to write off."""
     settings = load_settings(config_path, state_dir=state_dir)
     try:
         result = record_charity(settings, claim_id, money(amount), (on or datetime.now()).date())

@@ -11,6 +11,9 @@ from pydantic import ValidationError
 
 from edi.config import Settings
 from edi.exits import EXIT_UNREADABLE
+from edi.log import configure
+
+LOG_LEVELS = click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False)
 
 STATE = click.option(
     "--state",
@@ -50,6 +53,32 @@ NO_GATE = click.option(
     help="UNSAFE: publish outputs without validating them (pyx12 guide + COB balancing). A file the receiver "
     "will reject goes out; use only to measure or in an emergency.",
 )
+
+
+def _set_log_level(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        configure(value)
+
+
+def log_level_option() -> click.Option:
+    """--log-level as an option of a subcommand too (`edi post X --log-level INFO`), so global options work
+    after the subcommand as well as before it."""
+    return click.Option(
+        ["--log-level"],
+        type=LOG_LEVELS,
+        default=None,
+        expose_value=False,
+        is_eager=True,
+        callback=_set_log_level,
+        help="Level of the JSON log events written to standard error (also accepted before the command).",
+    )
+
+
+def with_global_options(command: click.Command) -> None:
+    """Give `command` (and a group's subcommands) the global options, accepted after the subcommand."""
+    command.params.append(log_level_option())
+    for sub in getattr(command, "commands", {}).values():
+        with_global_options(sub)
 
 
 def runner_options(command):

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import click
 
+from edi.pipeline import OutputConflict
 from edi.pipeline import convert as run
 
-from .common import CONFIG, STATE, load_settings
+from .common import CONFIG, STATE, fail, load_settings
 
 
 @click.command()
@@ -20,7 +21,7 @@ from .common import CONFIG, STATE, load_settings
     multiple=True,
     required=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="An original 837 file the 835 answers (repeat for several).",
+    help="An original 837 file (the provider's claims) the 835 answers (repeat for several).",
 )
 @click.option("--out", required=True, help="Where to write the secondary 837 ('-' for standard output).")
 @click.option(
@@ -62,11 +63,15 @@ def convert(
     send_provider_liability_denials: bool | None,
     order_facts: Path | None,
 ) -> None:
-    """Turn the primary payer's 835 REMIT and the original claims into secondary 837 claims.
+    """Turn the primary payer's 835 REMIT (a file holding an 835) and the original claims into secondary
+    837 claims.
 
     Every claim in the 835 gets a disposition in the report: converted, crossover, no-secondary,
-    nothing-due, rebill-primary or needs-review, with reasons. Exits 0 when no claim needs review, 1 when
-    some do, 2 when an input cannot be read. Nothing is written when no claim converts.
+    nothing-due, rebill-primary or needs-review, with reasons. The 837 passes the outbound gate's checks
+    (pyx12 against its guide, plain ASCII, COB balancing) before it is written, and the report is written
+    before it; nothing is written when no claim converts or the checks fail. Exits 0 when no claim needs
+    review, 1 when some do, 2 when an input cannot be read, is not an 835/837, or --out/--report names an
+    input.
     """
     settings = load_settings(
         config_path,
@@ -78,9 +83,10 @@ def convert(
         policy__send_provider_liability_denials=send_provider_liability_denials,
         msp__order_facts=order_facts,
     )
-    result = run(remit, claim_files, None if out == "-" else out, report_path, settings, keep_claims=False)
-    if out == "-" and result.text:
-        sys.stdout.write(result.text)
+    try:
+        result = run(remit, claim_files, out, report_path, settings, keep_claims=False)
+    except OutputConflict as exc:
+        fail(str(exc))
     totals = result.report["totals"]
     summary = ", ".join(f"{k} {v}" for k, v in sorted(totals["by_disposition"].items()))
     click.echo(

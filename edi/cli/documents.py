@@ -22,7 +22,10 @@ OUT = click.option("--out", required=True, type=click.Path(file_okay=False, path
 @STATE
 @CONFIG
 def statements(out: Path, today: datetime | None, state_dir: Path | None, config_path: Path | None) -> None:
-    """A patient statement (HTML, owner-only) for every claim whose balance is due from the patient."""
+    """A patient statement (HTML, owner-only: it holds PHI) in OUT for every claim whose balance is due from
+    the patient.
+
+    Exits 0, 2 when the state directory holds no store."""
     settings = load_settings(config_path, state_dir=state_dir)
     for path in patient_statements(settings, out, (today or datetime.now()).date()):
         click.echo(str(path))
@@ -41,7 +44,9 @@ def appeal() -> None:
 @CONFIG
 def packet(item: int, out: Path, today: datetime | None, state_dir: Path | None, config_path: Path | None) -> None:
     """The appeal packet of worklist ITEM in OUT: the letter draft, the primary's and the denying payer's
-    remittances as EOB pages, the claim summary (HTML) and appeal-packet.pdf; owner-only (they hold PHI)."""
+    remittances as EOB pages, the claim summary (HTML) and appeal-packet.pdf; owner-only (they hold PHI).
+
+    Exits 0, 2 when the item is not a denial that can be appealed, does not exist, or there is no store."""
     settings = load_settings(config_path, state_dir=state_dir)
     try:
         written = appeal_packet(settings, item, out, (today or datetime.now()).date())

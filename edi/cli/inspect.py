@@ -14,7 +14,8 @@ from edi.inspect import inspect_file, render_text
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def inspect(file: Path, as_json: bool) -> None:
-    """Say what FILE holds: interchanges, transaction sets, claims, totals, balancing and envelope findings.
+    """Say what FILE (an X12 file: 835, 837, 999 ...) holds: interchanges, transaction sets, claims, totals,
+    balancing and envelope findings.
 
     Exits 0 when the file is readable (findings or not), 2 when it is not X12 or is cut short.
     """

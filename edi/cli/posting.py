@@ -16,7 +16,7 @@ from edi.exits import EXIT_OK, EXIT_REVIEW
 from edi.files import write_atomic
 from edi.office.items import claim_items
 from edi.posting import WORKLIST_FIELDS, Poster, post_file, worklist_rows
-from edi.store import open_store
+from edi.store import open_existing_store
 from rules.ledger import export_csv, export_jsonl
 
 from .common import CONFIG, STATE, load_settings
@@ -26,14 +26,19 @@ from .common import CONFIG, STATE, load_settings
 @click.argument("remit", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @STATE
 @CONFIG
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the report as JSON (claim ids and amounts; no patient data)."
+)
 def post(remit: Path, state_dir: Path | None, config_path: Path | None, as_json: bool) -> None:
-    """Post a payer's 835 REMIT (primary, secondary or tertiary) on the claim accounts of the store.
+    """Post a payer's 835 REMIT (a file holding an 835: primary, secondary or tertiary) on the claim accounts
+    of the store.
 
     Each claim is posted to the account of its stored original claim (the payer resolved from the 835's
     payer id, else as the next expected payer: see edi.posting); posting the same answer again adds nothing.
     Denials go to the worklist with their deadlines. Claims to a later payer (tertiary, replacements) are
-    written by `edi batch` / `edi watch`, which post the same way. Exits 1 when something needs review.
+    written by `edi batch` / `edi watch`, which post the same way. Exits 0 when all is posted, 1 when
+    something needs review, 2 when REMIT cannot be read or is not an 835, or the state directory holds no
+    claim store (posting needs the original claims `edi batch` stored).
     """
     settings = load_settings(config_path, state_dir=state_dir)
     report = post_file(remit, settings)
@@ -75,12 +80,14 @@ def post(remit: Path, state_dir: Path | None, config_path: Path | None, as_json:
 def statement(
     claim_id: str, state_dir: Path | None, config_path: Path | None, as_json: bool, fmt: str, out: Path | None
 ) -> None:
-    """The statement of CLAIM_ID (CLM01): where each dollar of the charge stands, counted once, with the
-    history of the claim's worklist items; --format html writes the patient's statement.
+    """The statement of CLAIM_ID (the claim's id as billed: CLM01 of the 837, CLP01 of the 835): where each
+    dollar of the charge stands, counted once, with the history of the claim's worklist items; --format html
+    writes the patient's statement.
 
     charge = payments + write-offs + open items + patient balance + awaiting a payer - credit; what a later
-    payer restated of an earlier payer's answer is shown, not counted. Exits 1 when the statement does not
-    balance (something could not be placed) or there is no account for the claim, 0 otherwise.
+    payer restated of an earlier payer's answer is shown, not counted. The statement is a patient document:
+    it holds what the patient owes, so keep it where PHI may be. Exits 0 when it balances, 1 when something
+    could not be placed (or there is no account for the claim), 2 when the state directory holds no store.
     """
     settings = load_settings(config_path, state_dir=state_dir)
     if fmt == "html":
@@ -90,7 +97,7 @@ def statement(
             sys.exit(EXIT_REVIEW)
         click.echo(str(written))
         sys.exit(EXIT_OK)
-    store = open_store(settings.state_dir)
+    store = open_existing_store(settings.state_dir)
     try:
         statements = Poster(store, settings).statement(claim_id)
         items = claim_items(store, claim_id)
@@ -156,7 +163,10 @@ def worklist(
     today: datetime | None,
 ) -> None:
     """Open denial and review items by deadline then amount; claims sent onward and unanswered past the
-    payer's response window are flagged 'unanswered'. Work an item with `note`, `set` and `show`."""
+    payer's response window are flagged 'unanswered'. Work an item with `note`, `set` and `show`.
+
+    Exits 0 (the list may be empty), 2 when the state directory holds no claim store.
+    """
     if ctx.invoked_subcommand:
         return
     if as_json and as_csv:
@@ -181,7 +191,7 @@ def worklist(
 
 @click.group()
 def ledger() -> None:
-    """The append-only ledger of postings."""
+    """The append-only ledger of postings (exits 2 when the state directory holds no claim store)."""
 
 
 @ledger.command("export")
@@ -190,9 +200,12 @@ def ledger() -> None:
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write here (default stdout).")
 def ledger_export(state_dir: Path | None, config_path: Path | None, fmt: str, out: Path | None) -> None:
-    """Export every ledger entry, in the order written (read back exactly by rules.ledger)."""
+    """Export every ledger entry, in the order written (read back exactly by rules.ledger).
+
+    Exits 0, 2 when the state directory holds no claim store.
+    """
     settings = load_settings(config_path, state_dir=state_dir)
-    store = open_store(settings.state_dir)
+    store = open_existing_store(settings.state_dir)
     try:
         entries = store.ledger()
     finally:

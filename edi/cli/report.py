@@ -49,7 +49,9 @@ def report() -> None:
 @CONFIG
 def write_offs_command(start, end, by, fmt, out, state_dir, config_path) -> None:
     """Contractual, administrative, bad-debt and charity write-offs from the ledger, by payer, reason (CARC and
-    its description), category, month or billing provider; the totals equal the ledger's."""
+    its description), category, month or billing provider; the totals equal the ledger's.
+
+    Exits 0, 2 when the state directory holds no store or an option is wrong."""
     if start and end and start > end:
         raise click.UsageError("--from is after --to")
     settings = load_settings(config_path, state_dir=state_dir)
@@ -65,7 +67,9 @@ def write_offs_command(start, end, by, fmt, out, state_dir, config_path) -> None
 @CONFIG
 def denials_command(start, end, fmt, out, state_dir, config_path) -> None:
     """Denial rate and amount by payer and by reason, open against resolved, won/lost/written off, and the
-    average days from denial to resolution."""
+    average days from denial to resolution.
+
+    Exits 0, 2 when the state directory holds no store or an option is wrong."""
     if start and end and start > end:
         raise click.UsageError("--from is after --to")
     settings = load_settings(config_path, state_dir=state_dir)

@@ -55,8 +55,10 @@ def batch(
     Every output is validated before it is published (the outbound gate: pyx12 against its implementation
     guide, COB balancing on every claim); one that fails goes to OUTDIR/rejected/ (or [gate] rejected_dir) with
     NAME.report.json, and its claims become needs-review.
-    Exits 0 when clean, 1 when a file was rejected, an output failed the gate or a claim needs review, 2 when
-    DROP cannot be read.
+    A file that cannot be processed, for any reason, is rejected with its report and the run goes on;
+    symbolic links and special files in DROP are skipped (logged). Exits 0 when clean, 1 when a file was
+    rejected, an output failed the gate or a claim needs review, 2 when DROP cannot be read or --out,
+    --report, --ack or --state lies inside DROP.
     """
     settings = _runner_settings(config_path, state_dir, ack_dir, gate_workers, no_gate)
     try:
@@ -88,6 +90,9 @@ def batch(
     help="Seconds between looks at the folder when no event arrives.",
 )
 @click.option("--force-polling", is_flag=True, help="Poll instead of inotify (network file systems).")
+@click.option(
+    "--create-inbox", is_flag=True, help="Create INBOX when it does not exist (else a missing INBOX exits 2)."
+)
 def watch(
     inbox: Path,
     out: Path,
@@ -99,16 +104,28 @@ def watch(
     ack_dir: Path | None,
     gate_workers: int | None,
     no_gate: bool,
+    create_inbox: bool,
 ) -> None:
     """Watch INBOX and process each complete file as a one-file batch, until SIGTERM or SIGINT.
 
     Files move to INBOX/processed/ or INBOX/rejected/ (with NAME.report.json). After a crash, a restart
     publishes what was committed, loses no input, bills no claim twice and reuses no control number.
     Every output passes the outbound gate (pyx12 + COB balancing) before it is published, as in edi batch.
-    Exits 0 on SIGTERM/SIGINT once the current file is done.
+    A file that cannot be processed, for any reason, goes to INBOX/rejected/ with its report and the
+    service keeps watching. Exits 0 on SIGTERM/SIGINT once the current file is done; 2 when INBOX is missing
+    (see --create-inbox) or --out, --ack or --state lies inside it.
     """
     settings = _runner_settings(config_path, state_dir, ack_dir, gate_workers, no_gate)
-    run_watch(
-        inbox, out, settings, stable_seconds=stable_seconds, poll_interval=poll_interval, force_polling=force_polling
-    )
+    try:
+        run_watch(
+            inbox,
+            out,
+            settings,
+            stable_seconds=stable_seconds,
+            poll_interval=poll_interval,
+            force_polling=force_polling,
+            create_inbox=create_inbox,
+        )
+    except DropError as exc:
+        fail(str(exc))
     sys.exit(EXIT_OK)

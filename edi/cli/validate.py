@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -45,7 +46,7 @@ def render_text(verdicts: list[FileVerdict]) -> str:
     "ack_dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="Write acknowledgments here: <file>.999 for inbound 837 groups, <file>.ta1 when the "
-    "envelope is bad or ISA14=1 asks for one.",
+    "envelope is bad or ISA14=1 asks for one (<file>.<hash>.999 when another input has the same name).",
 )
 @click.option(
     "--workers",
@@ -66,11 +67,12 @@ def render_text(verdicts: list[FileVerdict]) -> str:
 def validate(
     files: tuple[Path, ...], as_json: bool, ack_dir: Path | None, workers: int, engine: str, state_dir: Path | None
 ) -> None:
-    """Validate FILE... against their implementation guides (pyx12) and our balancing and envelope rules.
+    """Validate FILE... (X12 files: 837, 835, 999 ...) against their implementation guides (pyx12) and our
+    balancing and envelope rules.
 
-    Every finding names the file, segment, byte offset, element and what it means. Exits 0 when no file
-    has errors (warnings alone are fine), 1 when some do, 2 when a file cannot be read (not X12, cut short,
-    missing).
+    Every file gets a verdict, whatever its bytes. Every finding names the file, segment, byte offset,
+    element and what it means. Exits 0 when no file has errors (warnings alone are fine), 1 when some do,
+    2 when a file cannot be read (not X12, cut short, missing).
     """
     verdicts = validate_files(files, workers, engine)
     written: list[Path] = []
@@ -79,8 +81,9 @@ def validate(
         try:
             numbers = ControlNumbers(store)
             when = datetime.now()
+            taken = {os.path.realpath(f) for f in files}  # never overwrite an input, nor an ack of this run
             for v in verdicts:
-                written += write_acks(v, ack_dir, numbers, when)
+                written += write_acks(v, ack_dir, numbers, when, taken)
         finally:
             store.close()
     if as_json:

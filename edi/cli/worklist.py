@@ -68,7 +68,10 @@ def run(state_dir: Path | None, config_path: Path | None, action):
 @STATE
 @CONFIG
 def note(item: int, text: str, on: datetime | None, by: str, state_dir: Path | None, config_path: Path | None):
-    """Add TEXT to the history of worklist ITEM (a call, a letter, what was said)."""
+    """Add TEXT to the history of worklist ITEM (its id in `edi worklist --json`): a call, a letter, what was
+    said.
+
+    Exits 0 when recorded, 2 when the item does not exist or the state directory holds no store."""
     day = (on or datetime.now()).date()
     view = run(state_dir, config_path, lambda store, _: add_note(store, item, text, day, by))
     echo_item(view, False)
@@ -95,8 +98,12 @@ def set_step(
     config_path: Path | None,
     as_json: bool,
 ):
-    """Record STEP on worklist ITEM: lost and written-off post an administrative write-off and resolve it,
-    won waits for the payer's new 835, reopened reverses the item's write-off; the deadline moves."""
+    """Record STEP on worklist ITEM (its id in `edi worklist --json`): lost and written-off post an
+    administrative write-off and resolve it, won waits for the payer's new 835, reopened reverses the item's
+    write-off; the deadline moves.
+
+    Exits 0 when recorded, 2 when the step is not allowed from the item's stage, the item does not exist or
+    the state directory holds no store."""
     day: date = (on or datetime.now()).date()
     value = money(amount)
     view = run(
@@ -114,6 +121,8 @@ def set_step(
 @CONFIG
 @click.option("--json", "as_json", is_flag=True, help="Print the item as JSON.")
 def show(item: int, state_dir: Path | None, config_path: Path | None, as_json: bool):
-    """Worklist ITEM with its whole history (who, when, what)."""
+    """Worklist ITEM (its id in `edi worklist --json`) with its whole history (who, when, what).
+
+    Exits 0, 2 when the item does not exist or the state directory holds no store."""
     view = run(state_dir, config_path, lambda store, _: item_view(store, find_item(store, item)))
     echo_item(view, as_json)

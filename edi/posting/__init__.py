@@ -3,6 +3,6 @@ accounts, the ledger and the worklist), `payers` (which payer answered), `workli
 
 from .files import post_file
 from .poster import POSTED, GroupPosting, Poster
-from .worklist import WORKLIST_FIELDS, worklist_rows
+from .worklist import WORKLIST_FIELDS, add_review_item, worklist_rows
 
-__all__ = ["POSTED", "WORKLIST_FIELDS", "GroupPosting", "Poster", "post_file", "worklist_rows"]
+__all__ = ["POSTED", "WORKLIST_FIELDS", "GroupPosting", "Poster", "add_review_item", "post_file", "worklist_rows"]

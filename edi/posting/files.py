@@ -8,16 +8,19 @@ from pathlib import Path
 from edi.config import Settings
 from edi.exits import EXIT_OK, EXIT_REVIEW
 from edi.remittances import read_claim_groups
-from edi.store import open_store
-from parsers.envelope import element
+from edi.store import open_existing_store
+from parsers.envelope import element, expect_transaction_set
 
 from .poster import Poster
 
 
 def post_file(path: Path, settings: Settings, now=datetime.now) -> dict:
-    """Post every claim of the 835 at `path` on the store of `settings`; the report."""
-    groups, _ = read_claim_groups(path.read_bytes(), str(path))
-    store = open_store(settings.state_dir)
+    """Post every claim of the 835 at `path` on the store of `settings`; the report (claim ids, amounts and
+    reasons; no patient data). X12Error when the file cannot be read or is not an 835."""
+    data = path.read_bytes()
+    expect_transaction_set(data[: 1 << 16], "835", str(path))
+    groups, _ = read_claim_groups(data, str(path))
+    store = open_existing_store(settings.state_dir)
     try:
         poster = Poster(store, settings, now)
         claims = []

@@ -71,7 +71,7 @@ def resolve_payer(payment: ClaimPayment, payers: list[list[str]], account: Claim
     why = f"no payer id of the 835 ({ids}) is one of the claim's payers; "
     signals = []
     if len(by_member) == 1:
-        signals.append((by_member[0], f"member id {member}"))
+        signals.append((by_member[0], "the member id (NM1*IL/QC NM109, not shown)"))  # reports hold no member id
     if by_status:
         signals.append((by_status[0], f"CLP02={payment.status}"))
     if expected is not None and all(p is expected for p, _ in signals):

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from edi.config import Settings
-from edi.store import open_store
+from edi.store import open_existing_store
 from rules.deadlines import RESPONSE_WAIT, deadline
 
 from .poster import Poster
@@ -29,10 +29,35 @@ WORKLIST_FIELDS = (
 )
 
 
+def add_review_item(store, claim_id: str, original_id: int | None, reason: str, note: str) -> bool:
+    """Put a claim the runner could not send (not renderable, failed the outbound gate) on the worklist: an
+    open REVIEW item on its account, with the reason. False when the claim has no account to hang it on."""
+    accounts = [a for a in store.accounts(claim_id) if original_id is None or a.original_id == original_id]
+    if not accounts:
+        return False
+    account = accounts[0]
+    store.add_worklist_item(
+        {
+            "account_id": account.id,
+            "posting_id": None,
+            "claim_id": claim_id,
+            "line": "",
+            "payer_id": "",
+            "payer_claim_number": "",
+            "grp": "",
+            "reason": reason,
+            "amount": account.charge,
+            "action": "REVIEW",
+            "note": note,
+        }
+    )
+    return True
+
+
 def worklist_rows(settings: Settings, today: date) -> list[dict]:
     """Open worklist items by deadline (none last) then amount (largest first), plus every claim sent onward
     that its payer has not answered past its response window (flag 'unanswered')."""
-    store = open_store(settings.state_dir)
+    store = open_existing_store(settings.state_dir)
     try:
         rows = []
         for item in store.worklist("open"):

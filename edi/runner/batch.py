@@ -13,9 +13,24 @@ from edi.config import Settings
 from edi.files import write_atomic
 from edi.store import open_store
 
-from .intake import open_drop
+from .intake import DropError, inside, open_drop
 from .protocol import Runner
 from .report import RunReport
+
+
+def refuse_outputs_in(source: Path, settings: Settings, **places: str | Path | None) -> None:
+    """DropError (exit 2) when an output (`places`: --out, --report ...), the acknowledgment or rejected folder
+    or the state directory lies inside the drop or inbox `source`, or is the drop itself: the run would take
+    its own output as input, move its own store, or overwrite what it reads."""
+    named = {name: value for name, value in places.items() if value is not None}
+    named["state"] = settings.state_dir
+    if settings.ack_dir:
+        named["ack"] = settings.ack_dir
+    if settings.gate.rejected_dir:
+        named["rejected_dir"] = settings.gate.rejected_dir
+    for name, value in named.items():
+        if inside(Path(value), source):
+            raise DropError(f"--{name} {value} lies inside {source}, which is read as input: choose a place outside it")
 
 
 def run_batch(
@@ -29,7 +44,8 @@ def run_batch(
     """The whole drop in one run. Raises edi.runner.intake.DropError when the drop cannot be read."""
     settings = settings or Settings()
     drop = Path(drop)
-    inputs, archive = open_drop(drop)
+    refuse_outputs_in(drop, settings, out=out, report=report_path)
+    inputs, archive = open_drop(drop, settings.limits)
     store = open_store(settings.state_dir)
     runner = None
     try:

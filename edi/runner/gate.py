@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from edi.log import get_logger
+from edi.posting import add_review_item
 from edi.store import ClaimStore
 from edi.validation import FileVerdict, validate_text
 from parsers.syntax import Tokenizer
@@ -264,6 +265,7 @@ class OutboundGate:
             for remittance_claim_id, claim_id in claims:
                 reason = claim_reason(claim_id, report, self.rejected_dir / record.name)
                 store.set_state(remittance_claim_id, NEEDS_REVIEW, [reason])
+                add_review_item(store, claim_id, None, "outbound-gate", reason)
                 reasons[claim_id] = reason
             store.unbill(record.id)
         entry["claims"] = reasons

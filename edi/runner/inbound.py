@@ -7,10 +7,12 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+import traceback
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from edi.config import Settings
 from edi.log import get_logger
@@ -27,7 +29,7 @@ from rules.stage import outcome_for
 from writers.claim837 import parties_from
 
 from .crashpoints import crash_point
-from .intake import DUPLICATE, PROCESSED, REJECTED, SNIFF_BYTES, InputFile
+from .intake import DUPLICATE, PROCESSED, REJECTED, SNIFF_BYTES, InputFile, InputRefused
 
 log = get_logger("edi.batch")
 
@@ -80,6 +82,28 @@ def _rejection(inp: InputFile, sha256: str, kind: str, message: str, position: P
     return report
 
 
+def _where(exc: BaseException) -> str:
+    """An exception as the logs may carry it: its type and the innermost line of our code that raised it,
+    never its message (which may quote input data)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if "site-packages" not in f.filename] or frames
+    where = f" at {Path(ours[-1].filename).name}:{ours[-1].lineno}" if ours else ""
+    return f"{type(exc).__name__}{where}"
+
+
+def internal_error(exc: BaseException, doing: str) -> str:
+    """The rejection reason of an input that made our code fail: a fault of ours, named without input data."""
+    return f"internal error ({_where(exc)}) while {doing}: a fault of the program, not necessarily of the file"
+
+
+def _unread(exc: BaseException) -> str:
+    if isinstance(exc, InputRefused):
+        return str(exc)
+    if isinstance(exc, OSError):
+        return f"cannot read the file: {exc.strerror or type(exc).__name__}"
+    return f"cannot read the file ({type(exc).__name__})"
+
+
 def _findings_summary(findings) -> dict:
     counts = Counter(f"{f.severity}:{f.rule}" for f in findings)
     errors = [str(f) for f in findings if f.severity == "error"][:20]
@@ -98,9 +122,27 @@ class Inbound:
 
     # -------------------------------------------------------------------------------- step 2: one file
     def process_file(self, inp: InputFile, attention: list[dict]) -> FileResult:
-        """Step 2 for one input: hash, read, store or decide its claims, record it, in one transaction."""
+        """Step 2 for one input. Never raises for the input: whatever goes wrong while it is processed (ours
+        or unexpected) rejects that input with its report, and the run goes on with the next one."""
         started = time.perf_counter()
-        data = inp.load()
+        try:
+            if inp.refusal:
+                raise InputRefused(inp.refusal)
+            data = inp.load()
+        except Exception as exc:  # over a limit, unreadable, a broken zip member: rejected unread
+            result = FileResult(inp, "", inp.kind, REJECTED)
+            result.report = _rejection(inp, "", inp.kind, _unread(exc), None)
+            log.warning("batch.file", file=inp.name, outcome=REJECTED, reason=result.report["reason"])
+            return result
+        try:
+            return self._process(inp, data, attention, started)
+        except Exception as exc:  # the store transaction is rolled back: the input is rejected, unrecorded
+            result = FileResult(inp, hashlib.sha256(data).hexdigest(), inp.kind, REJECTED)
+            result.report = _rejection(inp, result.sha256, inp.kind, internal_error(exc, "processing the file"), None)
+            log.error("batch.file", file=inp.name, outcome=REJECTED, error=_where(exc))
+            return result
+
+    def _process(self, inp: InputFile, data: bytes, attention: list[dict], started: float) -> FileResult:
         kind = inp.kind or first_transaction_set(data[:SNIFF_BYTES])
         result = FileResult(inp, hashlib.sha256(data).hexdigest(), kind)
         store = self.store
@@ -139,11 +181,16 @@ class Inbound:
                         result.report = self._read_835(data, inp.name, result, attention)
                     else:
                         self._not_claims(data, inp.name, result.kind)
-            except X12Error as exc:
+            except Exception as exc:  # X12Error: the file's fault; anything else: ours, said as such
                 result.outcome = REJECTED
                 result.claims = 0
                 result.dispositions.clear()
-                result.report = _rejection(inp, result.sha256, result.kind, exc.message, exc.position)
+                if isinstance(exc, X12Error):
+                    message, position = exc.message, exc.position
+                else:
+                    message, position = internal_error(exc, "reading the file"), None
+                    log.error("batch.file.error", file=inp.name, error=_where(exc))
+                result.report = _rejection(inp, result.sha256, result.kind, message, position)
             store.finish_file(result.file_id, result.kind or "other", result.outcome, result.report)
         crash_point("after-file-commit")
         log.info(

@@ -17,6 +17,7 @@ from pathlib import Path
 from edi.control import ControlNumbers
 from edi.files import write_atomic
 from edi.log import get_logger
+from edi.posting import add_review_item
 from edi.store import ClaimStore
 from edi.validation import render_acks
 from rules.outcome import NEEDS_REVIEW
@@ -25,7 +26,7 @@ from writers.x12 import InterchangeParties, WriterError
 
 from .crashpoints import crash_point
 from .gate import GATE_FAILED, GATE_PASSED, GATE_SKIPPED, OutboundGate
-from .inbound import FileResult
+from .inbound import FileResult, internal_error
 from .intake import DUPLICATE, InputFile
 
 log = get_logger("edi.outbox")
@@ -86,23 +87,14 @@ class Outbox:
         claims = [store.secondary_claim(r) for r in chunk]
         try:
             write_837(claims, parties, lambda: 1, when)
-        except WriterError:
+        except Exception:  # some claim cannot be rendered: find which, and send the others
             keep = []
             for ready, claim in zip(chunk, claims, strict=True):
                 try:
                     write_837([claim], parties, lambda: 1, when)
                     keep.append((ready, claim))
-                except WriterError as exc:
-                    reasons = [f"the secondary claim cannot be written: {exc}"]
-                    store.set_state(ready.remittance_claim_id, NEEDS_REVIEW, reasons)
-                    attention.append(
-                        {
-                            "file": "(output)",
-                            "claim_id": ready.claim_id,
-                            "disposition": NEEDS_REVIEW,
-                            "reasons": reasons,
-                        }
-                    )
+                except Exception as exc:
+                    self._unwritable(ready, exc, attention)
             if not keep:
                 return None
             chunk, claims = [k[0] for k in keep], [k[1] for k in keep]
@@ -132,6 +124,17 @@ class Outbox:
             "claims": len(claims),
             "isa13": isa13,
         }
+
+    def _unwritable(self, ready, exc: Exception, attention: list[dict]) -> None:
+        """A claim the writer cannot render: needs-review with the reason, on the worklist, never dropped."""
+        why = str(exc) if isinstance(exc, WriterError) else internal_error(exc, "writing the claim")
+        reasons = [f"the secondary claim cannot be written: {why}"]
+        self.store.set_state(ready.remittance_claim_id, NEEDS_REVIEW, reasons)
+        add_review_item(self.store, ready.claim_id, ready.original_id, "not-written", reasons[0])
+        attention.append(
+            {"file": "(output)", "claim_id": ready.claim_id, "disposition": NEEDS_REVIEW, "reasons": reasons}
+        )
+        log.warning("batch.unwritable", claim_id=ready.claim_id, error=type(exc).__name__)
 
     # -------------------------------------------------------------------------------- step 5: publish
     def publish(self) -> list[str]:
@@ -167,8 +170,11 @@ class Outbox:
         """Start validating every X12 input (for its 999/TA1) in the pool, while the store work goes on."""
         jobs = {}
         for inp in inputs:
-            if inp.head().lstrip()[:3] == b"ISA":
-                jobs[id(inp)] = self.gate.validator.submit(inp.load(), inp.name)
+            try:
+                if not inp.refusal and inp.head().lstrip()[:3] == b"ISA":
+                    jobs[id(inp)] = self.gate.validator.submit(inp.load(), inp.name)
+            except Exception as exc:  # unreadable: processing it rejects it, and no acknowledgment is owed
+                log.warning("ack.skipped", file=inp.name, error=type(exc).__name__)
         return jobs
 
     def acknowledge(self, results: list[FileResult], jobs: dict[int, Future], run_id: str) -> list[str]:

@@ -180,8 +180,11 @@ class Runner:
             folder = home / REJECTED / inp.archive
             target = folder / inp.name.replace("/", "_")
             write_atomic(folder / f"{target.name}.report.json", json.dumps(result.report, indent=2) + "\n")
-            write_atomic(target, inp.load())
-            result.moved_to = str(target)
+            if not inp.refusal and result.sha256:  # a member refused or unreadable is not extracted: its report is
+                write_atomic(target, inp.load())
+                result.moved_to = str(target)
+            else:
+                result.moved_to = str(folder / f"{target.name}.report.json")
         crash_point("after-move-before-settle")
         if result.file_id is not None:
             self.store.settle_file(result.file_id)
@@ -190,8 +193,11 @@ class Runner:
 def _claims_first(inputs: list[InputFile]) -> list[InputFile]:
     """837s, then 835s, then the rest; names keep their order within each (the sort is stable)."""
     for inp in inputs:
-        if not inp.kind:
-            inp.kind = first_transaction_set(inp.head())
+        if not inp.kind and not inp.refusal:
+            try:
+                inp.kind = first_transaction_set(inp.head())
+            except Exception:  # unreadable: processing it says why, and rejects it
+                inp.kind = ""
     order = {"837": 0, "835": 1}
     return sorted(inputs, key=lambda i: order.get(i.kind, 2))
 

@@ -52,6 +52,7 @@ class RunReport:
             or self.outbound_rejected
             or self.gate["rejected"]
             or any(r.duplicate_of_rejected for r in self.files)
+            or any(a.get("disposition") == NEEDS_REVIEW for a in self.attention)  # e.g. a claim not renderable
         )
         return EXIT_REVIEW if trouble else EXIT_OK
 

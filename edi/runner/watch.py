@@ -22,7 +22,8 @@ from edi.config import Settings
 from edi.log import get_logger
 from edi.store import open_store
 
-from .intake import PROCESSED, REJECTED, file_input, ignored_name
+from .batch import refuse_outputs_in
+from .intake import PROCESSED, REJECTED, DropError, file_input, ignored_name, skipped, special_file
 from .protocol import Runner
 
 log = get_logger("edi.watch")
@@ -48,6 +49,8 @@ class Watcher:
         self.force_polling = force_polling
         self.stop = threading.Event()
         self._seen: dict[str, tuple[int, int]] = {}  # name -> (size, mtime_ns) at the previous look
+        self._skipped: set[str] = set()  # links and special files already logged as skipped
+        self._failed: dict[str, tuple[int, int]] = {}  # name -> signature of a file whose run failed
         self.files = 0
 
     def complete_files(self) -> list[Path]:
@@ -57,13 +60,21 @@ class Watcher:
         seen: dict[str, tuple[int, int]] = {}
         with os.scandir(self.inbox) as entries:
             for entry in entries:
-                if ignored_name(entry.name) or not entry.is_file(follow_symlinks=False):
+                if ignored_name(entry.name):
                     continue
                 try:
                     st = entry.stat(follow_symlinks=False)
                 except FileNotFoundError:  # moved away between listing and stat
                     continue
+                why = special_file(st.st_mode)
+                if why:
+                    if not why.startswith("a folder") and entry.name not in self._skipped:
+                        self._skipped.add(entry.name)
+                        skipped(entry.name, why)
+                    continue
                 signature = (st.st_size, st.st_mtime_ns)
+                if self._failed.get(entry.name) == signature:
+                    continue  # its run failed and logged why; taken again once it changes
                 previous = self._seen.get(entry.name)
                 seen[entry.name] = signature
                 quiet_for = now - st.st_mtime
@@ -72,9 +83,15 @@ class Watcher:
         self._seen = seen
         return [path for _, _, path in sorted(ready)]
 
-    def run(self) -> int:
-        """Watch until `stop` is set; returns 0."""
-        self.inbox.mkdir(parents=True, exist_ok=True)
+    def run(self, create_inbox: bool = False) -> int:
+        """Watch until `stop` is set. DropError when the inbox is missing (unless `create_inbox`) or an output
+        lies inside it."""
+        if not self.inbox.is_dir():
+            if self.inbox.exists() or not create_inbox:
+                what = "is not a folder" if self.inbox.exists() else "does not exist (--create-inbox creates it)"
+                raise DropError(f"{self.inbox}: the inbox {what}")
+            self.inbox.mkdir(parents=True)
+        refuse_outputs_in(self.inbox, self.settings, out=self.out)
         for sub in (PROCESSED, REJECTED):
             (self.inbox / sub).mkdir(exist_ok=True)
         store = open_store(self.settings.state_dir)
@@ -122,7 +139,16 @@ class Watcher:
                 return
             if not path.exists():
                 continue
-            report = runner.run([file_input(path, self.inbox)])
+            try:
+                report = runner.run([file_input(path, self.inbox, self.settings.limits)])
+            except Exception as exc:  # a fault of ours outside one file's processing: log it, keep watching
+                log.error("watch.error", file=path.name, error=f"{type(exc).__name__}")
+                try:
+                    st = path.stat()
+                    self._failed[path.name] = (st.st_size, st.st_mtime_ns)
+                except FileNotFoundError:
+                    pass
+                continue
             self.files += 1
             log.info(
                 "watch.file",
@@ -141,8 +167,10 @@ def watch(
     stable_seconds: float = 2.0,
     poll_interval: float = 1.0,
     force_polling: bool = False,
+    create_inbox: bool = False,
 ) -> int:
-    """Run the service until SIGTERM or SIGINT; returns 0."""
+    """Run the service until SIGTERM or SIGINT; returns 0. DropError when the inbox is missing (and not
+    `create_inbox`) or an output lies inside it."""
     watcher = Watcher(Path(inbox), Path(out), settings or Settings(), stable_seconds, poll_interval, force_polling)
 
     def stop(signum, _frame) -> None:
@@ -151,4 +179,4 @@ def watch(
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    return watcher.run()
+    return watcher.run(create_inbox)

@@ -15,7 +15,7 @@ from .interface import (
     ClaimStore,
     StoredClaim,
 )
-from .sqlite import STORE_FILE, SQLiteStore, open_store
+from .sqlite import STORE_FILE, SQLiteStore, StoreError, open_existing_store, open_store
 
 __all__ = [
     "ALREADY_BILLED",
@@ -26,7 +26,9 @@ __all__ = [
     "AccountRecord",
     "ClaimStore",
     "SQLiteStore",
+    "StoreError",
     "StoredClaim",
+    "open_existing_store",
     "open_store",
     "payments_from_raw",
     "raw_remittance",

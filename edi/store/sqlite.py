@@ -19,28 +19,36 @@ LEGACY_COUNTER_FILE = "control-number"  # the file counter of early versions, ta
 MEMORY = ":memory:"  # a store that lives as long as its object (tests, one-off computations)
 
 
+class StoreError(Exception):
+    """The claim store cannot be opened (or is not there for a command that only reads it): names the path."""
+
+
 class SQLiteStore(SQLStore):
     """`ClaimStore` on one SQLite file. One connection per instance; use one instance per thread."""
 
     def __init__(self, path: str | Path, legacy_counter: Path | None = None):
         super().__init__()
         self.path = Path(path)
-        in_memory = str(path) == MEMORY
-        if not in_memory:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        new = not in_memory and not self.path.exists()
-        # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
-        self.db = sqlite3.connect(str(path), isolation_level=None, timeout=600, check_same_thread=False)
-        if new:
-            os.chmod(self.path, 0o600)  # it holds claims (PHI): owner only
-        self.db.execute("PRAGMA busy_timeout = 600000")
-        self.db.execute("PRAGMA journal_mode = WAL")
-        self.db.execute("PRAGMA synchronous = FULL")  # a commit survives power loss, not only kill -9
-        self.db.execute("PRAGMA foreign_keys = ON")
         self._depth = 0
         self._savepoints = 0
         self._lock = threading.RLock()
-        self._migrate(legacy_counter)
+        in_memory = str(path) == MEMORY
+        try:
+            if not in_memory:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            new = not in_memory and not self.path.exists()
+            # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
+            self.db = sqlite3.connect(str(path), isolation_level=None, timeout=600, check_same_thread=False)
+            if new:
+                os.chmod(self.path, 0o600)  # it holds claims (PHI): owner only
+            self.db.execute("PRAGMA busy_timeout = 600000")
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA synchronous = FULL")  # a commit survives power loss, not only kill -9
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self._migrate(legacy_counter)
+        except (sqlite3.Error, OSError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise StoreError(f"{self.path}: cannot open the claim store ({why})") from exc
 
     @classmethod
     def open(cls, state_dir: str | Path) -> SQLiteStore:
@@ -117,5 +125,14 @@ class SQLiteStore(SQLStore):
 
 
 def open_store(state_dir: str | Path) -> SQLiteStore:
-    """The store of a state directory, created (and migrated) on first use."""
+    """The store of a state directory, created (and migrated) on first use. StoreError names the path when
+    it cannot be opened."""
+    return SQLiteStore.open(state_dir)
+
+
+def open_existing_store(state_dir: str | Path) -> SQLiteStore:
+    """The store of a state directory that must already hold one (commands that only read it: a typo in
+    --state must not answer from a new, empty store). StoreError naming the directory otherwise."""
+    if not (Path(state_dir) / STORE_FILE).is_file():
+        raise StoreError(f"{state_dir}: no claim store here (no {STORE_FILE}); check --state or $EDI_STATE_DIR")
     return SQLiteStore.open(state_dir)

@@ -11,6 +11,8 @@ acknowledge an 835 (HHS adopted CORE 350 for the 835 without its requirement 4.2
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -199,13 +201,26 @@ def render_acks(
 
 
 def write_acks(
-    verdict: FileVerdict, out_dir: str | Path, next_number: Callable[[], int], when: datetime | None = None
+    verdict: FileVerdict,
+    out_dir: str | Path,
+    next_number: Callable[[], int],
+    when: datetime | None = None,
+    taken: set[str] | None = None,
 ) -> list[Path]:
-    """Write `<file name>.999` and/or `<file name>.ta1` into `out_dir` atomically; the paths written."""
+    """Write `<file name>.999` and/or `<file name>.ta1` into `out_dir` atomically; the paths written.
+
+    `taken` holds the real paths already written in this run and those of the inputs: a name in it (two
+    inputs of the same name from different folders, or an ack that would overwrite an input) gets
+    `<file name>.<12 hex digits of its path's SHA-256><suffix>` instead, so no acknowledgment replaces another."""
     written = []
     base = Path(verdict.file).name
     for suffix, text in render_acks(verdict, next_number, when):
         path = Path(out_dir) / f"{base}{suffix}"
+        if taken is not None:
+            if os.path.realpath(path) in taken:
+                tag = hashlib.sha256(os.path.realpath(verdict.file).encode()).hexdigest()[:12]
+                path = Path(out_dir) / f"{base}.{tag}{suffix}"
+            taken.add(os.path.realpath(path))
         write_atomic(path, text)
         written.append(path)
     return written

@@ -132,14 +132,23 @@ def duplicates_in_file(verdict: FileVerdict, name: str) -> None:
                 sets.setdefault(st.control_number, st.start)
 
 
+def _unreadable_value(verdict: FileVerdict, exc: X12Error, name: str) -> None:
+    """An X12Error of a reader: the structure pass (same tokenizer) reported it already, unless it is about a
+    value (an amount that is not X12 R) the structure pass does not read: then it is reported here."""
+    if any(i.rule == "unreadable" for i in verdict.issues):
+        return
+    verdict.unreadable = True
+    verdict.issues.append(issue_from(Finding("unreadable", exc.message, exc.position), "read", name))
+
+
 def read_835_checks(path: Path, name: str, verdict: FileVerdict) -> None:
     """The 835 reader over the file: its claims counted, its balancing and envelope findings."""
     reader = Reader835(Tokenizer.open(path, name))
     try:
         for _ in reader.claims():
             verdict.claims += 1
-    except X12Error:
-        pass  # already reported by the structure pass (same tokenizer, same error)
+    except X12Error as exc:
+        _unreadable_value(verdict, exc, name)
     finally:
         reader.tokenizer.stream.close()
     for f in reader.findings:
@@ -164,8 +173,8 @@ def read_837_checks(path: Path, name: str, verdict: FileVerdict) -> None:
             msp = missing_msp(claim)  # Medicare as a later payer needs its MSP type (rules.msp)
             if msp:
                 verdict.issues.append(_cobissue_from(claim, "MSP", msp, name))
-    except X12Error:
-        pass
+    except X12Error as exc:
+        _unreadable_value(verdict, exc, name)
     except (ValueError, ArithmeticError) as exc:  # an amount our models cannot read: reported, never raised
         verdict.issues.append(
             Issue(

@@ -20,7 +20,7 @@ from .verdict import FileVerdict, Issue
 
 def validate_file(path: str | Path, name: str | None = None, engine: str = "fast") -> FileVerdict:
     """Every check of `edi validate` on one file, the guide checked by `engine` ("fast" or "pyx12"). Never
-    raises for what is in the file."""
+    raises, whatever the bytes: a fault of ours on them is an "internal-error" issue of the verdict."""
     path = Path(path)
     name = name or str(path)
     verdict = FileVerdict(name)
@@ -50,8 +50,19 @@ def validate_file(path: str | Path, name: str | None = None, engine: str = "fast
                 name,
                 "unreadable",
                 "error",
-                f"cannot read the file: {exc.strerror or exc}",
+                f"cannot read the file: {exc.strerror or type(exc).__name__}",
                 PLAIN["unreadable"],
+                "read",
+            )
+        )
+    except Exception as exc:  # a fault of ours on these bytes: still a verdict (an error), never a raise
+        verdict.issues.append(
+            Issue(
+                name,
+                "internal-error",
+                "error",
+                f"our checks failed on this file ({type(exc).__name__}); the other files are not affected",
+                PLAIN["internal-error"],
                 "read",
             )
         )

@@ -114,6 +114,10 @@ def test_a_failing_output_is_rejected_with_its_report_and_the_valid_one_is_publi
             ).fetchall()
         )
         assert states == dict.fromkeys(bad_claims, "needs-review")
+        # and each is on the worklist, with the reason (issue 13: never only a state in a table)
+        items = [i for i in store.worklist("open") if i.reason == "outbound-gate"]
+        assert sorted(i.claim_id for i in items) == sorted(bad_claims)
+        assert all(i.action == "REVIEW" and i.note == review[i.claim_id] for i in items)
         assert sorted(r[0] for r in store.secondary_rows()) == sorted(written)
         assert store.unpublished() == []
     finally:

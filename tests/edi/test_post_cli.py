@@ -79,7 +79,8 @@ def test_example_a_from_the_primary_835_to_a_zero_balance(tmp_path):
     assert posted["posted"] == 1
     claim = posted["claims"][0]
     assert (claim["sequence"], claim["payer"]) == ("S", "22222")
-    assert "next expected payer" in claim["resolved_by"] and "SEC778899" in claim["resolved_by"]
+    assert "next expected payer" in claim["resolved_by"] and "member id" in claim["resolved_by"]
+    assert "SEC778899" not in out  # the report names no member id (issue 13)
 
     s = statement(tmp_path, "PCN1001")
     assert s["claim_id"] == "PCN1001" and s["charge"] == "250"

@@ -19,6 +19,7 @@ import pytest
 
 from tests.support import (
     DEADLINE,
+    EXAMPLES,
     ROOT,
     check_outputs,
     drop,
@@ -45,6 +46,7 @@ def start(tmp_path: Path, crash_at: str | None = None) -> subprocess.Popen:
             "INFO",
             "watch",
             str(tmp_path / "inbox"),
+            "--create-inbox",
             "--out",
             str(tmp_path / "out"),
             "--state",
@@ -111,11 +113,18 @@ def test_watch_takes_complete_files_and_stops_on_sigterm(tmp_path):
     (inbox / ".hidden.837").write_bytes(b"ignored")
     (inbox / "upload.part").write_bytes(b"ignored")
     process = start(tmp_path)
+    # a poison file first (issue 13: it made the watcher exit, and crash-loop on restart): rejected, and the
+    # watcher keeps running past it
+    poison = (EXAMPLES / "A_primary.835").read_bytes().replace(b"*1*250*108*", b"*1*1E+1000000*108*")
+    drop(inbox, "poison.835", poison)
+    wait_for(lambda: (inbox / "rejected" / "poison.835.report.json").exists(), process)
     for name, data in files.items():
         drop(inbox, name, data)
     drop(inbox, "garbage.x12", b"ISA*this is not right")
     wait_for(lambda: len(pending_inputs(inbox)) == 2, process)  # only the two ignored names remain
     wait_for(lambda: (inbox / "rejected" / "garbage.x12.report.json").exists(), process)
+    (inbox / "rejected" / "poison.835").unlink()
+    (inbox / "rejected" / "poison.835.report.json").unlink()
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=DEADLINE) == 0
     assert sorted(pending_inputs(inbox)) == [".hidden.837", "upload.part"]

@@ -507,11 +507,14 @@ def test_envelope_findings_are_part_of_the_reader_findings():
 @pytest.mark.parametrize(
     ("clm02", "problem"),
     [
-        ("ABC", "is not a number"),
+        ("ABC", "is not a decimal amount"),
         ("", "is empty"),
-        ("1E3", "is not a number"),
-        ("NaN", "is not a number"),
-        ("+5", "is not a number"),
+        ("1E3", "is in exponent form"),
+        ("2.5E2", "is in exponent form"),
+        ("NaN", "is not a decimal amount"),
+        ("+5", "is not a decimal amount"),
+        ("1.2.3", "is not a decimal amount"),
+        ("1234567890123456789", "has 19 digits"),
     ],
 )
 def test_clm02_that_is_not_a_number_raises_x12error_naming_the_element(clm02, problem):

@@ -313,3 +313,33 @@ def acks_for(path: Path, out: Path, verdict=None) -> dict[str, str]:
     numbers = itertools.count(500).__next__
     written = write_acks(verdict, out, numbers, datetime(2024, 3, 1, 10, 30))
     return {p.suffix: p.read_text(encoding="latin-1") for p in written}
+
+
+# ------------------------------------------------------------------ the command line, in this process
+def edi_main(*args) -> tuple[int, str, str]:
+    """`edi ARGS` through `edi.cli.main` (the one place exceptions become one-line errors), in this process:
+    (exit status, stdout, stderr)."""
+    import io
+    import sys
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from edi.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    saved = sys.argv
+    sys.argv = ["edi", *(str(a) for a in args)]
+    code = 0
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            try:
+                main()
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    finally:
+        sys.argv = saved
+    return code, out.getvalue(), err.getvalue()
+
+
+def pipe_delimited(data: bytes) -> bytes:
+    """The same X12 written with '|' as its element separator (the ISA keeps its fixed width)."""
+    return data.replace(b"*", b"|")
