@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-long test-crash bench lint clean
+.PHONY: setup demo test test-long test-crash test-pg bench lint clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -26,6 +26,12 @@ test-long: $(STAMP)
 # edi watch killed (-9) at every protocol point and at random moments, restarted, checked for exactly-once.
 test-crash: $(STAMP)
 	$(BIN)/pytest -m slow tests/edi/test_watch.py
+
+# Everything that runs against PostgreSQL (a server on 127.0.0.1:5432, database test, trust auth): the store
+# tests on both engines, several workers on one store, and their kill -9 crash test. A missing server fails here
+# (in `make test` those tests are skipped, with one line saying so).
+test-pg: $(STAMP)
+	EDI_REQUIRE_PG=1 $(BIN)/pytest -m pg tests
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run

@@ -15,6 +15,7 @@ import click
 
 from edi.exits import EXIT_UNREADABLE
 from edi.log import configure
+from edi.store import StoreError
 from parsers.errors import X12Error
 
 from . import convert, inspect, posting, runner, validate
@@ -47,6 +48,8 @@ def main() -> None:
         sys.exit(EXIT_UNREADABLE)
     except X12Error as exc:
         fail(str(exc))
+    except StoreError as exc:
+        fail(f"claim store {exc}")
     except OSError as exc:
         fail(f"{exc.filename or ''}: {exc.strerror or exc}")
     except Exception as exc:  # a bug of ours: say so in one line; EDI_DEBUG=1 shows the traceback

@@ -14,18 +14,19 @@ import click
 from edi.exits import EXIT_OK, EXIT_REVIEW
 from edi.files import write_atomic
 from edi.posting import WORKLIST_FIELDS, Poster, post_file, worklist_rows
-from edi.store import open_store
+from edi.store import open_store, redacted
 from rules.ledger import export_csv, export_jsonl
 
-from .common import CONFIG, STATE, load_settings
+from .common import CONFIG, STATE, STORE, load_settings
 
 
 @click.command()
 @click.argument("remit", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @STATE
+@STORE
 @CONFIG
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def post(remit: Path, state_dir: Path | None, config_path: Path | None, as_json: bool) -> None:
+def post(remit: Path, state_dir: Path | None, store_url: str | None, config_path: Path | None, as_json: bool) -> None:
     """Post a payer's 835 REMIT (primary, secondary or tertiary) on the claim accounts of the store.
 
     Each claim is posted to the account of its stored original claim (the payer resolved from the 835's
@@ -33,7 +34,7 @@ def post(remit: Path, state_dir: Path | None, config_path: Path | None, as_json:
     Denials go to the worklist with their deadlines. Claims to a later payer (tertiary, replacements) are
     written by `edi batch` / `edi watch`, which post the same way. Exits 1 when something needs review.
     """
-    settings = load_settings(config_path, state_dir=state_dir)
+    settings = load_settings(config_path, state_dir=state_dir, store_url=store_url)
     report = post_file(remit, settings)
     if as_json:
         click.echo(json.dumps(report, indent=2))
@@ -58,21 +59,24 @@ def post(remit: Path, state_dir: Path | None, config_path: Path | None, as_json:
 @click.command()
 @click.argument("claim_id")
 @STATE
+@STORE
 @CONFIG
 @click.option("--json", "as_json", is_flag=True, help="Print the statement as JSON.")
-def statement(claim_id: str, state_dir: Path | None, config_path: Path | None, as_json: bool) -> None:
+def statement(
+    claim_id: str, state_dir: Path | None, store_url: str | None, config_path: Path | None, as_json: bool
+) -> None:
     """The statement of CLAIM_ID: charge = payments + write-offs + other adjustments + patient balance.
 
     Exits 1 when the claim has amounts unresolved (or no account), 0 otherwise.
     """
-    settings = load_settings(config_path, state_dir=state_dir)
-    store = open_store(settings.state_dir)
+    settings = load_settings(config_path, state_dir=state_dir, store_url=store_url)
+    store = open_store(settings.store)
     try:
         statements = Poster(store, settings).statement(claim_id)
     finally:
         store.close()
     if not statements:
-        click.echo(f"edi: no claim account for {claim_id!r} in {settings.state_dir}", err=True)
+        click.echo(f"edi: no claim account for {claim_id!r} in {redacted(settings.store)}", err=True)
         sys.exit(EXIT_REVIEW)
     docs = [s.to_dict() for s in statements]
     if as_json:
@@ -102,18 +106,24 @@ def statement(claim_id: str, state_dir: Path | None, config_path: Path | None, a
 
 @click.command()
 @STATE
+@STORE
 @CONFIG
 @click.option("--json", "as_json", is_flag=True, help="Print the items as JSON.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print the items as CSV.")
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="The day deadlines are judged on (default: today).")
 def worklist(
-    state_dir: Path | None, config_path: Path | None, as_json: bool, as_csv: bool, today: datetime | None
+    state_dir: Path | None,
+    store_url: str | None,
+    config_path: Path | None,
+    as_json: bool,
+    as_csv: bool,
+    today: datetime | None,
 ) -> None:
     """Open denial and review items by deadline then amount; claims sent onward and unanswered past the
     payer's response window are flagged 'unanswered'."""
     if as_json and as_csv:
         raise click.UsageError("--json and --csv are exclusive")
-    settings = load_settings(config_path, state_dir=state_dir)
+    settings = load_settings(config_path, state_dir=state_dir, store_url=store_url)
     rows = worklist_rows(settings, (today or datetime.now()).date())
     if as_json:
         click.echo(json.dumps(rows, indent=2))
@@ -138,13 +148,16 @@ def ledger() -> None:
 
 @ledger.command("export")
 @STATE
+@STORE
 @CONFIG
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write here (default stdout).")
-def ledger_export(state_dir: Path | None, config_path: Path | None, fmt: str, out: Path | None) -> None:
+def ledger_export(
+    state_dir: Path | None, store_url: str | None, config_path: Path | None, fmt: str, out: Path | None
+) -> None:
     """Export every ledger entry, in the order written (read back exactly by rules.ledger)."""
-    settings = load_settings(config_path, state_dir=state_dir)
-    store = open_store(settings.state_dir)
+    settings = load_settings(config_path, state_dir=state_dir, store_url=store_url)
+    store = open_store(settings.store)
     try:
         entries = store.ledger()
     finally:

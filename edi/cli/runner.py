@@ -16,12 +16,18 @@ from .common import fail, load_settings, runner_options
 
 
 def _runner_settings(
-    config_path: Path | None, state_dir: Path | None, ack_dir: Path | None, gate_workers: int | None, no_gate: bool
+    config_path: Path | None,
+    state_dir: Path | None,
+    store_url: str | None,
+    ack_dir: Path | None,
+    gate_workers: int | None,
+    no_gate: bool,
 ) -> Settings:
     """Settings of `edi batch` / `edi watch`: the TOML file, then the flags."""
     return load_settings(
         config_path,
         state_dir=state_dir,
+        store_url=store_url,
         ack_dir=ack_dir,
         gate__workers=gate_workers,
         gate__enabled=False if no_gate else None,
@@ -39,6 +45,7 @@ def batch(
     drop: Path,
     out: Path,
     state_dir: Path | None,
+    store_url: str | None,
     config_path: Path | None,
     report_path: Path | None,
     quiet: bool,
@@ -58,7 +65,7 @@ def batch(
     Exits 0 when clean, 1 when a file was rejected, an output failed the gate or a claim needs review, 2 when
     DROP cannot be read.
     """
-    settings = _runner_settings(config_path, state_dir, ack_dir, gate_workers, no_gate)
+    settings = _runner_settings(config_path, state_dir, store_url, ack_dir, gate_workers, no_gate)
     try:
         report = run_batch(drop, out, settings, quiet=quiet, report_path=report_path)
     except DropError as exc:
@@ -92,6 +99,7 @@ def watch(
     inbox: Path,
     out: Path,
     state_dir: Path | None,
+    store_url: str | None,
     config_path: Path | None,
     stable_seconds: float,
     poll_interval: float,
@@ -107,7 +115,7 @@ def watch(
     Every output passes the outbound gate (pyx12 + COB balancing) before it is published, as in edi batch.
     Exits 0 on SIGTERM/SIGINT once the current file is done.
     """
-    settings = _runner_settings(config_path, state_dir, ack_dir, gate_workers, no_gate)
+    settings = _runner_settings(config_path, state_dir, store_url, ack_dir, gate_workers, no_gate)
     run_watch(
         inbox, out, settings, stable_seconds=stable_seconds, poll_interval=poll_interval, force_polling=force_polling
     )

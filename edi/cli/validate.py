@@ -9,13 +9,12 @@ from pathlib import Path
 
 import click
 
-from edi.config import default_state_dir
 from edi.control import ControlNumbers
 from edi.exits import EXIT_OK, EXIT_REVIEW, EXIT_UNREADABLE
 from edi.store import open_store
 from edi.validation import FileVerdict, validate_files, write_acks
 
-from .common import STATE
+from .common import STATE, STORE, load_settings
 
 
 def render_text(verdicts: list[FileVerdict]) -> str:
@@ -54,8 +53,14 @@ def render_text(verdicts: list[FileVerdict]) -> str:
     help="Validate in this many processes (pyx12 takes about 0.4 s per small file).",
 )
 @STATE
+@STORE
 def validate(
-    files: tuple[Path, ...], as_json: bool, ack_dir: Path | None, workers: int, state_dir: Path | None
+    files: tuple[Path, ...],
+    as_json: bool,
+    ack_dir: Path | None,
+    workers: int,
+    state_dir: Path | None,
+    store_url: str | None,
 ) -> None:
     """Validate FILE... against their implementation guides (pyx12) and our balancing and envelope rules.
 
@@ -66,7 +71,7 @@ def validate(
     verdicts = validate_files(files, workers)
     written: list[Path] = []
     if ack_dir is not None:
-        store = open_store(state_dir or default_state_dir())
+        store = open_store(load_settings(None, state_dir=state_dir, store_url=store_url).store)
         try:
             numbers = ControlNumbers(store)
             when = datetime.now()

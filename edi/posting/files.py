@@ -17,7 +17,7 @@ from .poster import Poster
 def post_file(path: Path, settings: Settings, now=datetime.now) -> dict:
     """Post every claim of the 835 at `path` on the store of `settings`; the report."""
     groups, _ = read_claim_groups(path.read_bytes(), str(path))
-    store = open_store(settings.state_dir)
+    store = open_store(settings.store)
     try:
         poster = Poster(store, settings, now)
         claims = []

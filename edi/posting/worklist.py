@@ -30,7 +30,7 @@ WORKLIST_FIELDS = (
 def worklist_rows(settings: Settings, today: date) -> list[dict]:
     """Open worklist items by deadline (none last) then amount (largest first), plus every claim sent onward
     that its payer has not answered past its response window (flag 'unanswered')."""
-    store = open_store(settings.state_dir)
+    store = open_store(settings.store)
     try:
         rows = []
         for item in store.worklist("open"):

@@ -30,7 +30,7 @@ def run_batch(
     settings = settings or Settings()
     drop = Path(drop)
     inputs, archive = open_drop(drop)
-    store = open_store(settings.state_dir)
+    store = open_store(settings.store)
     runner = None
     try:
         runner = Runner(store, Path(out), settings)

@@ -6,7 +6,6 @@ secondary claims grouped into interchanges (`emit`), acknowledgments of inbound 
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -17,7 +16,7 @@ from pathlib import Path
 from edi.control import ControlNumbers
 from edi.files import write_atomic
 from edi.log import get_logger
-from edi.store import ClaimStore
+from edi.store import ClaimStore, Conflict
 from edi.validation import render_acks
 from rules.outcome import NEEDS_REVIEW
 from writers.claim837 import write_837, write_837_placed
@@ -198,7 +197,7 @@ class Outbox:
                             with store.savepoint():
                                 store.add_outbox(name, str(self.ack_dir), text, 0, destination, run_id)
                             break
-                        except sqlite3.IntegrityError:  # an earlier input of the same name was acknowledged
+                        except Conflict:  # an earlier input of the same name was acknowledged
                             continue
                     written.append(name)
                     log.info("batch.ack", file=result.input.name, ack=name)

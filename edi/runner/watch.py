@@ -74,7 +74,7 @@ class Watcher:
         self.inbox.mkdir(parents=True, exist_ok=True)
         for sub in (PROCESSED, REJECTED):
             (self.inbox / sub).mkdir(exist_ok=True)
-        store = open_store(self.settings.state_dir)
+        store = open_store(self.settings.store)
         runner = Runner(store, self.out, self.settings)
         started = time.perf_counter()
         log.info(

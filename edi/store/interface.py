@@ -8,6 +8,17 @@ from typing import Protocol
 
 from parsers.models import Claim837
 
+
+class StoreError(Exception):
+    """The store cannot be opened or used (unreachable server, schema behind and no right to migrate, a bad
+    URL): one line for the person running the command (exit 2), without the URL's password."""
+
+
+class Conflict(Exception):
+    """A unique key another writer took first (a concurrent worker, or a name already used); the statement
+    failed and the transaction (or savepoint) it ran in must be rolled back: retry, or take another name."""
+
+
 # States of a stored 835 claim group besides the rules' dispositions (rules.outcome).
 PENDING_ORIGINAL = "pending-original"
 READY = "ready"
@@ -107,7 +118,9 @@ class OutboxRecord:
 
 class ClaimStore(Protocol):
     """What the batch/watch runner needs from a store. Every method runs inside `transaction()` when the
-    caller holds one, else in its own."""
+    caller holds one, else in its own. A unique key taken by a concurrent writer raises `Conflict`."""
+
+    location: str  # the state directory (SQLite) or the store URL (PostgreSQL): `open_store` opens it again
 
     def transaction(self): ...  # context manager: one atomic unit of work (nests; inner levels join)
     def savepoint(self): ...  # context manager: undo part of a transaction on error
@@ -143,7 +156,7 @@ class ClaimStore(Protocol):
         destination: str | None = None,
         parties: dict | None = None,
         secondary: Claim837 | None = None,
-    ) -> int: ...
+    ) -> int | None: ...
     def billed_elsewhere(self, original_id: int, remittance_claim_id: int | None) -> bool: ...
     def pending_with_originals(self, limit: int) -> list[RemittanceClaim]: ...
     def ready_claims(self) -> list[tuple[int, str]]: ...

@@ -1,7 +1,9 @@
 """The store's schema, as numbered migrations (the schema version is the number of migrations applied).
 
-Applied in order by the engine (`edi.store.sqlite`), each in one transaction with the version bump, so a
-store is always at one version. A new migration is appended; a shipped one is never edited.
+One list for both engines, written in SQLite's words; `render` gives each engine its own (`edi.store.dialect`:
+types, and the append-only triggers). Applied in order by the engine (`edi.store.sqlite`,
+`edi.store.postgres`), each in one transaction with the version bump, so a store is always at one version. A
+new migration is appended; a shipped one is never edited.
 
 The tables:
 
@@ -34,7 +36,9 @@ The tables:
 
 from __future__ import annotations
 
-MIGRATIONS: list[list[str]] = [
+from .dialect import AppendOnly, Dialect
+
+MIGRATIONS: list[list[str | AppendOnly]] = [
     [  # 1: the first schema
         """CREATE TABLE inbound_files (
             id INTEGER PRIMARY KEY,
@@ -148,14 +152,8 @@ MIGRATIONS: list[list[str]] = [
             sequence TEXT NOT NULL,
             note TEXT NOT NULL)""",
         "CREATE INDEX ledger_entries_account ON ledger_entries (account_id)",
-        """CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries
-            BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END""",
-        """CREATE TRIGGER ledger_entries_no_delete BEFORE DELETE ON ledger_entries
-            BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END""",
-        """CREATE TRIGGER postings_no_update BEFORE UPDATE ON postings
-            BEGIN SELECT RAISE(ABORT, 'postings are append-only'); END""",
-        """CREATE TRIGGER postings_no_delete BEFORE DELETE ON postings
-            BEGIN SELECT RAISE(ABORT, 'postings are append-only'); END""",
+        AppendOnly("ledger_entries", "the ledger is append-only"),
+        AppendOnly("postings", "postings are append-only"),
         """CREATE TABLE worklist (
             id INTEGER PRIMARY KEY,
             account_id INTEGER NOT NULL REFERENCES claim_accounts (id),
@@ -187,3 +185,8 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE secondary_claims RENAME COLUMN adjudication_id TO remittance_claim_id",
     ],
 ]
+
+
+def render(dialect: Dialect) -> list[list[str]]:
+    """Every migration as the statements `dialect`'s engine runs, in order (index 0 is migration 1)."""
+    return [[sql for step in steps for sql in dialect.render(step)] for steps in MIGRATIONS]

@@ -11,7 +11,9 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-from .migrations import MIGRATIONS
+from .dialect import SQLITE
+from .interface import Conflict
+from .migrations import render
 from .sql import CONTROL_COUNTER, SQLStore
 
 STORE_FILE = "store.sqlite3"
@@ -21,9 +23,12 @@ LEGACY_COUNTER_FILE = "control-number"  # the file counter of early versions, ta
 class SQLiteStore(SQLStore):
     """`ClaimStore` on one SQLite file. One connection per instance; use one instance per thread."""
 
+    dialect = SQLITE
+
     def __init__(self, path: str | Path, legacy_counter: Path | None = None):
         super().__init__()
         self.path = Path(path)
+        self.location = str(self.path.parent)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         new = not self.path.exists()
         # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
@@ -48,19 +53,29 @@ class SQLiteStore(SQLStore):
         self.db.close()
 
     def _run(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
-        return self.db.execute(sql, args)
+        try:
+            return self.db.execute(sql, args)
+        except sqlite3.IntegrityError as exc:
+            if str(exc).startswith("UNIQUE constraint failed"):
+                raise Conflict(str(exc)) from exc
+            raise
 
     def _run_many(self, sql: str, rows: list[tuple]) -> None:
         self.db.executemany(sql, rows)
 
+    def schema_version(self) -> int:
+        """How many migrations this store has had."""
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
     # -------------------------------------------------------------------------------- transactions
     def _migrate(self, legacy_counter: Path | None) -> None:
+        migrations = render(SQLITE)
         (version,) = self.db.execute("PRAGMA user_version").fetchone()
-        if version >= len(MIGRATIONS):
+        if version >= len(migrations):
             return
         with self.transaction():
             (version,) = self.db.execute("PRAGMA user_version").fetchone()  # another process may have won
-            for number, steps in enumerate(MIGRATIONS[version:], start=version + 1):
+            for number, steps in enumerate(migrations[version:], start=version + 1):
                 for sql in steps:
                     self.db.execute(sql)
                 if number == 1 and legacy_counter is not None and legacy_counter.exists():
@@ -107,8 +122,3 @@ class SQLiteStore(SQLStore):
                 self._forget_envelopes()
                 raise
             self.db.execute(f"RELEASE {name}")
-
-
-def open_store(state_dir: str | Path) -> SQLiteStore:
-    """The store of a state directory, created (and migrated) on first use."""
-    return SQLiteStore.open(state_dir)
