@@ -9,6 +9,7 @@ And `store_location`, the one fixture that runs a store test on both engines (SQ
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -33,6 +34,20 @@ def store_location(request, tmp_path):
     if request.param == "sqlite":
         yield str(tmp_path / "state")
         return
+    with _postgres_schema(request) as location:
+        yield location
+
+
+@pytest.fixture
+def pg_location(request):
+    """The URL of a fresh PostgreSQL schema, for what only PostgreSQL has (several machines' workers); mark
+    the test `pg`."""
+    with _postgres_schema(request) as location:
+        yield location
+
+
+@contextmanager
+def _postgres_schema(request):
     url = postgres.server_url()
     if url is None:
         if postgres.required():

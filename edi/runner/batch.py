@@ -37,9 +37,9 @@ def run_batch(
         stream = progress_stream or sys.stderr
         if not quiet and stream.isatty() and inputs:
             with click.progressbar(length=len(inputs), label="edi batch", file=stream) as bar:
-                report = runner.run(inputs, bar.update)
+                report = runner.run(inputs, bar.update, wait=True)
         else:
-            report = runner.run(inputs)
+            report = runner.run(inputs, wait=True)
     finally:
         if runner is not None:
             runner.close()

@@ -6,6 +6,10 @@ name does not start with '.' nor end with .part/.tmp (writers that rename into p
 their mtime is already older than --stable-seconds), and its size and mtime have not moved for
 --stable-seconds. SIGTERM/SIGINT set a flag: the file in hand is finished (committed, published, moved),
 then the service exits 0.
+
+Any number of watchers may share one inbox and one store (`edi.runner.workers`): a file another live worker
+holds is passed over. When no file came for a while (a fifth of the lease), the watcher sweeps: claims whose
+original another worker took in, and outputs a dead worker left, are emitted and published.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ class Watcher:
         self.stop = threading.Event()
         self._seen: dict[str, tuple[int, int]] = {}  # name -> (size, mtime_ns) at the previous look
         self.files = 0
+        self._swept = time.monotonic()
 
     def complete_files(self) -> list[Path]:
         """The files of the inbox that are complete now, oldest first."""
@@ -75,7 +80,7 @@ class Watcher:
         for sub in (PROCESSED, REJECTED):
             (self.inbox / sub).mkdir(exist_ok=True)
         store = open_store(self.settings.store)
-        runner = Runner(store, self.out, self.settings)
+        runner = Runner(store, self.out, self.settings, command="watch")
         started = time.perf_counter()
         log.info(
             "watch.start",
@@ -114,12 +119,16 @@ class Watcher:
         return 0
 
     def _take(self, runner: Runner) -> None:
+        took = False
         for path in self.complete_files():
             if self.stop.is_set():
                 return
             if not path.exists():
                 continue
             report = runner.run([file_input(path, self.inbox)])
+            if not report.files:
+                continue  # another worker holds it
+            took = True
             self.files += 1
             log.info(
                 "watch.file",
@@ -128,6 +137,21 @@ class Watcher:
                 dispositions=dict(report.dispositions),
                 outputs=[o["name"] for o in report.outputs],
                 seconds=round(report.seconds, 3),
+            )
+        if not took and time.monotonic() - self._swept >= self.settings.workers.lease_seconds / 5:
+            self._sweep(runner)
+
+    def _sweep(self, runner: Runner) -> None:
+        """A run without inputs: pending claims decided again, ready ones emitted, dead workers' outputs
+        published (work another worker's files brought, or a dead worker left)."""
+        self._swept = time.monotonic()
+        report = runner.run([])
+        if report.outputs or report.republished or sum(report.resolved_pending.values()):
+            log.info(
+                "watch.sweep",
+                resolved_pending=dict(report.resolved_pending),
+                outputs=[o["name"] for o in report.outputs],
+                republished=report.republished,
             )
 
 

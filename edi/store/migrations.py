@@ -32,6 +32,13 @@ The tables:
   DELETE, so a correction is always a new entry.
 * ``worklist``: denial and review items (claim, line, payer, group, reason, amount, action, deadline) with
   status open/closed; closed when the answer they came from is reversed.
+* ``workers`` (migration 5): every `edi batch` / `edi watch` process working on the store: host, pid, command,
+  and its heartbeat (``seen_at``, ``expires_at``: seconds on the database's clock); ``stopped_at`` once it
+  stopped or was found dead.
+* ``file_leases``: the inbound file (by name) each worker is working on; valid while its worker is alive.
+* ``outbox.worker``: the worker that gates and publishes the row (taken over from a dead one).
+* ``inbound_files_content``: one file taken in per content (sha256), other than the duplicates recorded, even
+  with several workers at once.
 """
 
 from __future__ import annotations
@@ -183,6 +190,26 @@ MIGRATIONS: list[list[str | AppendOnly]] = [
         # 835 claim groups the runner decides are remittance claims
         "ALTER TABLE adjudications RENAME TO remittance_claims",
         "ALTER TABLE secondary_claims RENAME COLUMN adjudication_id TO remittance_claim_id",
+    ],
+    [  # 5: several workers on one store (issue 16): who works, which file each holds, who publishes what
+        """CREATE TABLE workers (
+            id TEXT PRIMARY KEY,
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            command TEXT NOT NULL,
+            started_at REAL NOT NULL,
+            seen_at REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            stopped_at REAL)""",
+        "CREATE INDEX workers_host ON workers (host)",
+        """CREATE TABLE file_leases (
+            name TEXT PRIMARY KEY,
+            worker TEXT NOT NULL,
+            taken_at REAL NOT NULL)""",
+        "CREATE INDEX file_leases_worker ON file_leases (worker)",
+        "ALTER TABLE outbox ADD COLUMN worker TEXT",
+        "CREATE INDEX outbox_worker ON outbox (worker, published_at)",
+        "CREATE UNIQUE INDEX inbound_files_content ON inbound_files (sha256) WHERE outcome != 'duplicate'",
     ],
 ]
 

@@ -78,6 +78,7 @@ class PostgresStore(SQLStore):
 
     def close(self) -> None:
         self.pool.close()
+        self.closed = True
 
     # -------------------------------------------------------------------------------- statements
     def _translate(self, sql: str) -> str:
@@ -170,11 +171,14 @@ class PostgresStore(SQLStore):
     # -------------------------------------------------------------------------------- migrations
     def _migrate(self, conn: psycopg.Connection, migrate: bool) -> None:
         migrations = render(POSTGRES)
+        if _version(conn) >= len(migrations):
+            return  # the common case: nothing to do, no lock, no right to change the schema needed
         try:
             with conn.transaction():
                 # one migrating worker at a time, per schema; the others find the work done
                 conn.execute("SELECT pg_advisory_xact_lock(hashtext('edi-store:' || current_schema()))")
-                conn.execute("CREATE TABLE IF NOT EXISTS edi_schema_version (version INTEGER NOT NULL)")
+                if conn.execute("SELECT to_regclass('edi_schema_version')").fetchone()[0] is None:
+                    conn.execute("CREATE TABLE edi_schema_version (version INTEGER NOT NULL)")
                 row = conn.execute("SELECT version FROM edi_schema_version").fetchone()
                 if row is None:
                     conn.execute("INSERT INTO edi_schema_version (version) VALUES (0)")
@@ -193,6 +197,14 @@ class PostgresStore(SQLStore):
                 f"the store's schema needs migrating and this role may not ({_first_line(exc)}): run "
                 "`edi store migrate` as the schema's owner"
             ) from exc
+
+
+def _version(conn: psycopg.Connection) -> int:
+    """The schema version of the store on `conn` (0: an empty schema)."""
+    if conn.execute("SELECT to_regclass('edi_schema_version')").fetchone()[0] is None:
+        return 0
+    row = conn.execute("SELECT version FROM edi_schema_version").fetchone()
+    return row[0] if row else 0
 
 
 def _first_line(exc: BaseException) -> str:

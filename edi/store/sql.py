@@ -19,6 +19,7 @@ from parsers.models import Claim837, Transaction837
 from rules.ledger import LedgerEntry
 
 from .codecs import claim_from_json, claim_to_json, envelope_from_json, envelope_to_json
+from .coordination import CoordinationQueries
 from .dialect import Dialect
 from .interface import (
     CONVERTED,
@@ -42,11 +43,12 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-class SQLStore:
+class SQLStore(CoordinationQueries):
     """Every query of `ClaimStore`. Caches decoded envelopes (claims of one 837 share one)."""
 
     dialect: Dialect  # set by the engine
     location: str  # what `open_store` opens again: the state directory or the store URL
+    closed = False  # set by the engine's close()
 
     def __init__(self) -> None:
         self._envelope_ids: dict[int, tuple[Transaction837, int]] = {}  # id(txn) -> (txn, envelope id)
@@ -293,12 +295,22 @@ class SQLStore:
         return dict(self._run("SELECT state, COUNT(*) FROM remittance_claims GROUP BY state").fetchall())
 
     # -------------------------------------------------------------------------------- outputs
-    def add_outbox(self, name: str, directory: str, text: str, claims: int, destination: str, run_id: str) -> int:
+    def add_outbox(
+        self,
+        name: str,
+        directory: str,
+        text: str,
+        claims: int,
+        destination: str,
+        run_id: str,
+        worker: str | None = None,
+    ) -> int:
+        """A committed output, to be gated and published by `worker` (or, once it is gone, by another)."""
         with self.transaction():
             return self._run(
-                "INSERT INTO outbox (name, directory, text, claims, destination, run_id, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                (name, directory, text, claims, destination, run_id, _now()),
+                "INSERT INTO outbox (name, directory, text, claims, destination, run_id, created_at, worker) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (name, directory, text, claims, destination, run_id, _now(), worker),
             ).fetchone()[0]
 
     def record_secondary(

@@ -51,6 +51,7 @@ class SQLiteStore(SQLStore):
 
     def close(self) -> None:
         self.db.close()
+        self.closed = True
 
     def _run(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
         try:

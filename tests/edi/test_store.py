@@ -76,6 +76,7 @@ def test_remittance_claims_re_read_exactly(tmp_path, store_location):
     from edi.runner.intake import inputs_from_folder
 
     runner.run(inputs_from_folder(drop))  # no 837 yet: every claim waits, raw X12 kept
+    runner.close()
     remittances, _ = read_835(b835, "r.835")
     by_id = {}
     for rem in remittances:
