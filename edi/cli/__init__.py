@@ -18,7 +18,7 @@ from edi.log import configure
 from edi.store import StoreError
 from parsers.errors import X12Error
 
-from . import convert, inspect, posting, runner, validate
+from . import convert, inspect, posting, runner, status, validate
 from .common import fail
 
 
@@ -65,6 +65,7 @@ for command in (
     runner.watch,
     validate.validate,
     *posting.COMMANDS,
+    *status.COMMANDS,
 ):
     cli.add_command(command)
 
