@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 	$(BIN)/python -m benchmarks.institutional
 	$(BIN)/python -m benchmarks.batch
+	$(BIN)/python -m benchmarks.workers
 
 # Lint and format are one check: `ruff format` (without --check) fixes the formatting.
 LINTED := edi parsers rules writers tests benchmarks
