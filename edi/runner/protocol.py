@@ -189,6 +189,9 @@ class Runner:
                     with gc_paused():  # per file: garbage left by one file is collected before the next
                         results.append(self.inbound.process_file(inp, attention))
                     break
+                except FileNotFoundError:  # moved away by a worker that took over a lapsed lease
+                    self.worker.release(inp)
+                    break
                 except Conflict as exc:
                     del attention[seen:], self.inbound.postings[posted:]
                     log.info("batch.retry", file=inp.name, attempt=attempt + 1, reason=str(exc))
@@ -244,7 +247,10 @@ def _claims_first(inputs: list[InputFile]) -> list[InputFile]:
     """837s, then 835s, then the rest; names keep their order within each (the sort is stable)."""
     for inp in inputs:
         if not inp.kind:
-            inp.kind = first_transaction_set(inp.head())
+            try:
+                inp.kind = first_transaction_set(inp.head())
+            except FileNotFoundError:  # another worker took it and moved it away a moment ago
+                continue
     order = {"837": 0, "835": 1}
     return sorted(inputs, key=lambda i: order.get(i.kind, 2))
 

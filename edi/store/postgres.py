@@ -177,8 +177,8 @@ class PostgresStore(SQLStore):
             with conn.transaction():
                 # one migrating worker at a time, per schema; the others find the work done
                 conn.execute("SELECT pg_advisory_xact_lock(hashtext('edi-store:' || current_schema()))")
-                if conn.execute("SELECT to_regclass('edi_schema_version')").fetchone()[0] is None:
-                    conn.execute("CREATE TABLE edi_schema_version (version INTEGER NOT NULL)")
+                # IF NOT EXISTS: a worker that migrated while we waited for the lock may have created it
+                conn.execute("CREATE TABLE IF NOT EXISTS edi_schema_version (version INTEGER NOT NULL)")
                 row = conn.execute("SELECT version FROM edi_schema_version").fetchone()
                 if row is None:
                     conn.execute("INSERT INTO edi_schema_version (version) VALUES (0)")

@@ -78,6 +78,25 @@ def wait_until(condition, workers: list[subprocess.Popen]) -> None:
         time.sleep(0.2)
 
 
+def kill_and_restart(tmp_path: Path, location: str, workers: list, items: list, rng: random.Random) -> int:
+    """Drop the files in bursts; after each, SIGKILL a random worker and start it again. How many kills."""
+    inbox = tmp_path / "inbox"
+    kills = 0
+    while items:
+        for _ in range(rng.randint(2, 12)):
+            if items:
+                drop(inbox, *items.pop())
+        time.sleep(rng.uniform(0.3, 2.5))
+        slot = rng.randrange(WORKERS)
+        workers[slot].send_signal(signal.SIGKILL)  # wherever it is: reading, committing, validating, moving
+        workers[slot].wait(timeout=DEADLINE)
+        kills += 1
+        if rng.random() < 0.3:
+            time.sleep(LEASE_SECONDS * 1.5)  # sometimes the others take over its lease before it is back
+        workers[slot] = start(tmp_path, location, slot)
+    return kills
+
+
 @pytest.mark.pg
 @pytest.mark.slow
 def test_three_workers_killed_at_random_process_every_file_once(tmp_path, pg_location):
@@ -94,23 +113,17 @@ def test_three_workers_killed_at_random_process_every_file_once(tmp_path, pg_loc
     inbox.mkdir()
     open_store(pg_location).close()  # migrated once, before three workers race for it
     workers = [start(tmp_path, pg_location, slot) for slot in range(WORKERS)]
-    kills = 0
-    while items:
-        for _ in range(rng.randint(2, 12)):
-            if items:
-                drop(inbox, *items.pop())
-        time.sleep(rng.uniform(0.3, 2.5))
-        slot = rng.randrange(WORKERS)
-        workers[slot].send_signal(signal.SIGKILL)  # wherever it is: reading, committing, validating, moving
-        workers[slot].wait(timeout=DEADLINE)
-        kills += 1
-        if rng.random() < 0.3:
-            time.sleep(LEASE_SECONDS * 1.5)  # sometimes the others take over its lease before it is back
-        workers[slot] = start(tmp_path, pg_location, slot)
-    wait_until(lambda: settled(inbox, len(files)) and quiet(pg_location), workers)
-    for worker in workers:
-        worker.send_signal(signal.SIGTERM)
-    assert [w.wait(timeout=DEADLINE) for w in workers] == [0] * WORKERS
+    try:
+        kills = kill_and_restart(tmp_path, pg_location, workers, items, rng)
+        wait_until(lambda: settled(inbox, len(files)) and quiet(pg_location), workers)
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        assert [w.wait(timeout=DEADLINE) for w in workers] == [0] * WORKERS
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
     assert kills >= 15
 
     # every input processed once: in processed/, unchanged, and taken in once by the store
