@@ -69,6 +69,11 @@ def quiet(location: str) -> bool:
     return "ready" not in status["claims"] and not unpublished and not waiting
 
 
+def started(tmp_path: Path, workers: list[subprocess.Popen]) -> bool:
+    """Every worker is watching (its SIGTERM handler in place), not still starting up."""
+    return all(f'"pid": {w.pid}' in (tmp_path / f"worker-{slot}.log").read_text() for slot, w in enumerate(workers))
+
+
 def wait_until(condition, workers: list[subprocess.Popen]) -> None:
     limit = time.monotonic() + DEADLINE
     while not condition():
@@ -115,7 +120,7 @@ def test_three_workers_killed_at_random_process_every_file_once(tmp_path, pg_loc
     workers = [start(tmp_path, pg_location, slot) for slot in range(WORKERS)]
     try:
         kills = kill_and_restart(tmp_path, pg_location, workers, items, rng)
-        wait_until(lambda: settled(inbox, len(files)) and quiet(pg_location), workers)
+        wait_until(lambda: settled(inbox, len(files)) and quiet(pg_location) and started(tmp_path, workers), workers)
         for worker in workers:
             worker.send_signal(signal.SIGTERM)
         assert [w.wait(timeout=DEADLINE) for w in workers] == [0] * WORKERS
