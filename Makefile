@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup browser demo test test-long test-crash bench fuzz lint clean
+.PHONY: setup browser demo test test-long test-crash test-pg bench fuzz lint clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -39,6 +39,12 @@ test-long: $(STAMP)
 test-crash: $(STAMP)
 	$(BIN)/pytest -m slow tests/edi/test_watch.py
 
+# Everything that runs against PostgreSQL (a server on 127.0.0.1:5432, database test, trust auth): the store
+# tests on both engines, several workers on one store, and their kill -9 crash test. A missing server fails here
+# (in `make test` those tests are skipped, with one line saying so).
+test-pg: $(STAMP)
+	EDI_REQUIRE_PG=1 $(BIN)/pytest -m pg tests
+
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 	$(BIN)/python -m benchmarks.institutional
@@ -46,6 +52,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.guide
 	$(BIN)/python -m benchmarks.office
 	$(BIN)/python -m benchmarks.hostile
+	$(BIN)/python -m benchmarks.workers
 
 # Coverage-guided fuzzing of every entry point (inspect, convert, validate, post, batch on one file) for
 # FUZZ_SECONDS (default 600): atheris when it installs (the [fuzz] extra), else hypothesis over mutated corpus

@@ -2,7 +2,12 @@
 
 Example (`edi.toml`):
 
-    state_dir = "/var/lib/edi"          # control-number counter (and later the claim store)
+    state_dir = "/var/lib/edi"          # the claim store (SQLite) and its control-number counter
+    store_url = "postgresql://edi@db.example/edi"  # instead: one PostgreSQL store shared by several workers
+                                        # (default $EDI_STORE_URL); state_dir is then unused
+
+    [workers]                           # several workers on one store (edi batch / watch)
+    lease_seconds = 30                  # a worker silent this long is dead: its files and outputs are taken over
 
     [interchange]                       # ISA/GS of what we write; defaults: the original claim's own
     sender_qualifier = "ZZ"
@@ -186,6 +191,20 @@ class PostingSettings(BaseModel):
         return out
 
 
+class WorkerSettings(BaseModel):
+    """Several workers on one store: each registers, beats its heartbeat every `lease_seconds / 5`, and holds a
+    lease on the file it works on; a worker not heard of for `lease_seconds` is dead and what it held is taken
+    over (a dead worker on the same machine at once: its process is gone)."""
+
+    model_config = ConfigDict(extra="forbid")
+    lease_seconds: float = Field(30.0, ge=0.5)
+
+
+def default_store_url() -> str | None:
+    """$EDI_STORE_URL, or none (the SQLite store of the state directory)."""
+    return os.environ.get("EDI_STORE_URL") or None
+
+
 class CollectionsSettings(BaseModel):
     """The collection effort before a patient balance goes to bad debt (`edi collections run`, issue 17)."""
 
@@ -279,6 +298,7 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)  # settings hold member ids
     state_dir: Path = Field(default_factory=default_state_dir)
+    store_url: str | None = Field(default_factory=default_store_url)
     ack_dir: Path | None = None
     interchange: InterchangeSettings = InterchangeSettings()
     policy: PolicySettings = PolicySettings()
@@ -287,6 +307,7 @@ class Settings(BaseModel):
     collections: CollectionsSettings = CollectionsSettings()
     msp: MspSettings = MspSettings()
     limits: LimitSettings = LimitSettings()
+    workers: WorkerSettings = WorkerSettings()
 
     @field_validator("state_dir", mode="before")
     @classmethod
@@ -296,6 +317,18 @@ class Settings(BaseModel):
     def rule_policy(self) -> Policy:
         """The rules' switches: [policy], with the [msp] facts."""
         return replace(self.policy.policy(), msp=self.msp.facts(), patients=self.msp.patients())
+
+    @field_validator("store_url")
+    @classmethod
+    def _url(cls, value):
+        if value is not None and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("store_url must be a postgresql:// URL (a SQLite store is named by state_dir)")
+        return value
+
+    @property
+    def store(self) -> str:
+        """What `edi.store.open_store` opens: the store URL when one is set, else the state directory."""
+        return self.store_url or str(self.state_dir)
 
     @classmethod
     def load(cls, path: str | Path | None = None, **overrides) -> Settings:

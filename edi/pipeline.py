@@ -185,7 +185,7 @@ def _convert(remit, claims, settings: Settings, now: datetime, keep_claims: bool
     ordered = [outcomes[claim_id] for claim_id in groups]
     result = ConvertResult(ordered, {}, findings=findings)
     if writer.count:
-        store = open_store(settings.state_dir)  # the counter `edi batch` and `edi watch` share
+        store = open_store(settings.store)  # the counter `edi batch` and `edi watch` share
         try:
             result.text = writer.finish(parties, ControlNumbers(store), now)
         finally:

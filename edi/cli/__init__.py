@@ -29,6 +29,7 @@ from . import (  # noqa: F401 (worklist: subcommands)
     posting,
     report,
     runner,
+    status,
     validate,
     worklist,
 )
@@ -85,6 +86,7 @@ for command in (
     documents.appeal,
     collections.collections,
     cob.cob,
+    *status.COMMANDS,
 ):
     with_global_options(command)
     cli.add_command(command)

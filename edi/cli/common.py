@@ -21,6 +21,13 @@ STATE = click.option(
     type=click.Path(file_okay=False, path_type=Path),
     help="State directory (claim store, control numbers). Default: $EDI_STATE_DIR or ~/.local/state/edi-cob.",
 )
+STORE = click.option(
+    "--store",
+    "store_url",
+    metavar="URL",
+    help="A PostgreSQL claim store several workers share (postgresql://user@host/db) instead of the SQLite "
+    "store of --state. Default: settings store_url, else $EDI_STORE_URL.",
+)
 CONFIG = click.option(
     "--config",
     "config_path",
@@ -83,7 +90,7 @@ def with_global_options(command: click.Command) -> None:
 
 def runner_options(command):
     """The options `edi batch` and `edi watch` share."""
-    for option in reversed((OUT_DIR, STATE, CONFIG, ACK, GATE_WORKERS, NO_GATE)):
+    for option in reversed((OUT_DIR, STATE, STORE, CONFIG, ACK, GATE_WORKERS, NO_GATE)):
         command = option(command)
     return command
 

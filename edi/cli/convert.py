@@ -10,7 +10,7 @@ import click
 from edi.pipeline import OutputConflict
 from edi.pipeline import convert as run
 
-from .common import CONFIG, STATE, fail, load_settings
+from .common import CONFIG, STATE, STORE, fail, load_settings
 
 
 @click.command()
@@ -29,6 +29,7 @@ from .common import CONFIG, STATE, fail, load_settings
 )
 @CONFIG
 @STATE
+@STORE
 @click.option("--sender-id", help="ISA06/GS02 of the output (default: the original claim's).")
 @click.option("--receiver-id", help="ISA08/GS03 of the output (default: the original claim's).")
 @click.option("--usage", type=click.Choice(["P", "T"]), help="ISA15 of the output (default: the original's).")
@@ -56,6 +57,7 @@ def convert(
     report_path: Path | None,
     config_path: Path | None,
     state_dir: Path | None,
+    store_url: str | None,
     sender_id: str | None,
     receiver_id: str | None,
     usage: str | None,
@@ -76,6 +78,7 @@ def convert(
     settings = load_settings(
         config_path,
         state_dir=state_dir,
+        store_url=store_url,
         interchange__sender_id=sender_id,
         interchange__receiver_id=receiver_id,
         interchange__usage=usage,

@@ -16,20 +16,21 @@ from edi.exits import EXIT_OK, EXIT_REVIEW
 from edi.files import write_atomic
 from edi.office.items import claim_items
 from edi.posting import WORKLIST_FIELDS, Poster, post_file, worklist_rows
-from edi.store import open_existing_store
+from edi.store import open_existing_store, redacted
 from rules.ledger import export_csv, export_jsonl
 
-from .common import CONFIG, STATE, load_settings
+from .common import CONFIG, STATE, STORE, load_settings
 
 
 @click.command()
 @click.argument("remit", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @STATE
+@STORE
 @CONFIG
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the report as JSON (claim ids and amounts; no patient data)."
 )
-def post(remit: Path, state_dir: Path | None, config_path: Path | None, as_json: bool) -> None:
+def post(remit: Path, state_dir: Path | None, store_url: str | None, config_path: Path | None, as_json: bool) -> None:
     """Post a payer's 835 REMIT (a file holding an 835: primary, secondary or tertiary) on the claim accounts
     of the store.
 
@@ -40,7 +41,7 @@ def post(remit: Path, state_dir: Path | None, config_path: Path | None, as_json:
     something needs review, 2 when REMIT cannot be read or is not an 835, or the state directory holds no
     claim store (posting needs the original claims `edi batch` stored).
     """
-    settings = load_settings(config_path, state_dir=state_dir)
+    settings = load_settings(config_path, state_dir=state_dir, store_url=store_url)
     report = post_file(remit, settings)
     if as_json:
         click.echo(json.dumps(report, indent=2))
@@ -65,6 +66,7 @@ def post(remit: Path, state_dir: Path | None, config_path: Path | None, as_json:
 @click.command()
 @click.argument("claim_id")
 @STATE
+@STORE
 @CONFIG
 @click.option("--json", "as_json", is_flag=True, help="Print the statement as JSON (same as --format json).")
 @click.option(
@@ -78,7 +80,13 @@ def post(remit: Path, state_dir: Path | None, config_path: Path | None, as_json:
     "--out", type=click.Path(dir_okay=False, path_type=Path), help="html: the file (default ./statement-CLAIM_ID.html)."
 )
 def statement(
-    claim_id: str, state_dir: Path | None, config_path: Path | None, as_json: bool, fmt: str, out: Path | None
+    claim_id: str,
+    state_dir: Path | None,
+    store_url: str | None,
+    config_path: Path | None,
+    as_json: bool,
+    fmt: str,
+    out: Path | None,
 ) -> None:
     """The statement of CLAIM_ID (the claim's id as billed: CLM01 of the 837, CLP01 of the 835): where each
     dollar of the charge stands, counted once, with the history of the claim's worklist items; --format html
@@ -89,22 +97,22 @@ def statement(
     it holds what the patient owes, so keep it where PHI may be. Exits 0 when it balances, 1 when something
     could not be placed (or there is no account for the claim), 2 when the state directory holds no store.
     """
-    settings = load_settings(config_path, state_dir=state_dir)
+    settings = load_settings(config_path, state_dir=state_dir, store_url=store_url)
     if fmt == "html":
         written = statement_file(settings, claim_id, out or Path(f"statement-{claim_id}.html"), datetime.now().date())
         if written is None:
-            click.echo(f"edi: no claim account for {claim_id!r} in {settings.state_dir}", err=True)
+            click.echo(f"edi: no claim account for {claim_id!r} in {redacted(settings.store)}", err=True)
             sys.exit(EXIT_REVIEW)
         click.echo(str(written))
         sys.exit(EXIT_OK)
-    store = open_existing_store(settings.state_dir)
+    store = open_existing_store(settings.store)
     try:
         statements = Poster(store, settings).statement(claim_id)
         items = claim_items(store, claim_id)
     finally:
         store.close()
     if not statements:
-        click.echo(f"edi: no claim account for {claim_id!r} in {settings.state_dir}", err=True)
+        click.echo(f"edi: no claim account for {claim_id!r} in {redacted(settings.store)}", err=True)
         sys.exit(EXIT_REVIEW)
     docs = [dict(s.to_dict(), worklist=items) for s in statements]
     if as_json or fmt == "json":
@@ -149,6 +157,7 @@ def statement(
 
 @click.group(invoke_without_command=True)
 @STATE
+@STORE
 @CONFIG
 @click.option("--json", "as_json", is_flag=True, help="Print the items as JSON.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print the items as CSV.")
@@ -157,6 +166,7 @@ def statement(
 def worklist(
     ctx: click.Context,
     state_dir: Path | None,
+    store_url: str | None,
     config_path: Path | None,
     as_json: bool,
     as_csv: bool,
@@ -171,7 +181,7 @@ def worklist(
         return
     if as_json and as_csv:
         raise click.UsageError("--json and --csv are exclusive")
-    settings = load_settings(config_path, state_dir=state_dir)
+    settings = load_settings(config_path, state_dir=state_dir, store_url=store_url)
     rows = worklist_rows(settings, (today or datetime.now()).date())
     if as_json:
         click.echo(json.dumps(rows, indent=2))
@@ -196,16 +206,19 @@ def ledger() -> None:
 
 @ledger.command("export")
 @STATE
+@STORE
 @CONFIG
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write here (default stdout).")
-def ledger_export(state_dir: Path | None, config_path: Path | None, fmt: str, out: Path | None) -> None:
+def ledger_export(
+    state_dir: Path | None, store_url: str | None, config_path: Path | None, fmt: str, out: Path | None
+) -> None:
     """Export every ledger entry, in the order written (read back exactly by rules.ledger).
 
     Exits 0, 2 when the state directory holds no claim store.
     """
-    settings = load_settings(config_path, state_dir=state_dir)
-    store = open_existing_store(settings.state_dir)
+    settings = load_settings(config_path, state_dir=state_dir, store_url=store_url)
+    store = open_existing_store(settings.store)
     try:
         entries = store.ledger()
     finally:

@@ -12,7 +12,7 @@ from edi.documents.page import write_document
 from edi.reports import DIMENSIONS
 from edi.reports.run import FORMATS, denials, write_offs
 
-from .common import CONFIG, STATE, load_settings
+from .common import CONFIG, STATE, STORE, load_settings
 
 DAY = click.DateTime(["%Y-%m-%d"])
 FROM = click.option("--from", "start", type=DAY, help="First day (posting date) included. Default: the first.")
@@ -46,15 +46,16 @@ def report() -> None:
 @FORMAT
 @OUT
 @STATE
+@STORE
 @CONFIG
-def write_offs_command(start, end, by, fmt, out, state_dir, config_path) -> None:
+def write_offs_command(start, end, by, fmt, out, state_dir, store_url, config_path) -> None:
     """Contractual, administrative, bad-debt and charity write-offs from the ledger, by payer, reason (CARC and
     its description), category, month or billing provider; the totals equal the ledger's.
 
     Exits 0, 2 when the state directory holds no store or an option is wrong."""
     if start and end and start > end:
         raise click.UsageError("--from is after --to")
-    settings = load_settings(config_path, state_dir=state_dir)
+    settings = load_settings(config_path, state_dir=state_dir, store_url=store_url)
     emit(write_offs(settings, day(start), day(end), by, fmt), out)
 
 
@@ -64,13 +65,14 @@ def write_offs_command(start, end, by, fmt, out, state_dir, config_path) -> None
 @FORMAT
 @OUT
 @STATE
+@STORE
 @CONFIG
-def denials_command(start, end, fmt, out, state_dir, config_path) -> None:
+def denials_command(start, end, fmt, out, state_dir, store_url, config_path) -> None:
     """Denial rate and amount by payer and by reason, open against resolved, won/lost/written off, and the
     average days from denial to resolution.
 
     Exits 0, 2 when the state directory holds no store or an option is wrong."""
     if start and end and start > end:
         raise click.UsageError("--from is after --to")
-    settings = load_settings(config_path, state_dir=state_dir)
+    settings = load_settings(config_path, state_dir=state_dir, store_url=store_url)
     emit(denials(settings, day(start), day(end), fmt), out)

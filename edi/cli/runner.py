@@ -16,12 +16,18 @@ from .common import fail, load_settings, runner_options
 
 
 def _runner_settings(
-    config_path: Path | None, state_dir: Path | None, ack_dir: Path | None, gate_workers: int | None, no_gate: bool
+    config_path: Path | None,
+    state_dir: Path | None,
+    store_url: str | None,
+    ack_dir: Path | None,
+    gate_workers: int | None,
+    no_gate: bool,
 ) -> Settings:
     """Settings of `edi batch` / `edi watch`: the TOML file, then the flags."""
     return load_settings(
         config_path,
         state_dir=state_dir,
+        store_url=store_url,
         ack_dir=ack_dir,
         gate__workers=gate_workers,
         gate__enabled=False if no_gate else None,
@@ -39,6 +45,7 @@ def batch(
     drop: Path,
     out: Path,
     state_dir: Path | None,
+    store_url: str | None,
     config_path: Path | None,
     report_path: Path | None,
     quiet: bool,
@@ -60,7 +67,7 @@ def batch(
     rejected, an output failed the gate or a claim needs review, 2 when DROP cannot be read or --out,
     --report, --ack or --state lies inside DROP.
     """
-    settings = _runner_settings(config_path, state_dir, ack_dir, gate_workers, no_gate)
+    settings = _runner_settings(config_path, state_dir, store_url, ack_dir, gate_workers, no_gate)
     try:
         report = run_batch(drop, out, settings, quiet=quiet, report_path=report_path)
     except DropError as exc:
@@ -97,6 +104,7 @@ def watch(
     inbox: Path,
     out: Path,
     state_dir: Path | None,
+    store_url: str | None,
     config_path: Path | None,
     stable_seconds: float,
     poll_interval: float,
@@ -115,7 +123,7 @@ def watch(
     service keeps watching. Exits 0 on SIGTERM/SIGINT once the current file is done; 2 when INBOX is missing
     (see --create-inbox) or --out, --ack or --state lies inside it.
     """
-    settings = _runner_settings(config_path, state_dir, ack_dir, gate_workers, no_gate)
+    settings = _runner_settings(config_path, state_dir, store_url, ack_dir, gate_workers, no_gate)
     try:
         run_watch(
             inbox,

@@ -10,13 +10,12 @@ from pathlib import Path
 
 import click
 
-from edi.config import default_state_dir
 from edi.control import ControlNumbers
 from edi.exits import EXIT_OK, EXIT_REVIEW, EXIT_UNREADABLE
 from edi.store import open_store
 from edi.validation import FileVerdict, validate_files, write_acks
 
-from .common import STATE
+from .common import STATE, STORE, load_settings
 
 
 def render_text(verdicts: list[FileVerdict]) -> str:
@@ -64,8 +63,15 @@ def render_text(verdicts: list[FileVerdict]) -> str:
     "(the validator of record, ~40x slower).",
 )
 @STATE
+@STORE
 def validate(
-    files: tuple[Path, ...], as_json: bool, ack_dir: Path | None, workers: int, engine: str, state_dir: Path | None
+    files: tuple[Path, ...],
+    as_json: bool,
+    ack_dir: Path | None,
+    workers: int,
+    engine: str,
+    state_dir: Path | None,
+    store_url: str | None,
 ) -> None:
     """Validate FILE... (X12 files: 837, 835, 999 ...) against their implementation guides (pyx12) and our
     balancing and envelope rules.
@@ -77,7 +83,7 @@ def validate(
     verdicts = validate_files(files, workers, engine)
     written: list[Path] = []
     if ack_dir is not None:
-        store = open_store(state_dir or default_state_dir())
+        store = open_store(load_settings(None, state_dir=state_dir, store_url=store_url).store)
         try:
             numbers = ControlNumbers(store)
             when = datetime.now()

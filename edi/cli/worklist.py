@@ -12,10 +12,10 @@ import click
 
 from edi.exits import EXIT_OK
 from edi.office.items import OfficeError, add_note, find_item, item_view, record_step
-from edi.store import open_store
+from edi.store import open_existing_store
 from rules.appeals import STEPS
 
-from .common import CONFIG, STATE, fail, load_settings
+from .common import CONFIG, STATE, STORE, fail, load_settings
 from .posting import worklist
 
 ON = click.option("--on", "on", type=click.DateTime(["%Y-%m-%d"]), help="The date of the step (default: today).")
@@ -48,10 +48,10 @@ def echo_item(view: dict, as_json: bool) -> None:
         click.echo(f"  {h['on']} {h['step']}{extra} by {h['by'] or '-'}{due}: {h['text']}")
 
 
-def run(state_dir: Path | None, config_path: Path | None, action):
+def run(state_dir: Path | None, store_url: str | None, config_path: Path | None, action):
     """Open the store of the settings, run `action(store, settings)`, close; OfficeError -> exit 2."""
-    settings = load_settings(config_path, state_dir=state_dir)
-    store = open_store(settings.state_dir)
+    settings = load_settings(config_path, state_dir=state_dir, store_url=store_url)
+    store = open_existing_store(settings.store)
     try:
         return action(store, settings)
     except OfficeError as exc:
@@ -66,14 +66,23 @@ def run(state_dir: Path | None, config_path: Path | None, action):
 @ON
 @BY
 @STATE
+@STORE
 @CONFIG
-def note(item: int, text: str, on: datetime | None, by: str, state_dir: Path | None, config_path: Path | None):
+def note(
+    item: int,
+    text: str,
+    on: datetime | None,
+    by: str,
+    state_dir: Path | None,
+    store_url: str | None,
+    config_path: Path | None,
+):
     """Add TEXT to the history of worklist ITEM (its id in `edi worklist --json`): a call, a letter, what was
     said.
 
     Exits 0 when recorded, 2 when the item does not exist or the state directory holds no store."""
     day = (on or datetime.now()).date()
-    view = run(state_dir, config_path, lambda store, _: add_note(store, item, text, day, by))
+    view = run(state_dir, store_url, config_path, lambda store, _: add_note(store, item, text, day, by))
     echo_item(view, False)
 
 
@@ -85,6 +94,7 @@ def note(item: int, text: str, on: datetime | None, by: str, state_dir: Path | N
 @BY
 @click.option("--text", default="", help="A note kept with the step.")
 @STATE
+@STORE
 @CONFIG
 @click.option("--json", "as_json", is_flag=True, help="Print the item as JSON.")
 def set_step(
@@ -95,6 +105,7 @@ def set_step(
     by: str,
     text: str,
     state_dir: Path | None,
+    store_url: str | None,
     config_path: Path | None,
     as_json: bool,
 ):
@@ -108,6 +119,7 @@ def set_step(
     value = money(amount)
     view = run(
         state_dir,
+        store_url,
         config_path,
         lambda store, settings: record_step(store, settings, item, step, day, amount=value, by=by, text=text),
     )
@@ -118,11 +130,12 @@ def set_step(
 @worklist.command("show")
 @click.argument("item", type=int)
 @STATE
+@STORE
 @CONFIG
 @click.option("--json", "as_json", is_flag=True, help="Print the item as JSON.")
-def show(item: int, state_dir: Path | None, config_path: Path | None, as_json: bool):
+def show(item: int, state_dir: Path | None, store_url: str | None, config_path: Path | None, as_json: bool):
     """Worklist ITEM (its id in `edi worklist --json`) with its whole history (who, when, what).
 
     Exits 0, 2 when the item does not exist or the state directory holds no store."""
-    view = run(state_dir, config_path, lambda store, _: item_view(store, find_item(store, item)))
+    view = run(state_dir, store_url, config_path, lambda store, _: item_view(store, find_item(store, item)))
     echo_item(view, as_json)

@@ -9,7 +9,7 @@ from pathlib import Path
 from edi.config import Settings
 from edi.office.items import OfficeError, find_item, item_view
 from edi.posting import Poster
-from edi.store import ClaimStore, open_store, payments_from_raw
+from edi.store import ClaimStore, open_existing_store, payments_from_raw
 from parsers.models import ClaimPayment
 
 from .appeal import packet_pages, packet_pdf
@@ -30,7 +30,7 @@ def claim_statements(store: ClaimStore, settings: Settings, claim_id: str, today
 
 def statement_file(settings: Settings, claim_id: str, out: Path, today: date) -> Path | None:
     """Write CLAIM_ID's statement at `out`; None when the claim has no account."""
-    store = open_store(settings.state_dir)
+    store = open_existing_store(settings.store)
     try:
         pages = claim_statements(store, settings, claim_id, today)
     finally:
@@ -53,7 +53,7 @@ def patients_owing(store: ClaimStore, settings: Settings) -> list[tuple]:
 
 def patient_statements(settings: Settings, out_dir: Path, today: date) -> list[Path]:
     """A statement for every patient balance due, written in `out_dir` as statement-CLAIM.html."""
-    store = open_store(settings.state_dir)
+    store = open_existing_store(settings.store)
     written = []
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
@@ -89,7 +89,7 @@ def answer(store: ClaimStore, account_id: int, posting_id: int | None, sequence:
 def appeal_packet(settings: Settings, item_id: int, out_dir: Path, today: date) -> list[Path]:
     """The appeal packet of worklist ITEM in `out_dir`: letter, EOB pages, claim summary (HTML) and
     appeal-packet.pdf. Raises OfficeError for an unknown item or one that is not a payer's denial."""
-    store = open_store(settings.state_dir)
+    store = open_existing_store(settings.store)
     try:
         item = find_item(store, item_id)
         if not item.group:

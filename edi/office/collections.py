@@ -14,7 +14,7 @@ from edi.config import Settings
 from edi.documents.page import write_document
 from edi.documents.statement import render_statement
 from edi.posting import Poster
-from edi.store import AccountRecord, ClaimStore, open_store
+from edi.store import AccountRecord, ClaimStore, open_existing_store
 from rules.collections import BAD_DEBT, STATEMENT, medicare_first_bill_in_time, medicare_share, next_step
 from rules.office import Move, bucket, patient_lines, patient_payment, spread
 
@@ -100,7 +100,7 @@ def run_collections(
 ) -> list[dict]:
     """Age every patient balance: send (record, and write when `out_dir`) the statements due, book bad debt
     after the effort, reverse bad debt a payer's later payment covered. One entry per claim acted on."""
-    store = open_store(settings.state_dir)
+    store = open_existing_store(settings.store)
     done = []
     try:
         with store.transaction():
@@ -163,7 +163,7 @@ def collect_one(store, settings, poster, record, today, out_dir, now) -> dict | 
 def record_payment(settings: Settings, claim_id: str, amount: Decimal, on: date, now=datetime.now) -> dict:
     """A patient's payment on a claim: reverses bad debt first (to the extent of the payment), then lowers
     the patient balance. OfficeError when it is more than the patient owes."""
-    store = open_store(settings.state_dir)
+    store = open_existing_store(settings.store)
     try:
         with store.transaction():
             record = find_account(store, claim_id)
@@ -189,7 +189,7 @@ def record_payment(settings: Settings, claim_id: str, amount: Decimal, on: date,
 
 def record_charity(settings: Settings, claim_id: str, amount: Decimal | None, on: date, now=datetime.now) -> dict:
     """Write the patient balance (or `amount` of it) off as charity care."""
-    store = open_store(settings.state_dir)
+    store = open_existing_store(settings.store)
     try:
         with store.transaction():
             record = find_account(store, claim_id)

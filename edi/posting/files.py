@@ -20,7 +20,7 @@ def post_file(path: Path, settings: Settings, now=datetime.now) -> dict:
     data = path.read_bytes()
     expect_transaction_set(data[: 1 << 16], "835", str(path))
     groups, _ = read_claim_groups(data, str(path))
-    store = open_existing_store(settings.state_dir)
+    store = open_existing_store(settings.store)
     try:
         poster = Poster(store, settings, now)
         claims = []

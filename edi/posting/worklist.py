@@ -57,7 +57,7 @@ def add_review_item(store, claim_id: str, original_id: int | None, reason: str, 
 def worklist_rows(settings: Settings, today: date) -> list[dict]:
     """Open worklist items by deadline (none last) then amount (largest first), plus every claim sent onward
     that its payer has not answered past its response window (flag 'unanswered')."""
-    store = open_existing_store(settings.state_dir)
+    store = open_existing_store(settings.store)
     try:
         rows = []
         for item in store.worklist("open"):

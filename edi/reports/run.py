@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from edi.config import Settings
-from edi.store import open_store
+from edi.store import open_existing_store
 
 from .denials import denial_report
 from .html import denial_html, write_off_html
@@ -55,7 +55,7 @@ def denial_dates(store, items) -> dict[int, date]:
 
 def write_offs(settings: Settings, start: date | None, end: date | None, by: str, fmt: str) -> str:
     """The write-off report of the store of `settings`, rendered in `fmt`."""
-    store = open_store(settings.state_dir)
+    store = open_existing_store(settings.store)
     try:
         entries = store.ledger()
         providers = store.claim_providers()
@@ -76,7 +76,7 @@ def write_offs(settings: Settings, start: date | None, end: date | None, by: str
 
 def denials(settings: Settings, start: date | None, end: date | None, fmt: str) -> str:
     """The denial report of the store of `settings`, rendered in `fmt` (table/csv: by payer, then by reason)."""
-    store = open_store(settings.state_dir)
+    store = open_existing_store(settings.store)
     try:
         items = store.worklist_items()
         report = denial_report(

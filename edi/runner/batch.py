@@ -23,7 +23,8 @@ def refuse_outputs_in(source: Path, settings: Settings, **places: str | Path | N
     or the state directory lies inside the drop or inbox `source`, or is the drop itself: the run would take
     its own output as input, move its own store, or overwrite what it reads."""
     named = {name: value for name, value in places.items() if value is not None}
-    named["state"] = settings.state_dir
+    if not settings.store_url:  # a PostgreSQL store lives elsewhere
+        named["state"] = settings.state_dir
     if settings.ack_dir:
         named["ack"] = settings.ack_dir
     if settings.gate.rejected_dir:
@@ -46,16 +47,16 @@ def run_batch(
     drop = Path(drop)
     refuse_outputs_in(drop, settings, out=out, report=report_path)
     inputs, archive = open_drop(drop, settings.limits)
-    store = open_store(settings.state_dir)
+    store = open_store(settings.store)
     runner = None
     try:
         runner = Runner(store, Path(out), settings)
         stream = progress_stream or sys.stderr
         if not quiet and stream.isatty() and inputs:
             with click.progressbar(length=len(inputs), label="edi batch", file=stream) as bar:
-                report = runner.run(inputs, bar.update)
+                report = runner.run(inputs, bar.update, wait=True)
         else:
-            report = runner.run(inputs)
+            report = runner.run(inputs, wait=True)
     finally:
         if runner is not None:
             runner.close()

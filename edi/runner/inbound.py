@@ -104,6 +104,12 @@ def _unread(exc: BaseException) -> str:
     return f"cannot read the file ({type(exc).__name__})"
 
 
+def _already_billed(key: str, icn: str) -> tuple[str, list[str]]:
+    return ALREADY_BILLED, [
+        f"this answer (remittance {key}, CLP07 {icn}) was already billed to the secondary payer; nothing emitted again"
+    ]
+
+
 def _findings_summary(findings) -> dict:
     counts = Counter(f"{f.severity}:{f.rule}" for f in findings)
     errors = [str(f) for f in findings if f.severity == "error"][:20]
@@ -246,15 +252,13 @@ class Inbound:
         icn = last.payer_claim_number
         existing = store.find_remittance_claim(key, claim_id, icn)
         if existing is not None and existing.state in (READY, CONVERTED):
-            return ALREADY_BILLED, [
-                f"this answer (remittance {key}, CLP07 {icn}) was already billed to "
-                "the secondary payer; nothing emitted again"
-            ]
+            return _already_billed(key, icn)
         stored = store.originals(claim_id)
         if not stored:
             reasons = ["the original 837 claim is not in the store yet; converted when it arrives"]
-            store.save_remittance_claim(key, claim_id, icn, last.status, raw, file_id, PENDING_ORIGINAL, reasons)
-            return PENDING_ORIGINAL, reasons
+            if store.save_remittance_claim(key, claim_id, icn, last.status, raw, file_id, PENDING_ORIGINAL, reasons):
+                return PENDING_ORIGINAL, reasons
+            return _already_billed(key, icn)  # a concurrent worker billed it a moment ago
         posted = self.poster.post_group(group, stored, raw)  # issue 6: every answer is posted to its account
         self.postings.append(posted.as_dict())
         if posted.sequence not in (None, "P"):  # a later payer's answer: posted, and a tertiary claim if any
@@ -275,17 +279,8 @@ class Inbound:
                     ]
                 except Refusal as refusal:
                     state, reasons = refusal.disposition, [refusal.reason]
-        destination = parties = None
-        if state == CONVERTED:
-            try:
-                chosen = output_parties(self.settings, parties_from(outcome.original))
-            except ValueError as exc:
-                state, reasons = NEEDS_REVIEW, [str(exc)]
-            else:
-                state = READY
-                parties = asdict(chosen)
-                destination = json.dumps([list(parties.values()), outcome.secondary.payer_id])
-        store.save_remittance_claim(
+        state, reasons, destination, parties = self._route(outcome, state, reasons)
+        saved = store.save_remittance_claim(
             key,
             claim_id,
             icn,
@@ -299,7 +294,21 @@ class Inbound:
             parties,
             outcome.secondary if state == READY else None,
         )
+        if saved is None:  # a concurrent worker decided the same answer first and billed it
+            return _already_billed(key, icn)
         return state, reasons
+
+    def _route(self, outcome: Outcome, state: str, reasons: list[str]) -> tuple[str, list[str], str | None, dict]:
+        """A converted claim's interchange parties and destination: it is ready to be emitted (or, when the
+        parties cannot be chosen, needs review)."""
+        if state != CONVERTED:
+            return state, reasons, None, None
+        try:
+            chosen = output_parties(self.settings, parties_from(outcome.original))
+        except ValueError as exc:
+            return NEEDS_REVIEW, [str(exc)], None, None
+        parties = asdict(chosen)
+        return READY, reasons, json.dumps([list(parties.values()), outcome.secondary.payer_id]), parties
 
     def resolve_pending(self, attention: list[dict]) -> Counter:
         """Step 3: pending remittance claims whose original claim is now in the store, decided again."""

@@ -6,7 +6,6 @@ secondary claims grouped into interchanges (`emit`), acknowledgments of inbound 
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -18,7 +17,7 @@ from edi.control import ControlNumbers
 from edi.files import write_atomic
 from edi.log import get_logger
 from edi.posting import add_review_item
-from edi.store import ClaimStore
+from edi.store import ClaimStore, Conflict
 from edi.validation import render_acks
 from rules.outcome import NEEDS_REVIEW
 from writers.claim837 import write_837, write_837_placed
@@ -46,8 +45,10 @@ class Outbox:
         gate: OutboundGate,
         ack_dir: Path | None,
         now: Callable[[], datetime] = datetime.now,
+        worker: str | None = None,
     ):
         self.store = store
+        self.worker = worker  # the worker id our outbox rows carry (edi.runner.workers)
         self.out = out
         self.gate = gate
         self.rejected_dir = gate.rejected_dir
@@ -103,7 +104,7 @@ class Outbox:
         text, placements = write_837_placed(claims, parties, numbers, when)
         isa13 = placements[0].isa13
         name = f"{_safe(parties.receiver_id)}-{_safe(payer)}-{isa13}.837"
-        outbox_id = store.add_outbox(name, str(self.out), text, len(claims), destination, run_id)
+        outbox_id = store.add_outbox(name, str(self.out), text, len(claims), destination, run_id, self.worker)
         by_index = sorted(placements, key=lambda p: p.index)  # the order of `claims`, which is the chunk's
         for ready, placed in zip(chunk, by_index, strict=True):
             store.record_secondary(
@@ -143,11 +144,11 @@ class Outbox:
         ``<name>.report.json``. A row without a verdict (the gate could not run) is never written. Returns
         the names written. Idempotent."""
         self._remove_stale_temporaries()
-        rows = self.store.unpublished()
+        rows = self._mine()
         if any(r.gate is None for r in rows):
             self.gate.judge([r for r in rows if r.gate is None])
             crash_point("after-gate-before-publish")
-            rows = self.store.unpublished()
+            rows = self._mine()
         done = []
         for record in rows:
             if record.gate in (GATE_PASSED, GATE_SKIPPED):
@@ -164,6 +165,11 @@ class Outbox:
             self.store.mark_published(record.id)
             done.append(record.name)
         return done
+
+    def _mine(self):
+        """The unpublished rows this publisher is to gate and publish: its worker's own and those of dead
+        workers (every unpublished row when it is not a worker)."""
+        return self.store.unpublished() if self.worker is None else self.store.take_outbox(self.worker)
 
     # -------------------------------------------------------------------------------- acknowledgments
     def validate_inbound(self, inputs: list[InputFile]) -> dict[int, Future]:
@@ -203,9 +209,9 @@ class Outbox:
                     for name in (f"{base}{suffix}", f"{base}.{result.sha256[:12]}{suffix}"):
                         try:
                             with store.savepoint():
-                                store.add_outbox(name, str(self.ack_dir), text, 0, destination, run_id)
+                                store.add_outbox(name, str(self.ack_dir), text, 0, destination, run_id, self.worker)
                             break
-                        except sqlite3.IntegrityError:  # an earlier input of the same name was acknowledged
+                        except Conflict:  # an earlier input of the same name was acknowledged
                             continue
                     written.append(name)
                     log.info("batch.ack", file=result.input.name, ack=name)

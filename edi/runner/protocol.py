@@ -24,6 +24,14 @@ moved, next time); after 4 the outbox is validated and published at the next sta
 anything is written: an unvalidated file is never published); after 5 the committed verdict is used as it
 is (the file is not validated again, and a failed one is never published, even by a run with --no-gate);
 after 6 publishing again rewrites the same bytes under the same name.
+
+Several workers (processes, machines) on one store and one inbox (`edi.runner.workers`): a worker takes an
+input's lease before step 2 and lets it go after step 7, so each input is worked on by one live worker at a
+time (a dead worker's leases are taken over); step 1 and 6 publish only the worker's own outbox rows and those
+of dead workers (`ClaimStore.take_outbox`); step 4 takes the ready claims it emits with row locks the other
+workers skip; step 3 runs again after the run's last input, so that a claim whose 835 and 837 were taken in
+at the same moment by two workers is decided by whichever commits last (it sees the other's commit). A
+transaction that lost a unique key to another worker (`Conflict`) is rolled back and the input read again.
 """
 
 from __future__ import annotations
@@ -43,7 +51,7 @@ from edi.config import Settings
 from edi.files import write_atomic
 from edi.log import get_logger
 from edi.pipeline import gc_paused
-from edi.store import ClaimStore
+from edi.store import ClaimStore, Conflict
 from parsers.envelope import first_transaction_set
 from rules.outcome import NEEDS_REVIEW
 
@@ -53,6 +61,7 @@ from .inbound import FileResult, Inbound
 from .intake import PROCESSED, REJECTED, InputFile
 from .outbox import Outbox
 from .report import RunReport
+from .workers import Worker
 
 log = get_logger("edi.batch")
 
@@ -66,28 +75,46 @@ class Runner:
         out: Path,
         settings: Settings | None = None,
         now: Callable[[], datetime] = datetime.now,
+        command: str = "batch",
     ):
+        self.settings = settings or Settings()
+        self.worker = Worker(store, command, self.settings.workers.lease_seconds)
         self.store = TimedStore(store)
         self.out = Path(out).resolve()
-        self.settings = settings or Settings()
         gate = self.settings.gate
         rejected_dir = Path(gate.rejected_dir or self.out / REJECTED).resolve()
         ack_dir = Path(self.settings.ack_dir).resolve() if self.settings.ack_dir else None
         self.validator = ValidationPool(gate.workers)
         self.gate = OutboundGate(self.store, self.validator, gate.enabled, rejected_dir, gate.engine, gate.cross_check)
         self.inbound = Inbound(self.store, self.settings, now)
-        self.outbox = Outbox(self.store, self.out, self.gate, ack_dir, now)
+        self.outbox = Outbox(self.store, self.out, self.gate, ack_dir, now, self.worker.id)
 
     def close(self) -> None:
-        """Stop the validation processes."""
+        """Stop the validation processes; this worker stops (its leases are let go)."""
         self.validator.close()
+        self.worker.close()
 
     def publish(self) -> list[str]:
         """Step 1 and 6: gate and publish whatever is committed and not published yet."""
         return self.outbox.publish()
 
-    def run(self, inputs: list[InputFile], progress: Callable[[int], None] | None = None) -> RunReport:
-        """One run of the protocol over `inputs` (module doc)."""
+    def run(
+        self, inputs: list[InputFile], progress: Callable[[int], None] | None = None, wait: bool = False
+    ) -> RunReport:
+        """One run of the protocol over `inputs` (module doc). An input another live worker holds is passed
+        over, or, with `wait`, taken by a later run once that worker let it go (unless it moved it away: then
+        it was done): `edi batch` returns when the whole drop is done, whoever did it."""
+        report, held = self._run(inputs, progress)
+        while wait and held:
+            time.sleep(min(1.0, self.settings.workers.lease_seconds / 10))
+            held = [i for i in held if i.path is None or i.path.exists()]
+            if held:
+                later, held = self._run(held, progress)
+                report.absorb(later)
+        return report
+
+    def _run(self, inputs: list[InputFile], progress) -> tuple[RunReport, list[InputFile]]:
+        """Steps 1-7 over the inputs this worker can lease; the inputs other live workers hold."""
         started = time.perf_counter()
         store_before = self.store.seconds
         run_id = uuid.uuid4().hex
@@ -97,7 +124,7 @@ class Runner:
         republished = self.publish()
         ordered = _claims_first(inputs)
         ack_jobs = self.outbox.validate_inbound(ordered) if self.outbox.ack_dir is not None else {}
-        results, attention, resolved = self._take_in(ordered, progress)
+        results, attention, resolved, held = self._take_in(ordered, progress)
         with gc_paused():
             outputs = self.outbox.emit(run_id, attention)
         acks = self.outbox.acknowledge(results, ack_jobs, run_id) if ack_jobs else []
@@ -128,25 +155,50 @@ class Runner:
             self.store.seconds - store_before,
             rejected_claims,
         )
-        _log_run(report)
-        return report
+        if report.files or report.outputs or report.republished or report.resolved_pending:
+            _log_run(report)  # a run with nothing to do (a watcher's sweep) says nothing
+        return report, held
 
-    def _take_in(self, ordered: list[InputFile], progress) -> tuple[list[FileResult], list[dict], Counter]:
-        """Steps 2 and 3: every input on the store; pending claims decided again before the first 835 (their
-        originals may have come in this run's 837s) and at the end."""
+    def _take_in(
+        self, ordered: list[InputFile], progress
+    ) -> tuple[list[FileResult], list[dict], Counter, list[InputFile]]:
+        """Steps 2 and 3: every input this worker can lease on the store; pending claims decided again before
+        the first 835 (their originals may have come in this run's 837s) and at the end."""
         results: list[FileResult] = []
         attention: list[dict] = []
         resolved: Counter | None = None
+        held: list[InputFile] = []  # leased by another live worker
         for inp in ordered:
             if inp.kind == "835" and resolved is None:
                 resolved = self.inbound.resolve_pending(attention)
-            with gc_paused():  # per file: garbage left by one file is collected before the next
-                results.append(self.inbound.process_file(inp, attention))
-            if progress:
-                progress(1)
-        if resolved is None:
-            resolved = self.inbound.resolve_pending(attention)
-        return results, attention, resolved
+            if not self.worker.take(inp):
+                held.append(inp)
+                continue
+            self._take_one(inp, results, attention, progress)
+        final = self.inbound.resolve_pending(attention)
+        return results, attention, final if resolved is None else resolved + final, held
+
+    def _take_one(self, inp: InputFile, results: list[FileResult], attention: list[dict], progress) -> None:
+        """Step 2 for one leased input (read again when a concurrent worker's commit got in its way)."""
+        if inp.path is not None and not inp.path.exists():  # settled by the worker that held it before
+            self.worker.release(inp)
+        else:
+            for attempt in range(3):
+                seen, posted = len(attention), len(self.inbound.postings)
+                try:
+                    with gc_paused():  # per file: garbage left by one file is collected before the next
+                        results.append(self.inbound.process_file(inp, attention))
+                    break
+                except FileNotFoundError:  # moved away by a worker that took over a lapsed lease
+                    self.worker.release(inp)
+                    break
+                except Conflict as exc:
+                    del attention[seen:], self.inbound.postings[posted:]
+                    log.info("batch.retry", file=inp.name, attempt=attempt + 1, reason=str(exc))
+                    if attempt == 2:
+                        raise
+        if progress:
+            progress(1)
 
     def _gate_rejections(self, attention: list[dict]) -> int:
         """The claims of outputs the gate failed in this run, added to `attention`; how many."""
@@ -173,9 +225,12 @@ class Runner:
                     target = folder / f"{target.stem}.{result.sha256[:12]}{target.suffix}"
                 if rejected:
                     write_atomic(folder / f"{target.name}.report.json", json.dumps(result.report, indent=2) + "\n")
-                os.replace(inp.path, target)
-                _fsync_dir(folder)
-                result.moved_to = str(target)
+                try:
+                    os.replace(inp.path, target)
+                    _fsync_dir(folder)
+                    result.moved_to = str(target)
+                except FileNotFoundError:  # moved a moment ago by a worker that took over a lapsed lease
+                    pass
         elif rejected:
             folder = home / REJECTED / inp.archive
             target = folder / inp.name.replace("/", "_")
@@ -188,6 +243,7 @@ class Runner:
         crash_point("after-move-before-settle")
         if result.file_id is not None:
             self.store.settle_file(result.file_id)
+        self.worker.release(inp)
 
 
 def _claims_first(inputs: list[InputFile]) -> list[InputFile]:
@@ -196,6 +252,8 @@ def _claims_first(inputs: list[InputFile]) -> list[InputFile]:
         if not inp.kind and not inp.refusal:
             try:
                 inp.kind = first_transaction_set(inp.head())
+            except FileNotFoundError:  # another worker took it and moved it away a moment ago
+                continue
             except Exception:  # unreadable: processing it says why, and rejects it
                 inp.kind = ""
     order = {"837": 0, "835": 1}

@@ -38,6 +38,23 @@ class RunReport:
     def __post_init__(self) -> None:
         self.by_outcome = Counter(r.outcome for r in self.files)
 
+    def absorb(self, later: RunReport) -> None:
+        """Add a later run of the same command (the inputs it waited for while other workers held them)."""
+        self.files += later.files
+        self.by_outcome = Counter(r.outcome for r in self.files)
+        for mine, theirs in ((self.dispositions, later.dispositions), (self.resolved_pending, later.resolved_pending)):
+            mine.update(theirs)
+        for name in ("attention", "postings", "outputs", "republished", "acknowledgments"):
+            getattr(self, name).extend(getattr(later, name))
+        for key, value in later.gate.items():
+            if isinstance(value, list):
+                self.gate[key] = sorted(set(self.gate.get(key, [])) | set(value))
+            elif isinstance(value, int | float) and not isinstance(value, bool) and key != "workers":
+                self.gate[key] = round(self.gate.get(key, 0) + value, 3)
+        self.seconds += later.seconds
+        self.store_seconds += later.store_seconds
+        self.outbound_rejected += later.outbound_rejected
+
     @property
     def claims_written(self) -> int:
         return sum(o["claims"] for o in self.outputs if o["gate"] != GATE_FAILED)

@@ -6,6 +6,10 @@ name does not start with '.' nor end with .part/.tmp (writers that rename into p
 their mtime is already older than --stable-seconds), and its size and mtime have not moved for
 --stable-seconds. SIGTERM/SIGINT set a flag: the file in hand is finished (committed, published, moved),
 then the service exits 0.
+
+Any number of watchers may share one inbox and one store (`edi.runner.workers`): a file another live worker
+holds is passed over. When no file came for a while (a fifth of the lease), the watcher sweeps: claims whose
+original another worker took in, and outputs a dead worker left, are emitted and published.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ class Watcher:
         self._skipped: set[str] = set()  # links and special files already logged as skipped
         self._failed: dict[str, tuple[int, int]] = {}  # name -> signature of a file whose run failed
         self.files = 0
+        self._swept = time.monotonic()
 
     def complete_files(self) -> list[Path]:
         """The files of the inbox that are complete now, oldest first."""
@@ -94,8 +99,8 @@ class Watcher:
         refuse_outputs_in(self.inbox, self.settings, out=self.out)
         for sub in (PROCESSED, REJECTED):
             (self.inbox / sub).mkdir(exist_ok=True)
-        store = open_store(self.settings.state_dir)
-        runner = Runner(store, self.out, self.settings)
+        store = open_store(self.settings.store)
+        runner = Runner(store, self.out, self.settings, command="watch")
         started = time.perf_counter()
         log.info(
             "watch.start",
@@ -134,6 +139,7 @@ class Watcher:
         return 0
 
     def _take(self, runner: Runner) -> None:
+        took = False
         for path in self.complete_files():
             if self.stop.is_set():
                 return
@@ -149,6 +155,9 @@ class Watcher:
                 except FileNotFoundError:
                     pass
                 continue
+            if not report.files:
+                continue  # another worker holds it
+            took = True
             self.files += 1
             log.info(
                 "watch.file",
@@ -157,6 +166,21 @@ class Watcher:
                 dispositions=dict(report.dispositions),
                 outputs=[o["name"] for o in report.outputs],
                 seconds=round(report.seconds, 3),
+            )
+        if not took and time.monotonic() - self._swept >= self.settings.workers.lease_seconds / 5:
+            self._sweep(runner)
+
+    def _sweep(self, runner: Runner) -> None:
+        """A run without inputs: pending claims decided again, ready ones emitted, dead workers' outputs
+        published (work another worker's files brought, or a dead worker left)."""
+        self._swept = time.monotonic()
+        report = runner.run([])
+        if report.outputs or report.republished or sum(report.resolved_pending.values()):
+            log.info(
+                "watch.sweep",
+                resolved_pending=dict(report.resolved_pending),
+                outputs=[o["name"] for o in report.outputs],
+                republished=report.republished,
             )
 
 

@@ -8,6 +8,17 @@ from typing import Protocol
 
 from parsers.models import Claim837
 
+
+class StoreError(Exception):
+    """The store cannot be opened or used (unreachable server, schema behind and no right to migrate, a bad
+    URL): one line for the person running the command (exit 2), without the URL's password."""
+
+
+class Conflict(Exception):
+    """A unique key another writer took first (a concurrent worker, or a name already used); the statement
+    failed and the transaction (or savepoint) it ran in must be rolled back: retry, or take another name."""
+
+
 # States of a stored 835 claim group besides the rules' dispositions (rules.outcome).
 PENDING_ORIGINAL = "pending-original"
 READY = "ready"
@@ -139,7 +150,9 @@ class OutboxRecord:
 
 class ClaimStore(Protocol):
     """What the batch/watch runner needs from a store. Every method runs inside `transaction()` when the
-    caller holds one, else in its own."""
+    caller holds one, else in its own. A unique key taken by a concurrent writer raises `Conflict`."""
+
+    location: str  # the state directory (SQLite) or the store URL (PostgreSQL): `open_store` opens it again
 
     def transaction(self): ...  # context manager: one atomic unit of work (nests; inner levels join)
     def savepoint(self): ...  # context manager: undo part of a transaction on error
@@ -175,7 +188,7 @@ class ClaimStore(Protocol):
         destination: str | None = None,
         parties: dict | None = None,
         secondary: Claim837 | None = None,
-    ) -> int: ...
+    ) -> int | None: ...
     def billed_elsewhere(self, original_id: int, remittance_claim_id: int | None) -> bool: ...
     def pending_with_originals(self, limit: int) -> list[RemittanceClaim]: ...
     def ready_claims(self) -> list[tuple[int, str]]: ...
@@ -183,7 +196,16 @@ class ClaimStore(Protocol):
     def secondary_claim(self, ready: ReadyClaim) -> Claim837: ...
 
     # outputs
-    def add_outbox(self, name: str, directory: str, text: str, claims: int, destination: str, run_id: str) -> int: ...
+    def add_outbox(
+        self,
+        name: str,
+        directory: str,
+        text: str,
+        claims: int,
+        destination: str,
+        run_id: str,
+        worker: str | None = None,
+    ) -> int: ...
     def record_secondary(
         self,
         remittance_claim_id: int,
@@ -208,6 +230,16 @@ class ClaimStore(Protocol):
 
     # control numbers
     def reserve_control_numbers(self, count: int) -> int: ...
+
+    # several workers (migration 5: edi.store.coordination)
+    def register_worker(self, worker_id: str, host: str, pid: int, command: str, lease_seconds: float) -> None: ...
+    def heartbeat(self, worker_id: str, lease_seconds: float) -> bool: ...
+    def stop_worker(self, worker_id: str) -> None: ...
+    def workers_on(self, host: str) -> list[tuple[str, int]]: ...
+    def take_lease(self, name: str, worker_id: str) -> bool: ...
+    def release_lease(self, name: str, worker_id: str) -> None: ...
+    def take_outbox(self, worker_id: str) -> list[OutboxRecord]: ...
+    def status(self) -> dict: ...
 
     # posting (migration 2)
     def open_account(self, original_id: int, claim_id: str, charge: str, payers: list) -> AccountRecord: ...

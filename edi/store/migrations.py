@@ -1,7 +1,9 @@
 """The store's schema, as numbered migrations (the schema version is the number of migrations applied).
 
-Applied in order by the engine (`edi.store.sqlite`), each in one transaction with the version bump, so a
-store is always at one version. A new migration is appended; a shipped one is never edited.
+One list for both engines, written in SQLite's words; `render` gives each engine its own (`edi.store.dialect`:
+types, and the append-only triggers). Applied in order by the engine (`edi.store.sqlite`,
+`edi.store.postgres`), each in one transaction with the version bump, so a store is always at one version. A
+new migration is appended; a shipped one is never edited.
 
 The tables:
 
@@ -35,11 +37,20 @@ The tables:
   appeal level and the deadline the step set); only ever inserted.
 * ``collection_events`` (migration 5): the collection effort on a patient balance: each statement sent, bad
   debt booked or reversed, charity, a patient's payment; only ever inserted.
+* ``workers`` (migration 6): every `edi batch` / `edi watch` process working on the store: host, pid, command,
+  and its heartbeat (``seen_at``, ``expires_at``: seconds on the database's clock); ``stopped_at`` once it
+  stopped or was found dead.
+* ``file_leases``: the inbound file (by name) each worker is working on; valid while its worker is alive.
+* ``outbox.worker``: the worker that gates and publishes the row (taken over from a dead one).
+* ``inbound_files_content``: one file taken in per content (sha256), other than the duplicates recorded, even
+  with several workers at once.
 """
 
 from __future__ import annotations
 
-MIGRATIONS: list[list[str]] = [
+from .dialect import AppendOnly, Dialect
+
+MIGRATIONS: list[list[str | AppendOnly]] = [
     [  # 1: the first schema
         """CREATE TABLE inbound_files (
             id INTEGER PRIMARY KEY,
@@ -153,14 +164,8 @@ MIGRATIONS: list[list[str]] = [
             sequence TEXT NOT NULL,
             note TEXT NOT NULL)""",
         "CREATE INDEX ledger_entries_account ON ledger_entries (account_id)",
-        """CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries
-            BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END""",
-        """CREATE TRIGGER ledger_entries_no_delete BEFORE DELETE ON ledger_entries
-            BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END""",
-        """CREATE TRIGGER postings_no_update BEFORE UPDATE ON postings
-            BEGIN SELECT RAISE(ABORT, 'postings are append-only'); END""",
-        """CREATE TRIGGER postings_no_delete BEFORE DELETE ON postings
-            BEGIN SELECT RAISE(ABORT, 'postings are append-only'); END""",
+        AppendOnly("ledger_entries", "the ledger is append-only"),
+        AppendOnly("postings", "postings are append-only"),
         """CREATE TABLE worklist (
             id INTEGER PRIMARY KEY,
             account_id INTEGER NOT NULL REFERENCES claim_accounts (id),
@@ -216,4 +221,29 @@ MIGRATIONS: list[list[str]] = [
             recorded_at TEXT NOT NULL)""",
         "CREATE INDEX collection_events_account ON collection_events (account_id)",
     ],
+    [  # 6: several workers on one store (issue 16): who works, which file each holds, who publishes what
+        """CREATE TABLE workers (
+            id TEXT PRIMARY KEY,
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            command TEXT NOT NULL,
+            started_at REAL NOT NULL,
+            seen_at REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            stopped_at REAL)""",
+        "CREATE INDEX workers_host ON workers (host)",
+        """CREATE TABLE file_leases (
+            name TEXT PRIMARY KEY,
+            worker TEXT NOT NULL,
+            taken_at REAL NOT NULL)""",
+        "CREATE INDEX file_leases_worker ON file_leases (worker)",
+        "ALTER TABLE outbox ADD COLUMN worker TEXT",
+        "CREATE INDEX outbox_worker ON outbox (worker, published_at)",
+        "CREATE UNIQUE INDEX inbound_files_content ON inbound_files (sha256) WHERE outcome != 'duplicate'",
+    ],
 ]
+
+
+def render(dialect: Dialect) -> list[list[str]]:
+    """Every migration as the statements `dialect`'s engine runs, in order (index 0 is migration 1)."""
+    return [[sql for step in steps for sql in dialect.render(step)] for steps in MIGRATIONS]

@@ -1,6 +1,13 @@
 """The claim store's queries, in SQL that SQLite and PostgreSQL both run (placeholders written ``?``; every
-insert that needs its new id says ``RETURNING id``). An engine (`edi.store.sqlite`) subclasses `SQLStore` and
-supplies the connection: `_run`, `_run_many`, `transaction` and `savepoint`."""
+insert that needs its new id says ``RETURNING id``; the few words that differ come from the engine's
+`edi.store.dialect`). An engine (`edi.store.sqlite`, `edi.store.postgres`) subclasses `SQLStore` and supplies
+the connection: `_run`, `_run_many`, `transaction` and `savepoint`.
+
+Several workers may share one PostgreSQL store, each in its own READ COMMITTED transactions, so every query
+that decides something is safe against a concurrent writer: the claims a worker takes (ready to emit, pending
+to decide again) are locked and skipped by the others (`Dialect.skip_locked`), a remittance claim already
+ready or converted is never written over (`save_remittance_claim`), control numbers are taken by one atomic
+statement, and a unique key two workers race for raises `Conflict` (the loser's transaction is retried)."""
 
 from __future__ import annotations
 
@@ -12,6 +19,8 @@ from parsers.models import Claim837, Transaction837
 from rules.ledger import LedgerEntry
 
 from .codecs import claim_from_json, claim_to_json, envelope_from_json, envelope_to_json
+from .coordination import CoordinationQueries
+from .dialect import Dialect
 from .interface import (
     CONVERTED,
     PENDING_ORIGINAL,
@@ -36,8 +45,12 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-class SQLStore:
+class SQLStore(CoordinationQueries):
     """Every query of `ClaimStore`. Caches decoded envelopes (claims of one 837 share one)."""
+
+    dialect: Dialect  # set by the engine
+    location: str  # what `open_store` opens again: the state directory or the store URL
+    closed = False  # set by the engine's close()
 
     def __init__(self) -> None:
         self._envelope_ids: dict[int, tuple[Transaction837, int]] = {}  # id(txn) -> (txn, envelope id)
@@ -49,6 +62,10 @@ class SQLStore:
 
     def _run_many(self, sql: str, rows: list[tuple]) -> None:
         raise NotImplementedError
+
+    def query(self, sql: str, args: tuple = ()) -> list[tuple]:
+        """Rows of one read-only statement (``?`` placeholders): for reports and tests."""
+        return self._run(sql, args).fetchall()
 
     def _forget_envelopes(self) -> None:
         self._envelope_ids.clear()  # rows inserted in what was rolled back are gone
@@ -182,7 +199,9 @@ class SQLStore:
         destination: str | None = None,
         parties: dict | None = None,
         secondary: Claim837 | None = None,
-    ) -> int:
+    ) -> int | None:
+        """Record an 835 claim group and its state; None (nothing written) when the row is already ready or
+        converted: a concurrent worker billed it first, and a claim is never billed twice."""
         with self.transaction():
             envelope = self._envelope_id(secondary.transaction) if secondary is not None else None
             body = json.dumps({"envelope": envelope, "claim": claim_to_json(secondary)}) if secondary else None
@@ -193,7 +212,7 @@ class SQLStore:
                 "ON CONFLICT (remittance_key, claim_id, payer_claim_number) DO UPDATE SET state = excluded.state, "
                 "reasons = excluded.reasons, original_id = excluded.original_id, "
                 "destination = excluded.destination, parties = excluded.parties, secondary = excluded.secondary, "
-                "updated_at = excluded.updated_at RETURNING id",
+                "updated_at = excluded.updated_at WHERE remittance_claims.state NOT IN (?, ?) RETURNING id",
                 (
                     remittance_key,
                     claim_id,
@@ -208,9 +227,11 @@ class SQLStore:
                     json.dumps(parties) if parties else None,
                     body,
                     _now(),
+                    READY,
+                    CONVERTED,
                 ),
             ).fetchone()
-            return row[0]
+            return row[0] if row else None
 
     def billed_elsewhere(self, original_id: int, remittance_claim_id: int | None) -> bool:
         """Whether another remittance claim of this original claim is already converted or waiting to be."""
@@ -221,18 +242,24 @@ class SQLStore:
         return row is not None
 
     def pending_with_originals(self, limit: int) -> list[RemittanceClaim]:
+        """Pending remittance claims whose original claim is now in the store, taken for this transaction
+        (another worker's transaction passes over them)."""
         rows = self._run(
             f"SELECT {self._ADJ} FROM remittance_claims a WHERE state = ? AND EXISTS "
-            "(SELECT 1 FROM original_claims o WHERE o.claim_id = a.claim_id) ORDER BY id LIMIT ?",
+            "(SELECT 1 FROM original_claims o WHERE o.claim_id = a.claim_id) ORDER BY id LIMIT ?"
+            + self.dialect.skip_locked,
             (PENDING_ORIGINAL, limit),
         ).fetchall()
         return [RemittanceClaim(*row) for row in rows]
 
     def ready_claims(self) -> list[tuple[int, str]]:
         """(remittance claim id, destination) of the claims converted but not yet in an interchange, by destination
-        then arrival (ids only: `load_ready` reads the claims a chunk at a time)."""
+        then arrival (ids only: `load_ready` reads the claims a chunk at a time), taken for this transaction: a
+        concurrent worker's emit passes over them."""
         return self._run(
-            "SELECT id, destination FROM remittance_claims WHERE state = ? ORDER BY destination, id", (READY,)
+            "SELECT id, destination FROM remittance_claims WHERE state = ? ORDER BY destination, id"
+            + self.dialect.skip_locked,
+            (READY,),
         ).fetchall()
 
     def load_ready(self, ids: list[int]) -> list[ReadyClaim]:
@@ -270,12 +297,22 @@ class SQLStore:
         return dict(self._run("SELECT state, COUNT(*) FROM remittance_claims GROUP BY state").fetchall())
 
     # -------------------------------------------------------------------------------- outputs
-    def add_outbox(self, name: str, directory: str, text: str, claims: int, destination: str, run_id: str) -> int:
+    def add_outbox(
+        self,
+        name: str,
+        directory: str,
+        text: str,
+        claims: int,
+        destination: str,
+        run_id: str,
+        worker: str | None = None,
+    ) -> int:
+        """A committed output, to be gated and published by `worker` (or, once it is gone, by another)."""
         with self.transaction():
             return self._run(
-                "INSERT INTO outbox (name, directory, text, claims, destination, run_id, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                (name, directory, text, claims, destination, run_id, _now()),
+                "INSERT INTO outbox (name, directory, text, claims, destination, run_id, created_at, worker) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (name, directory, text, claims, destination, run_id, _now(), worker),
             ).fetchone()[0]
 
     def record_secondary(
@@ -356,16 +393,19 @@ class SQLStore:
     def reserve_control_numbers(self, count: int) -> int:
         """Take `count` consecutive numbers; returns the first. Wraps after nine digits."""
         with self.transaction():
-            row = self._run("SELECT value FROM counters WHERE name = ?", (CONTROL_COUNTER,)).fetchone()
-            start = (row[0] if row else 0) + 1
-            if start + count - 1 > CONTROL_LIMIT:
-                start = 1  # nine digits exhausted: wrap (receivers keep far fewer)
-            self._run(
-                "INSERT INTO counters (name, value) VALUES (?, ?) "
-                "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                (CONTROL_COUNTER, start + count - 1),
-            )
-            return start
+            return self._reserve(self._run, count)
+
+    @staticmethod
+    def _reserve(run, count: int) -> int:
+        """The counter moved on by `count` in one statement (atomic against any concurrent writer: the row is
+        locked until the transaction that ran it ends); returns the first number of the block."""
+        (last,) = run(
+            "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = "
+            "CASE WHEN counters.value + ? > ? THEN ? ELSE counters.value + ? END RETURNING value",
+            # nine digits exhausted: wrap to 1 (receivers keep far fewer)
+            (CONTROL_COUNTER, count, count, CONTROL_LIMIT, count, count),
+        ).fetchone()
+        return last - count + 1
 
     # -------------------------------------------------------------------------------- posting
     def open_account(self, original_id: int, claim_id: str, charge: str, payers: list) -> AccountRecord:

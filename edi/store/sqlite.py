@@ -11,7 +11,9 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-from .migrations import MIGRATIONS
+from .dialect import SQLITE
+from .interface import Conflict, StoreError
+from .migrations import render
 from .sql import CONTROL_COUNTER, SQLStore
 
 STORE_FILE = "store.sqlite3"
@@ -19,16 +21,15 @@ LEGACY_COUNTER_FILE = "control-number"  # the file counter of early versions, ta
 MEMORY = ":memory:"  # a store that lives as long as its object (tests, one-off computations)
 
 
-class StoreError(Exception):
-    """The claim store cannot be opened (or is not there for a command that only reads it): names the path."""
-
-
 class SQLiteStore(SQLStore):
     """`ClaimStore` on one SQLite file. One connection per instance; use one instance per thread."""
+
+    dialect = SQLITE
 
     def __init__(self, path: str | Path, legacy_counter: Path | None = None):
         super().__init__()
         self.path = Path(path)
+        self.location = str(self.path.parent)
         self._depth = 0
         self._savepoints = 0
         self._lock = threading.RLock()
@@ -59,21 +60,32 @@ class SQLiteStore(SQLStore):
     def close(self) -> None:
         """Close the connection."""
         self.db.close()
+        self.closed = True
 
     def _run(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
-        return self.db.execute(sql, args)
+        try:
+            return self.db.execute(sql, args)
+        except sqlite3.IntegrityError as exc:
+            if str(exc).startswith("UNIQUE constraint failed"):
+                raise Conflict(str(exc)) from exc
+            raise
 
     def _run_many(self, sql: str, rows: list[tuple]) -> None:
         self.db.executemany(sql, rows)
 
+    def schema_version(self) -> int:
+        """How many migrations this store has had."""
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
     # -------------------------------------------------------------------------------- transactions
     def _migrate(self, legacy_counter: Path | None) -> None:
+        migrations = render(SQLITE)
         (version,) = self.db.execute("PRAGMA user_version").fetchone()
-        if version >= len(MIGRATIONS):
+        if version >= len(migrations):
             return
         with self.transaction():
             (version,) = self.db.execute("PRAGMA user_version").fetchone()  # another process may have won
-            for number, steps in enumerate(MIGRATIONS[version:], start=version + 1):
+            for number, steps in enumerate(migrations[version:], start=version + 1):
                 for sql in steps:
                     self.db.execute(sql)
                 if number == 1 and legacy_counter is not None and legacy_counter.exists():
@@ -122,17 +134,3 @@ class SQLiteStore(SQLStore):
                 self._forget_envelopes()
                 raise
             self.db.execute(f"RELEASE {name}")
-
-
-def open_store(state_dir: str | Path) -> SQLiteStore:
-    """The store of a state directory, created (and migrated) on first use. StoreError names the path when
-    it cannot be opened."""
-    return SQLiteStore.open(state_dir)
-
-
-def open_existing_store(state_dir: str | Path) -> SQLiteStore:
-    """The store of a state directory that must already hold one (commands that only read it: a typo in
-    --state must not answer from a new, empty store). StoreError naming the directory otherwise."""
-    if not (Path(state_dir) / STORE_FILE).is_file():
-        raise StoreError(f"{state_dir}: no claim store here (no {STORE_FILE}); check --state or $EDI_STATE_DIR")
-    return SQLiteStore.open(state_dir)

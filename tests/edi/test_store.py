@@ -1,14 +1,19 @@
-"""The claim store: lossless claims, exact remittances, migrations, the shared control-number counter."""
+"""The claim store, on both engines (the `store_location` fixture: SQLite, then PostgreSQL): lossless claims,
+exact remittances, migrations, the shared control-number counter, what concurrent writers cannot break."""
 
 from __future__ import annotations
 
 import sqlite3
+import threading
 from decimal import Decimal
 
+import pytest
+
 from edi.control import ControlNumbers
-from edi.store import STORE_FILE, open_store, payments_from_raw
+from edi.store import READY, STORE_FILE, Conflict, is_store_url, open_store, payments_from_raw
 from edi.store.codecs import claim_from_json, claim_to_json
-from edi.store.migrations import MIGRATIONS
+from edi.store.dialect import SQLITE
+from edi.store.migrations import MIGRATIONS, render
 from parsers.read837 import read_837
 from tests.support import EXAMPLES, pair
 from writers.claim837 import claim_body
@@ -24,8 +29,8 @@ def _segments(claim):
     )
 
 
-def test_original_claims_round_trip_losslessly(tmp_path):
-    store = open_store(tmp_path)
+def test_original_claims_round_trip_losslessly(store_location):
+    store = open_store(store_location)
     claims = []
     for name in ("A_original.837", "B_original.837", "C_original.837", "E_original.837"):
         read, _ = read_837(EXAMPLES / name)
@@ -46,8 +51,8 @@ def test_original_claims_round_trip_losslessly(tmp_path):
     store.close()
 
 
-def test_a_resubmitted_claim_replaces_the_older_one(tmp_path):
-    store = open_store(tmp_path)
+def test_a_resubmitted_claim_replaces_the_older_one(store_location):
+    store = open_store(store_location)
     claim = read_837(EXAMPLES / "A_original.837")[0][0]
     first = store.put_original(claim, None)
     claim.segments.append(["NTE", "ADD", "CORRECTED"])
@@ -57,13 +62,13 @@ def test_a_resubmitted_claim_replaces_the_older_one(tmp_path):
     store.close()
 
 
-def test_remittance_claims_re_read_exactly(tmp_path):
+def test_remittance_claims_re_read_exactly(tmp_path, store_location):
     from edi.config import Settings
     from edi.runner import Runner
     from parsers.read835 import read_835
 
     b837, b835 = pair(2, 40)
-    store = open_store(tmp_path / "state")
+    store = open_store(store_location)
     runner = Runner(store, tmp_path / "out", Settings(state_dir=tmp_path / "state"))
     drop = tmp_path / "drop"
     drop.mkdir()
@@ -71,12 +76,13 @@ def test_remittance_claims_re_read_exactly(tmp_path):
     from edi.runner.intake import inputs_from_folder
 
     runner.run(inputs_from_folder(drop))  # no 837 yet: every claim waits, raw X12 kept
+    runner.close()
     remittances, _ = read_835(b835, "r.835")
     by_id = {}
     for rem in remittances:
         for c in rem.claims:
             by_id.setdefault(c.claim_id, []).append(c)
-    rows = store.db.execute("SELECT claim_id, raw FROM remittance_claims").fetchall()
+    rows = store.query("SELECT claim_id, raw FROM remittance_claims")
     assert len(rows) == len(by_id)
     for claim_id, raw in rows:
         again = payments_from_raw(raw)
@@ -101,7 +107,16 @@ def test_remittance_claims_re_read_exactly(tmp_path):
     store.close()
 
 
-def test_schema_is_migrated_once_and_versioned(tmp_path):
+def test_schema_is_migrated_once_and_versioned(store_location):
+    open_store(store_location).close()
+    store = open_store(store_location, migrate=False)  # nothing left to do
+    assert store.schema_version() == len(MIGRATIONS)
+    for table in ("inbound_files", "original_claims", "remittance_claims", "secondary_claims", "outbox", "counters"):
+        assert store.query(f"SELECT COUNT(*) FROM {table}") == [(0,)]
+    store.close()
+
+
+def test_the_sqlite_store_is_one_wal_file_with_its_version_in_user_version(tmp_path):
     open_store(tmp_path).close()
     open_store(tmp_path).close()
     db = sqlite3.connect(tmp_path / STORE_FILE)
@@ -121,7 +136,7 @@ def test_schema_is_migrated_once_and_versioned(tmp_path):
 def test_a_store_of_version_3_keeps_its_rows_through_the_rename(tmp_path):
     """Migration 4 renames adjudications to remittance_claims (and the column that points at it)."""
     db = sqlite3.connect(tmp_path / STORE_FILE, isolation_level=None)
-    for steps in MIGRATIONS[:3]:
+    for steps in render(SQLITE)[:3]:
         for sql in steps:
             db.execute(sql)
     db.execute("PRAGMA user_version = 3")
@@ -133,7 +148,7 @@ def test_a_store_of_version_3_keeps_its_rows_through_the_rename(tmp_path):
     store = open_store(tmp_path)
     record = store.find_remittance_claim("T|1", "C1", "ICN")
     assert record is not None and record.state == "pending-original"
-    columns = {r[1] for r in store.db.execute("PRAGMA table_info(secondary_claims)")}
+    columns = {r[1] for r in store.query("PRAGMA table_info(secondary_claims)")}
     assert "remittance_claim_id" in columns and "adjudication_id" not in columns
     store.close()
 
@@ -148,8 +163,8 @@ def test_control_numbers_come_from_the_store_and_take_over_the_old_counter_file(
     store.close()
 
 
-def test_a_rolled_back_transaction_leaves_nothing(tmp_path):
-    store = open_store(tmp_path)
+def test_a_rolled_back_transaction_leaves_nothing(store_location):
+    store = open_store(store_location)
     claim = read_837(EXAMPLES / "A_original.837")[0][0]
     try:
         with store.transaction():
@@ -159,7 +174,66 @@ def test_a_rolled_back_transaction_leaves_nothing(tmp_path):
     except RuntimeError:
         pass
     assert store.originals(claim.claim_id) == []
-    assert store.reserve_control_numbers(1) == 1
+    # SQLite takes numbers inside the transaction: rolled back, they are free again; PostgreSQL commits them
+    # at once (one worker's emit must not hold the counter against the others): skipped, never reused
+    assert store.reserve_control_numbers(1) == (6 if is_store_url(store_location) else 1)
     store.put_original(claim, None)  # the envelope cache forgot the rolled-back row
     assert len(store.originals(claim.claim_id)) == 1
     store.close()
+
+
+def test_the_ledger_and_postings_refuse_updates_and_deletes(store_location):
+    store = open_store(store_location)
+    claim = read_837(EXAMPLES / "A_original.837")[0][0]
+    account = store.open_account(store.put_original(claim, None), claim.claim_id, "100", [])
+    posting = store.add_posting(account.id, "P", "11111", "ICN1", False, "T1", "{}", "", "claim")
+    assert store.add_posting(account.id, "P", "11111", "ICN1", False, "T1", "{}", "", "claim") is None
+    for sql in ("UPDATE postings SET body = '[]'", "DELETE FROM postings") + (
+        ("TRUNCATE ledger_entries",) if is_store_url(store_location) else ()
+    ):
+        with pytest.raises(Exception, match="append-only"):
+            store.query(sql)
+    assert [p.id for p in store.postings(account.id)] == [posting]
+    store.close()
+
+
+def test_a_ready_or_converted_claim_is_never_written_over(store_location):
+    """A worker that decided the same 835 claim as another, a moment later, changes nothing."""
+    store = open_store(store_location)
+    first = store.save_remittance_claim("T|1", "C1", "ICN", "1", "{}", None, READY, [])
+    assert first is not None
+    assert store.save_remittance_claim("T|1", "C1", "ICN", "1", "{}", None, "pending-original", []) is None
+    assert store.find_remittance_claim("T|1", "C1", "ICN").state == READY
+    store.close()
+
+
+def test_a_unique_key_taken_by_another_writer_is_a_conflict(store_location):
+    store = open_store(store_location)
+    store.add_outbox("A.837", "/out", "ISA", 0, "d", "run")
+    with pytest.raises(Conflict):
+        with store.savepoint():
+            store.add_outbox("A.837", "/out", "ISA", 0, "d", "run")
+    assert store.outbox_for("d") == ["A.837"]
+    store.close()
+
+
+def test_control_numbers_never_repeat_across_concurrent_writers(store_location):
+    open_store(store_location).close()
+    taken: list[list[int]] = []
+
+    def worker() -> None:
+        store = open_store(store_location)
+        mine = []
+        for size in (1, 3, 16) * 10:
+            start = store.reserve_control_numbers(size)
+            mine += range(start, start + size)
+        taken.append(mine)
+        store.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    every = [n for mine in taken for n in mine]
+    assert len(every) == 4 * 10 * 20 and len(set(every)) == len(every)
