@@ -10,7 +10,7 @@ from edi.documents.page import esc, page, table
 from rules.carc import CODE_LIST_SOURCE
 
 from .charts import bars, legend, stacked_columns
-from .writeoffs import CATEGORIES, field
+from .writeoffs import CATEGORIES, field, remark_text
 
 TOP = 10
 
@@ -55,11 +55,19 @@ def write_off_html(report: dict, by: str, views: dict[str, list[dict]], generate
         + "</div>"
     )
     headers = [by, "description", "contractual", "administrative", "bad debt", "charity", "total", "entries"]
+    headers.append("remarks (RARC)")
     rows = [
-        [r[by], r["description"], *(r[field(c)] for c in CATEGORIES), r["total"], str(r["entries"])]
+        [
+            r[by],
+            r["description"],
+            *(r[field(c)] for c in CATEGORIES),
+            r["total"],
+            str(r["entries"]),
+            remark_text(r["remarks"], True),
+        ]
         for r in report["rows"]
     ]
-    total_row = ["total", "", *(t[field(c)] for c in CATEGORIES), f"{total:.2f}", ""]
+    total_row = ["total", "", *(t[field(c)] for c in CATEGORIES), f"{total:.2f}", "", ""]
     body = head + charts + f"<h2>By {esc(by)}</h2>" + table(headers, rows, {2, 3, 4, 5, 6, 7}, total_row)
     return page("Write-off report", body, footer(generated))
 

@@ -14,7 +14,7 @@ from edi.store import open_existing_store
 
 from .denials import denial_report
 from .html import denial_html, write_off_html
-from .writeoffs import write_off_report
+from .writeoffs import remark_text, write_off_report
 
 FORMATS = ("table", "csv", "json", "html")
 
@@ -59,19 +59,22 @@ def write_offs(settings: Settings, start: date | None, end: date | None, by: str
     try:
         entries = store.ledger()
         providers = store.claim_providers()
+        remarks = store.answer_remarks()
     finally:
         store.close()
-    report = write_off_report(entries, start, end, by, providers)
+    report = write_off_report(entries, start, end, by, providers, remarks)
     if fmt == "json":
         return json.dumps(report, indent=2) + "\n"
     if fmt == "html":
         views = {d: write_off_report(entries, start, end, d, providers)["rows"] for d in ("month", "reason", "payer")}
         return write_off_html(report, by, views, datetime.now())
     columns = [by, "description", "contractual", "administrative", "bad_debt", "charity", "total", "entries"]
+    columns.append("remarks")
     total = {by: "total", **report["totals"], "total": f"{sum(Decimal(v) for v in report['totals'].values()):.2f}"}
-    if fmt == "csv":
-        return csv_text(report["rows"], columns)
-    return text_table(report["rows"] + [total], columns)
+    if fmt == "csv":  # each RARC with its words; the table, the codes only
+        return csv_text([{**r, "remarks": remark_text(r["remarks"], True)} for r in report["rows"]], columns)
+    rows = [{**r, "remarks": remark_text(r["remarks"], False)} for r in report["rows"]]
+    return text_table(rows + [total], columns)
 
 
 def denials(settings: Settings, start: date | None, end: date | None, fmt: str) -> str:

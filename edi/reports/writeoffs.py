@@ -4,7 +4,8 @@ billing provider. Its totals are sums of ledger rows, so they equal `edi ledger 
 
 JSON shape: {"from", "to", "totals": {"contractual", "administrative", "bad_debt", "charity"}, "rows": [...]},
 each row {<dimension>: key, "description", "contractual", "administrative", "bad_debt", "charity", "total",
-"entries", "claims"}; amounts are exact decimal strings.
+"entries", "claims", "remarks"}; amounts are exact decimal strings; "remarks" are the RARCs the payers gave on
+the row's claims ([{"code", "description"}], each once), the words that go with a CARC.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
-from rules.carc import carc_description
+from rules.carc import carc_description, rarc_description
 from rules.ledger import LedgerEntry
 
 DIMENSIONS = ("category", "payer", "reason", "month", "provider")
@@ -65,8 +66,25 @@ def money(value: Decimal) -> str:
     return f"{value:.2f}"
 
 
-def summarise(entries: list[LedgerEntry], by: str, providers: dict[str, str]) -> list[dict]:
-    """One row per key of dimension `by`: amounts per category, total, number of ledger rows and claims."""
+Remarks = dict[tuple[str, str], tuple[str, ...]]  # (claim, payer) -> the RARCs of that payer's answers
+
+
+def remarks_of(entries: list[LedgerEntry], remarks: Remarks) -> list[dict]:
+    """The RARCs the payers gave on the claims of `entries` (each once, in order), with their descriptions."""
+    codes = dict.fromkeys(code for e in entries for code in remarks.get((e.claim, e.payer), ()))
+    return [{"code": code, "description": rarc_description(code)} for code in codes]
+
+
+def remark_text(remarks: list[dict], described: bool) -> str:
+    """A row's RARCs as one cell: 'N115 MA01', or with `described` 'N115: words; MA01: words'."""
+    if described:
+        return "; ".join(f"{r['code']}: {r['description']}" for r in remarks)
+    return " ".join(r["code"] for r in remarks)
+
+
+def summarise(entries: list[LedgerEntry], by: str, providers: dict[str, str], remarks: Remarks) -> list[dict]:
+    """One row per key of dimension `by`: amounts per category, total, number of ledger rows and claims, the
+    RARCs."""
     groups: dict[str, list[LedgerEntry]] = {}
     descriptions: dict[str, str] = {}
     for e in entries:
@@ -81,6 +99,7 @@ def summarise(entries: list[LedgerEntry], by: str, providers: dict[str, str]) ->
         row["total"] = money(sum(sums.values(), ZERO))
         row["entries"] = len(members)
         row["claims"] = len({e.claim for e in members})
+        row["remarks"] = remarks_of(members, remarks)
         rows.append(row)
     if by == "month":
         return sorted(rows, key=lambda r: r["month"])
@@ -93,8 +112,10 @@ def write_off_report(
     end: date | None = None,
     by: str = "category",
     providers: dict[str, str] | None = None,
+    remarks: Remarks | None = None,
 ) -> dict:
-    """The write-off report of the ledger `entries` (all of the store's) for [start, end], by `by`."""
+    """The write-off report of the ledger `entries` (all of the store's) for [start, end], by `by`; `providers`
+    (claim -> billing provider) and `remarks` (`Remarks`) from the store."""
     if by not in DIMENSIONS:
         raise ValueError(f"--by {by!r}: one of {', '.join(DIMENSIONS)}")
     rows = write_off_rows(entries, start, end)
@@ -103,5 +124,5 @@ def write_off_report(
         "from": start.isoformat() if start else "",
         "to": end.isoformat() if end else "",
         "totals": {field(c): money(sums[c]) for c in CATEGORIES},
-        "rows": summarise(rows, by, providers or {}),
+        "rows": summarise(rows, by, providers or {}, remarks or {}),
     }

@@ -222,6 +222,16 @@ class AccountQueries:
             "WHERE reversal = 0 GROUP BY payer_id ORDER BY payer_id"
         ).fetchall()
 
+    def answer_remarks(self) -> dict[tuple[str, str], tuple[str, ...]]:
+        """(claim id, payer id) -> the RARCs (MOA/MIA/LQ) of that payer's answers on the claim, each once, in the
+        order given (reversals not counted)."""
+        out: dict[tuple[str, str], dict[str, None]] = {}
+        for (body,) in self._run("SELECT body FROM postings WHERE reversal = 0 ORDER BY id"):
+            answer = json.loads(body)
+            if answer["remarks"]:
+                out.setdefault((answer["claim_id"], answer["payer_id"]), {}).update(dict.fromkeys(answer["remarks"]))
+        return {key: tuple(codes) for key, codes in out.items()}
+
     def worklist_item(self, item_id: int) -> WorklistItem | None:
         row = self._run(f"SELECT {self._ITEM} FROM worklist WHERE id = ?", (item_id,)).fetchone()
         return WorklistItem(*row) if row else None

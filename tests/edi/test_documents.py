@@ -53,6 +53,7 @@ def test_the_write_off_report_renders_with_its_charts_and_totals(office):
     for value in totals.values():
         assert value in text
     assert "Non-covered service: not deemed a medical necessity" in text  # CO-50 in words
+    assert "N115: This decision was based on a Local Coverage Determination" in text  # its RARC in words
     assert requests == [out.resolve().as_uri()]  # nothing fetched
     assert page.screenshot(full_page=True)[:8] == b"\x89PNG\r\n\x1a\n"
     page.close()

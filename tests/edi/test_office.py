@@ -129,6 +129,16 @@ def test_the_write_off_totals_equal_the_statements(store):
     )
     co50 = next(r for r in by_reason["rows"] if r["reason"] == "CO-50")
     assert co50["administrative"] == "80.00" and co50["description"].startswith("Non-covered service")
+    # the RARC the payer gave with it (B_primary.835 LQ*HE*N115), in words, in every format
+    assert co50["remarks"] == [
+        {"code": "N115", "description": "This decision was based on a Local Coverage Determination"}
+    ]
+    table = edi("report", "write-offs", "--by", "reason", "--state", store["state"])[1]
+    assert next(line for line in table.splitlines() if line.startswith("CO-50")).rstrip().endswith("N115")
+    rows = csv.DictReader(
+        io.StringIO(edi("report", "write-offs", "--by", "reason", "--format", "csv", "--state", store["state"])[1])
+    )
+    assert next(r for r in rows if r["reason"] == "CO-50")["remarks"] == "N115: " + co50["remarks"][0]["description"]
 
 
 def test_a_date_range_selects_by_posting_day(store):
