@@ -45,6 +45,9 @@ Example (`edi.toml`):
     "12402" = "medicare"
     [posting.overrides."11111"]         # per-payer CARC action overrides ("GROUP-CARC" or "CARC")
     "CO-29" = "WO-A"
+    [posting.windows.commercial]        # a class's filing and appeal windows, replacing the defaults' (any of
+    appeal = {days = 90, anchor = "denial"}           # rules.deadlines.ITEMS: timely-filing, appeal,
+    reconsideration = {days = 60, anchor = "denial"}  # reconsideration (level 2), response-wait ...)
 
     [collections]                       # `edi collections run`: the effort before bad debt (issue 17)
     statements = 3                      # statements sent ...
@@ -75,6 +78,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 
 from rules.claim_order import PatientsOnFile
 from rules.collections import Effort
+from rules.deadlines import ANCHORS, DEFAULT_WINDOWS, ITEMS, Window, with_overrides
 from rules.msp import MSP_TYPES, MspFacts
 from rules.policy import Policy
 from rules.statement import StatementPolicy
@@ -157,8 +161,23 @@ class LimitSettings(BaseModel):
 PAYER_CLASSES = ("medicare", "commercial", "medicaid", "tricare", "medigap")
 
 
+class WindowSettings(BaseModel):
+    """One filing or appeal window (`rules.deadlines.Window`): days or months from its anchor date."""
+
+    model_config = ConfigDict(extra="forbid")
+    days: int = Field(0, ge=0)
+    months: int = Field(0, ge=0)
+    anchor: Literal[ANCHORS]
+    business: bool = False
+    receipt_days: int = Field(0, ge=0)
+    note: str = "configured"
+
+    def window(self) -> Window:
+        return Window(self.days, self.months, self.anchor, self.business, self.receipt_days, self.note)
+
+
 class PostingSettings(BaseModel):
-    """Posting payers' answers (issue 6): patient-balance policy, deadline classes, fee schedule."""
+    """Posting payers' answers (issue 6): patient-balance policy, deadline classes and windows, fee schedule."""
 
     model_config = ConfigDict(extra="forbid")
     small_balance_threshold: Decimal = Field(Decimal(0), ge=0)
@@ -167,10 +186,25 @@ class PostingSettings(BaseModel):
     default_payer_class: Literal[PAYER_CLASSES] = "commercial"
     payer_classes: dict[str, Literal[PAYER_CLASSES]] = {}
     overrides: dict[str, dict[str, str]] = {}
+    windows: dict[Literal[PAYER_CLASSES], dict[Literal[ITEMS], WindowSettings]] = {}
+    _table: dict[str, dict[str, Window]] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _windows(self):
+        try:
+            configured = {cls: {item: w.window() for item, w in items.items()} for cls, items in self.windows.items()}
+        except ValueError as error:  # Window's own checks: days or months, not both
+            raise ValueError(f"[posting.windows]: {error}") from None
+        self._table = with_overrides(DEFAULT_WINDOWS, configured)
+        return self
 
     def payer_class(self, payer_id: str) -> str:
         """The deadline class of a payer (its own, else the default)."""
         return self.payer_classes.get(payer_id, self.default_payer_class)
+
+    def deadline_table(self) -> dict[str, dict[str, Window]]:
+        """The filing and appeal windows: `rules.deadlines.DEFAULT_WINDOWS` with `[posting.windows]` over them."""
+        return self._table
 
     def statement_policy(self):
         """The statement's patient-balance policy and per-payer CARC overrides."""

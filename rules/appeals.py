@@ -18,11 +18,22 @@ Pure: the item's history in, the step's outcome out; no I/O, no clock (the step'
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from .deadlines import APPEAL_DECISION, CORRECTED_CLAIM, RESPONSE_WAIT, appeal_level_deadline, follow_up_deadline
+from .deadlines import (
+    APPEAL_DECISION,
+    CORRECTED_CLAIM,
+    DEFAULT_WINDOWS,
+    RESPONSE_WAIT,
+    Window,
+    appeal_level_deadline,
+    follow_up_deadline,
+)
+
+Windows = Mapping[str, Mapping[str, Window]]
 
 STEPS = ("corrected", "resubmitted", "appealed", "won", "lost", "written-off", "reopened")
 NOTE, PAID = "note", "paid"  # PAID: recorded by posting when the payer's new answer arrives
@@ -75,39 +86,46 @@ def state_of(amount: Decimal, status: str, deadline: date | None, events) -> Ite
 
 
 def take_step(
-    state: ItemState, step: str, on: date, payer_class: str, amount: Decimal | None = None, denial: bool = True
+    state: ItemState,
+    step: str,
+    on: date,
+    payer_class: str,
+    amount: Decimal | None = None,
+    denial: bool = True,
+    table: Windows = DEFAULT_WINDOWS,
 ) -> StepOutcome:
     """The outcome of `step` taken on `on`. `amount`: for lost/written-off the amount written off (default:
     all that is still open); for won, what the payer agreed to pay (recorded only). `denial`: False for a
-    review item, which holds no open amount (nothing is written off). Raises StepRefused."""
+    review item, which holds no open amount (nothing is written off). `table`: the deadline windows (the
+    settings'). Raises StepRefused."""
     if step not in STEPS:
         raise StepRefused(f"unknown step {step!r}; one of {', '.join(STEPS)}")
     if state.status != OPEN and step != "reopened":
         raise StepRefused(f"the item is {state.status} ({state.stage}): reopen it first")
     if step == "reopened":
-        return reopen(state, on, payer_class)
+        return reopen(state, on, payer_class, table)
     if step in WRITE_OFF_STEPS:
-        return write_off(state, step, on, payer_class, amount, denial)
+        return write_off(state, step, on, payer_class, amount, denial, table)
     if step == "appealed":
-        due = follow_up_deadline(payer_class, APPEAL_DECISION, on)
+        due = follow_up_deadline(payer_class, APPEAL_DECISION, on, table)
         level = state.level + 1
         return StepOutcome(
             step, OPEN, level, due.due, ZERO, f"appeal level {level} filed; decision expected by {due.due}"
         )
     if step == "won":
-        due = follow_up_deadline(payer_class, RESPONSE_WAIT, on)
+        due = follow_up_deadline(payer_class, RESPONSE_WAIT, on, table)
         return StepOutcome(
             step, OPEN, state.level, due.due, ZERO, f"won: waiting for the payer's new 835 (follow up after {due.due})"
         )
     if step == "resubmitted":
-        due = follow_up_deadline(payer_class, RESPONSE_WAIT, on)
+        due = follow_up_deadline(payer_class, RESPONSE_WAIT, on, table)
         return StepOutcome(step, OPEN, state.level, due.due, ZERO, f"resubmitted: answer expected by {due.due}")
-    due = state.deadline or follow_up_deadline(payer_class, CORRECTED_CLAIM, on).due  # corrected
+    due = state.deadline or follow_up_deadline(payer_class, CORRECTED_CLAIM, on, table).due  # corrected
     return StepOutcome(step, OPEN, state.level, due, ZERO, f"corrected: resubmit by {due}")
 
 
 def write_off(
-    state: ItemState, step: str, on: date, payer_class: str, amount: Decimal | None, denial: bool
+    state: ItemState, step: str, on: date, payer_class: str, amount: Decimal | None, denial: bool, table: Windows
 ) -> StepOutcome:
     """lost / written-off: the open amount (or `amount` of it) to administrative write-off; resolved."""
     left = state.amount - state.written_off if denial else ZERO
@@ -117,7 +135,7 @@ def write_off(
         raise StepRefused(f"the amount written off must be above 0 and at most the {left} still open, not {amount}")
     if not denial and amount:
         raise StepRefused("a review item holds no open amount: nothing can be written off")
-    next_level = appeal_level_deadline(payer_class, state.level + 1, on) if step == "lost" else None
+    next_level = appeal_level_deadline(payer_class, state.level + 1, on, table) if step == "lost" else None
     due = next_level.due if next_level else None
     message = f"{step}: {amount} written off (administrative)" if denial else f"{step}: resolved"
     if step == "lost":
@@ -129,11 +147,11 @@ def write_off(
     return StepOutcome(step, RESOLVED, state.level, due, amount, message)
 
 
-def reopen(state: ItemState, on: date, payer_class: str) -> StepOutcome:
+def reopen(state: ItemState, on: date, payer_class: str, table: Windows) -> StepOutcome:
     """Back to open: the item's write-offs reversed; after a lost appeal, the next level's window."""
     due = state.deadline
     if state.last_decision is not None and state.stage == "lost":
-        found = appeal_level_deadline(payer_class, state.level + 1, state.last_decision)
+        found = appeal_level_deadline(payer_class, state.level + 1, state.last_decision, table)
         due = found.due if found else None
     message = "reopened"
     if state.written_off:

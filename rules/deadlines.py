@@ -42,6 +42,17 @@ RESPONSE_WAIT = "response-wait"
 APPEAL_DECISION = "appeal-decision"  # how long to wait for the payer's decision on an appeal
 # The appeal levels in order (Medicare's five; other classes have the first unless configured).
 APPEAL_LEVELS = (APPEAL, RECONSIDERATION, "alj", "appeals-council", "federal-court")
+REOPENING = "reopening"
+ITEMS = (
+    TIMELY_FILING,
+    SECONDARY_FILING,
+    CORRECTED_CLAIM,
+    *APPEAL_LEVELS,
+    REOPENING,
+    CROSSOVER_WAIT,
+    RESPONSE_WAIT,
+    APPEAL_DECISION,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +100,7 @@ DEFAULT_WINDOWS: dict[str, dict[str, Window]] = {
         "alj": _w(days=60, anchor=DENIAL, receipt_days=5),
         "appeals-council": _w(days=60, anchor=DENIAL, receipt_days=5),
         "federal-court": _w(days=60, anchor=DENIAL, receipt_days=5),
-        "reopening": _w(months=12, anchor=ADJUDICATION, note="clerical error; up to 4 years for good cause"),
+        REOPENING: _w(months=12, anchor=ADJUDICATION, note="clerical error; up to 4 years for good cause"),
         APPEAL_DECISION: _w(
             days=60, anchor=SUBMISSION, note="a redetermination is usually decided within 60 days of its filing"
         ),
@@ -105,6 +116,12 @@ DEFAULT_WINDOWS: dict[str, dict[str, Window]] = {
         SECONDARY_FILING: _w(days=90, anchor=ADJUDICATION, note="typical range 60-180 from the primary EOB"),
         CORRECTED_CLAIM: _w(days=90, anchor=ADJUDICATION),
         APPEAL: _w(days=180, anchor=DENIAL, note="contract-defined, often 60-180"),
+        RECONSIDERATION: _w(
+            days=60,
+            anchor=DENIAL,
+            note="second-level appeal, from the first-level decision: contract-defined (not a reference figure); "
+            "ERISA group health plans may require at most two levels (29 CFR 2560.503-1(c)(2))",
+        ),
         RESPONSE_WAIT: _w(
             days=30,
             anchor=SUBMISSION,

@@ -108,7 +108,8 @@ def record_step(
         open_amount = open_in_statement(poster, record, item)
         denial = item.action not in ("REVIEW", "FOLLOW-UP") and open_amount > 0
         try:
-            outcome = take_step(state, step, on, payer_class, amount if step != "won" else None, denial)
+            windows = settings.posting.deadline_table()
+            outcome = take_step(state, step, on, payer_class, amount if step != "won" else None, denial, windows)
         except StepRefused as refused:
             raise OfficeError(f"worklist item {item.id}: {refused}") from None
         if outcome.write_off > open_amount:

@@ -21,7 +21,7 @@ from parsers.models import Claim837, ClaimPayment, OtherPayer
 from rules import denials
 from rules.balance import check_cob_balance
 from rules.cob import as_replacement, build_tertiary
-from rules.deadlines import DEFAULT_WINDOWS, action_deadline
+from rules.deadlines import action_deadline
 from rules.ledger import corrections, payment_rows
 from rules.matching import match_lines
 from rules.netting import net_adjudications
@@ -252,7 +252,7 @@ class Poster:
                 if not last_payer:
                     continue
                 action = denials.BILL_PT  # no payer is left: the patient is billed for it
-            due = action_deadline(action, payer_class, anchor, DEFAULT_WINDOWS)
+            due = action_deadline(action, payer_class, anchor, self.settings.posting.deadline_table())
             items.append(
                 {
                     "line": p.line,

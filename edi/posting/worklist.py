@@ -90,7 +90,9 @@ def worklist_rows(settings: Settings, today: date) -> list[dict]:
             if answered:
                 continue
             sent = datetime.fromisoformat(created).date()
-            due = deadline(settings.posting.payer_class(payer_id), RESPONSE_WAIT, sent)
+            due = deadline(
+                settings.posting.payer_class(payer_id), RESPONSE_WAIT, sent, settings.posting.deadline_table()
+            )
             if due is not None and today > due.due:
                 rows.append(
                     {

@@ -290,6 +290,35 @@ def test_medicare_payer_class_sets_the_appeal_window(tmp_path):
     assert row["deadline"] == "2024-06-24"  # redetermination: 120 days from 2024-02-25 (notice + 5 days; 2024 leap)
 
 
+def test_configured_windows_set_the_deadlines_of_posting_and_of_working_an_item(tmp_path):
+    """[posting.windows]: the commercial appeal window of 90 days (not the default 180) on the item posting
+    makes, and a second level of 45 days (not the default 60) when the appeal is lost."""
+    config = tmp_path / "edi.toml"
+    config.write_text(
+        "[posting.windows.commercial]\n"
+        'appeal = {days = 90, anchor = "denial"}\n'
+        'reconsideration = {days = 45, anchor = "denial", note = "contract 2024-7"}\n'
+    )
+    state = tmp_path / "state"
+    drop_b = drop(tmp_path, "d1", EXAMPLES / "B_original.837", EXAMPLES / "B_primary.835")
+    edi("batch", drop_b, "--out", tmp_path / "out", "--state", state, "--config", config, "--quiet")
+    (row,) = json.loads(edi("worklist", "--state", state, "--json", "--today", "2024-03-01", "--config", config)[1])
+    assert row["deadline"] == "2024-05-20"  # 90 days from the 835's date, 2024-02-20
+    item = str(row["id"])
+    for step, on in (("appealed", "2024-03-01"), ("lost", "2024-04-10")):
+        assert edi("worklist", "set", item, step, "--on", on, "--state", state, "--config", config)[0] == 0
+    shown = json.loads(edi("worklist", "show", item, "--json", "--state", state)[1])
+    assert shown["deadline"] == "2024-05-25"  # level 2: 45 days from the lost decision
+
+
+def test_a_window_setting_that_is_not_a_window_is_refused_in_one_line(tmp_path):
+    config = tmp_path / "edi.toml"
+    config.write_text('[posting.windows.commercial]\nappeal = {days = 90, months = 3, anchor = "denial"}\n')
+    result = CliRunner().invoke(cli, ["worklist", "--state", str(tmp_path / "state"), "--config", str(config)])
+    (line,) = result.stderr.strip().splitlines()
+    assert result.exit_code == 2 and "[posting.windows]" in line and "days or months" in line
+
+
 # ------------------------------------------------------------------------------------------ ledger
 def test_ledger_export_reads_back_equal_to_the_ledger(tmp_path):
     primary_a(tmp_path)

@@ -9,7 +9,7 @@ from decimal import Decimal as D
 import pytest
 
 from rules.appeals import StepRefused, state_of, take_step
-from rules.deadlines import appeal_level_deadline
+from rules.deadlines import DEFAULT_WINDOWS, DENIAL, RECONSIDERATION, Window, appeal_level_deadline, with_overrides
 
 
 @dataclass
@@ -39,6 +39,23 @@ def test_lost_writes_off_what_is_open_and_shows_the_next_level_window():
     assert out.deadline == appeal_level_deadline("medicare", 2, date(2024, 7, 20)).due
     partial = take_step(state(), "written-off", date(2024, 7, 20), "commercial", D("30.50"))
     assert partial.write_off == D("30.50") and partial.deadline is None
+
+
+def test_a_commercial_second_level_has_its_window_and_the_settings_move_it():
+    lost = state(Event("appealed", "2024-06-01"))
+    out = take_step(lost, "lost", date(2024, 7, 20), "commercial")
+    assert out.deadline == date(2024, 9, 18) and "appeal level 2 possible until 2024-09-18" in out.message
+    table = with_overrides(DEFAULT_WINDOWS, {"commercial": {RECONSIDERATION: Window(days=30, anchor=DENIAL)}})
+    assert take_step(lost, "lost", date(2024, 7, 20), "commercial", table=table).deadline == date(2024, 8, 19)
+    medicaid = take_step(lost, "lost", date(2024, 7, 20), "medicaid")  # no second level on file for the class
+    assert medicaid.deadline is None and "no appeal level 2 window for medicaid payers" in medicaid.message
+    two_levels = state(
+        Event("appealed", "2024-06-01"),
+        Event("lost", "2024-07-20", "80"),
+        Event("reopened", "2024-08-01", "-80"),
+        Event("appealed", "2024-08-02"),
+    )
+    assert take_step(two_levels, "lost", date(2024, 9, 30), "commercial").deadline is None  # no level 3
 
 
 def test_reopened_reverses_the_write_off_and_moves_the_deadline():
