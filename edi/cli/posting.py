@@ -63,6 +63,44 @@ def post(remit: Path, state_dir: Path | None, store_url: str | None, config_path
     sys.exit(report["exit_code"])
 
 
+def statement_text(d: dict) -> str:
+    """One statement (its `to_dict`, with its worklist items) as lines for a person at a terminal."""
+    lines = [f"claim {d['claim_id']}: charge {d['charge']}"]
+    for payer, amount in d["paid_by_payer"].items():
+        lines.append(f"  paid by {payer}: {amount}")
+    for a in d["adjustments"]:
+        lines.append(f"  {a['payer']} {a['group']}-{a['reason']} {a['amount']} {a['category']}")
+    pb = d["patient_balance"]
+    lines.append(
+        f"  patient balance {pb['total']} (deductible {pb['deductible']}, coinsurance "
+        f"{pb['coinsurance']}, copay {pb['copay']}, non-covered {pb['noncovered']}, other "
+        f"{pb['other']}) due from {pb['due_from']}"
+    )
+    wo = d["write_off"]
+    lines.append(
+        f"  write-off: contractual {wo['contractual']}, administrative {wo['administrative']}, "
+        f"bad debt {wo['bad_debt']}, charity {wo['charity']}; open items {d['other_adjustments']}"
+    )
+    if d["awaiting_payer"] != "0":
+        lines.append(f"  awaiting the payer's answer: {d['awaiting_payer']}")
+    if d["credit"] != "0":
+        lines.append(f"  credit (paid beyond what was open): {d['credit']}")
+    for a in d["informational"]:
+        lines.append(f"  not counted: {a['payer']} {a['group']}-{a['reason']} {a['amount']} {a['category']}")
+    state = "balanced" if d["balanced"] else f"NOT balanced: {d['unresolved']} cannot be placed"
+    lines.append(f"  {state}")
+    for r in d["review"]:
+        lines.append(f"  review: {r}")
+    for item in d["worklist"]:
+        lines.append(
+            f"  worklist item {item['id']}: {item['group']}-{item['reason']} {item['amount']} "
+            f"{item['status']} ({item['stage']})"
+        )
+        for h in item["history"]:
+            lines.append(f"    {h['on']} {h['step']} {h['amount']} {h['by']}: {h['text']}".rstrip())
+    return "\n".join(lines)
+
+
 @click.command()
 @click.argument("claim_id")
 @STATE
@@ -119,39 +157,7 @@ def statement(
         click.echo(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2))
     else:
         for d in docs:
-            click.echo(f"claim {d['claim_id']}: charge {d['charge']}")
-            for payer, amount in d["paid_by_payer"].items():
-                click.echo(f"  paid by {payer}: {amount}")
-            for a in d["adjustments"]:
-                click.echo(f"  {a['payer']} {a['group']}-{a['reason']} {a['amount']} {a['category']}")
-            pb = d["patient_balance"]
-            click.echo(
-                f"  patient balance {pb['total']} (deductible {pb['deductible']}, coinsurance "
-                f"{pb['coinsurance']}, copay {pb['copay']}, non-covered {pb['noncovered']}, other "
-                f"{pb['other']}) due from {pb['due_from']}"
-            )
-            wo = d["write_off"]
-            click.echo(
-                f"  write-off: contractual {wo['contractual']}, administrative {wo['administrative']}, "
-                f"bad debt {wo['bad_debt']}, charity {wo['charity']}; open items {d['other_adjustments']}"
-            )
-            if d["awaiting_payer"] != "0":
-                click.echo(f"  awaiting the payer's answer: {d['awaiting_payer']}")
-            if d["credit"] != "0":
-                click.echo(f"  credit (paid beyond what was open): {d['credit']}")
-            for a in d["informational"]:
-                click.echo(f"  not counted: {a['payer']} {a['group']}-{a['reason']} {a['amount']} {a['category']}")
-            state = "balanced" if d["balanced"] else f"NOT balanced: {d['unresolved']} cannot be placed"
-            click.echo(f"  {state}")
-            for r in d["review"]:
-                click.echo(f"  review: {r}")
-            for item in d["worklist"]:
-                click.echo(
-                    f"  worklist item {item['id']}: {item['group']}-{item['reason']} {item['amount']} "
-                    f"{item['status']} ({item['stage']})"
-                )
-                for h in item["history"]:
-                    click.echo(f"    {h['on']} {h['step']} {h['amount']} {h['by']}: {h['text']}".rstrip())
+            click.echo(statement_text(d))
     sys.exit(EXIT_REVIEW if any(not s.is_balanced() for s in statements) else EXIT_OK)
 
 
