@@ -34,9 +34,9 @@ The tables:
   status open/closed; closed when the answer they came from is reversed. Migration 5 adds ``stage`` (the
   last step the office recorded: corrected, appealed, won ...) and the status ``resolved``.
 * ``worklist_events`` (migration 5): each item's history, one row per step (who, when, what, free text, the
-  appeal level and the deadline the step set); only ever inserted.
+  appeal level and the deadline the step set); append-only (triggers from migration 7).
 * ``collection_events`` (migration 5): the collection effort on a patient balance: each statement sent, bad
-  debt booked or reversed, charity, a patient's payment; only ever inserted.
+  debt booked or reversed, charity, a patient's payment; append-only (triggers from migration 7).
 * ``workers`` (migration 6): every `edi batch` / `edi watch` process working on the store: host, pid, command,
   and its heartbeat (``seen_at``, ``expires_at``: seconds on the database's clock); ``stopped_at`` once it
   stopped or was found dead.
@@ -240,6 +240,10 @@ MIGRATIONS: list[list[str | AppendOnly]] = [
         "ALTER TABLE outbox ADD COLUMN worker TEXT",
         "CREATE INDEX outbox_worker ON outbox (worker, published_at)",
         "CREATE UNIQUE INDEX inbound_files_content ON inbound_files (sha256) WHERE outcome != 'duplicate'",
+    ],
+    [  # 7: the office's histories are append-only in the database too, as the ledger is
+        AppendOnly("worklist_events", "a worklist item's history is append-only"),
+        AppendOnly("collection_events", "the collection history is append-only"),
     ],
 ]
 

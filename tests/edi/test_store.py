@@ -182,14 +182,22 @@ def test_a_rolled_back_transaction_leaves_nothing(store_location):
     store.close()
 
 
-def test_the_ledger_and_postings_refuse_updates_and_deletes(store_location):
+def test_the_ledger_postings_and_office_histories_refuse_updates_and_deletes(store_location):
     store = open_store(store_location)
     claim = read_837(EXAMPLES / "A_original.837")[0][0]
     account = store.open_account(store.put_original(claim, None), claim.claim_id, "100", [])
     posting = store.add_posting(account.id, "P", "11111", "ICN1", False, "T1", "{}", "", "claim")
     assert store.add_posting(account.id, "P", "11111", "ICN1", False, "T1", "{}", "", "claim") is None
-    for sql in ("UPDATE postings SET body = '[]'", "DELETE FROM postings") + (
-        ("TRUNCATE ledger_entries",) if is_store_url(store_location) else ()
+    item = store.add_worklist_item(
+        dict(account_id=account.id, posting_id=posting, claim_id=claim.claim_id, line="", payer_id="11111")
+        | dict(payer_claim_number="ICN1", grp="CO", reason="50", amount="80", action="APPEAL", note="")
+    )
+    store.add_worklist_event(item, "note", "2024-03-01", text="called the payer")
+    store.add_collection_event(account.id, claim.claim_id, "statement", "2024-03-01", "17")
+    edits = ("UPDATE postings SET body = '[]'", "DELETE FROM postings")
+    edits += ("UPDATE worklist_events SET text = ''", "DELETE FROM worklist_events", "DELETE FROM collection_events")
+    for sql in edits + (
+        ("TRUNCATE ledger_entries", "TRUNCATE worklist_events") if is_store_url(store_location) else ()
     ):
         with pytest.raises(Exception, match="append-only"):
             store.query(sql)
