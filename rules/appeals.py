@@ -14,6 +14,10 @@ Pure: the item's history in, the step's outcome out; no I/O, no clock (the step'
 * ``written-off``: given up without (further) appeal: administrative write-off, resolved.
 * ``reopened``: back on the open list; any write-off the item posted is reversed; the deadline is the
   next level's window after a lost appeal.
+
+Two steps are recorded by posting, not by a person: ``paid`` (the payer's new answer after a won appeal) and
+``reversed`` (the payer reversed the answer the item came from: the item is closed and any write-off it
+posted is undone, since the amount it wrote off is no longer the payer's word).
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from .deadlines import (
 Windows = Mapping[str, Mapping[str, Window]]
 
 STEPS = ("corrected", "resubmitted", "appealed", "won", "lost", "written-off", "reopened")
-NOTE, PAID = "note", "paid"  # PAID: recorded by posting when the payer's new answer arrives
+NOTE, PAID, REVERSED = "note", "paid", "reversed"  # PAID, REVERSED: recorded by posting (see above)
 WRITE_OFF_STEPS = ("lost", "written-off")
 OPEN, RESOLVED, CLOSED = "open", "resolved", "closed"
 ZERO = Decimal(0)
@@ -69,20 +73,23 @@ class StepOutcome:
     message: str
 
 
+def written_off(events) -> Decimal:
+    """What an item's steps wrote off, net of their undoing (reopened, reversed)."""
+    return sum((Decimal(e.amount or 0) for e in events if e.step in (*WRITE_OFF_STEPS, "reopened", REVERSED)), ZERO)
+
+
 def state_of(amount: Decimal, status: str, deadline: date | None, events) -> ItemState:
     """An item's state from its history (`events`: objects with step, happened_on, amount)."""
-    stage, written, level, decision = "new", ZERO, 0, None
+    stage, level, decision = "new", 0, None
     for e in events:
         if e.step == NOTE:
             continue
         stage = e.step
         if e.step == "appealed":
             level += 1
-        if e.step in WRITE_OFF_STEPS or e.step == "reopened":
-            written += Decimal(e.amount or 0)
         if e.step == "lost":
             decision = date.fromisoformat(e.happened_on)
-    return ItemState(status, stage, amount, written, level, deadline, decision)
+    return ItemState(status, stage, amount, written_off(events), level, deadline, decision)
 
 
 def take_step(

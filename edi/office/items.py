@@ -18,9 +18,8 @@ from edi.store.interface import WorklistItem
 from rules.appeals import NOTE, OPEN, StepRefused, state_of, take_step
 from rules.carc import carc_description
 from rules.deadlines import SUBMISSION, Window, compute_deadline
-from rules.office import Move
 
-from .postings import post_moves
+from .postings import post_moves, write_off_move
 
 
 class OfficeError(ValueError):
@@ -145,24 +144,6 @@ def open_in_statement(poster: Poster, record, item: WorklistItem) -> Decimal:
             if a.category == "other" and (a.payer, a.group, a.reason) == (item.payer_id, item.group, item.reason)
         ),
         Decimal(0),
-    )
-
-
-def write_off_move(store: ClaimStore, item: WorklistItem, amount: Decimal, step: str) -> Move:
-    """The ledger move of an item's write-off (other -> administrative; negative amount: its reversal)."""
-    sequence = next((p.sequence for p in store.postings(item.account_id) if p.id == item.posting_id), "")
-    source, target = ("other", "administrative") if amount > 0 else ("administrative", "other")
-    return Move(
-        item.claim_id,
-        item.payer_id,
-        sequence,
-        item.group,
-        item.reason,
-        abs(amount),
-        source,
-        target,
-        f"worklist item {item.id} {step}",
-        item.line,
     )
 
 

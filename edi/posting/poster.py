@@ -15,6 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from edi.config import Settings
+from edi.office.postings import undo_write_offs
 from edi.store import AccountRecord, ClaimStore, StoredClaim, payments_from_raw
 from edi.store.codecs import answer_from_json, answer_to_json
 from parsers.models import Claim837, ClaimPayment, OtherPayer
@@ -175,15 +176,23 @@ class Poster:
             existing = self.store.ledger(account_id=record.id)
             rows = corrections(record.claim_id, existing, payers_word.placements, last, when)
             self.store.add_ledger_entries(record.id, posting_id, rows)
-        result.statement = apply_office(payers_word, self.store.ledger(account_id=record.id))
-        for posting_id, payment, answer in posted:
+        for _, _, answer in posted:
             self.settle_won(record, answer, when)
             if answer.is_reversal:
-                note = f"reversed by remittance {answer.trace}"
-                self.store.close_worklist(record.id, answer.payer_id, answer.payer_claim_number, note)
-            else:
+                self.close_reversed(record, answer, when)
+        result.statement = apply_office(payers_word, self.store.ledger(account_id=record.id))
+        for posting_id, payment, answer in posted:
+            if not answer.is_reversal:
                 result.worklist += self._worklist(record, posting_id, payment, answer, result)
         return result
+
+    def close_reversed(self, record: AccountRecord, reversal: Answer, when: datetime) -> None:
+        """The items of the answer `reversal` takes back are closed, and the write-offs the office posted on
+        them undone (rules.appeals REVERSED): the corrected answer, if any, brings its own items."""
+        text = f"reversed by remittance {reversal.trace}"
+        closed = self.store.close_worklist(record.id, reversal.payer_id, reversal.payer_claim_number, text)
+        on = (reversal.adjudication_date or when.date()).isoformat()
+        undo_write_offs(self.store, record, closed, on, text, when)
 
     def _post_one(self, record: AccountRecord, account: ClaimAccount, answer: Answer, raw: str, result) -> int | None:
         """Record one answer when the rules accept it; its posting id, or None (refused or already posted)."""

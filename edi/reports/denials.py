@@ -14,13 +14,14 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from edi.store.interface import WorklistEvent, WorklistItem
+from rules.appeals import CLOSED, PAID, written_off
 from rules.carc import carc_description
 
 from .writeoffs import money
 
 ZERO = Decimal(0)
 NOT_DENIALS = ("REVIEW", "FOLLOW-UP")
-RESOLVING = ("lost", "written-off", "paid")
+RESOLVING = ("lost", "written-off", PAID)
 
 
 def is_denial(item: WorklistItem) -> bool:
@@ -33,14 +34,9 @@ def resolution(item: WorklistItem, history: list[WorklistEvent]) -> tuple[str, d
     if item.status == "open":
         return ("won" if item.stage == "won" else "open"), None
     last = next((e for e in reversed(history) if e.step in RESOLVING), None)
-    if last is None:
+    if item.status == CLOSED or last is None:  # the answer it came from was reversed (its write-offs undone)
         return "reversed", None
-    return ("won" if last.step == "paid" else last.step), date.fromisoformat(last.happened_on)
-
-
-def written_off(history: list[WorklistEvent]) -> Decimal:
-    """What the item's steps wrote off, net of reopenings."""
-    return sum((Decimal(e.amount or 0) for e in history if e.step in ("lost", "written-off", "reopened")), ZERO)
+    return ("won" if last.step == PAID else last.step), date.fromisoformat(last.happened_on)
 
 
 def ratio(part: Decimal, whole: Decimal) -> str:

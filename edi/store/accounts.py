@@ -166,14 +166,17 @@ class AccountQueries:
                 ),
             ).fetchone()[0]
 
-    def close_worklist(self, account_id: int, payer_id: str, payer_claim_number: str, note: str) -> int:
-        """Close the open items that came from one payer answer (it was reversed); returns how many."""
+    def close_worklist(self, account_id: int, payer_id: str, payer_claim_number: str, note: str) -> list[int]:
+        """Close the items that came from one payer answer (it was reversed): the open ones, and those the
+        office resolved by writing them off (lost, written-off); their ids."""
         with self.transaction():
-            return self._run(
-                "UPDATE worklist SET status = 'closed', closed_at = ?, note = ? WHERE account_id = ? "
-                "AND payer_id = ? AND payer_claim_number = ? AND status = 'open'",
+            rows = self._run(
+                "UPDATE worklist SET status = 'closed', stage = 'reversed', closed_at = ?, note = ? "
+                "WHERE account_id = ? AND payer_id = ? AND payer_claim_number = ? "
+                "AND (status = 'open' OR (status = 'resolved' AND stage IN ('lost', 'written-off'))) RETURNING id",
                 (now_text(), note, account_id, payer_id, payer_claim_number),
-            ).rowcount
+            ).fetchall()
+            return sorted(r[0] for r in rows)
 
     _ITEM = (
         "id, account_id, claim_id, line, payer_id, payer_claim_number, grp, reason, amount, action, "

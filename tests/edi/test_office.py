@@ -98,6 +98,30 @@ def test_reopened_reverses_the_write_off_and_the_step_can_be_refused(tmp_path):
     assert edi("worklist", "set", item, "lost", "--amount", "x", "--state", state)[0] == 2
 
 
+def test_a_payer_reversal_undoes_the_write_off_of_the_denial_it_takes_back(tmp_path):
+    """The office wrote off the secondary's CO-197 (90); the secondary then reverses that answer and pays the
+    line: the write-off is undone (it rested on an answer that no longer stands), the item is closed with a
+    `reversed` step, and the statement, the ledger and both reports agree."""
+    state = worked_store(tmp_path)
+    item = item_id(state, "PCN2002", "197")
+    assert edi("worklist", "set", item, "written-off", "--on", "2024-03-20", "--state", state)[0] == 0
+    assert statement(state, "PCN2002")["write_off"]["administrative"] == "90"
+    post_b_paid(tmp_path, state)
+    s = statement(state, "PCN2002")
+    assert s["write_off"]["administrative"] == "0" and s["balanced"]
+    assert s["paid_by_payer"] == {"11111": "60", "22222": "115"} and s["other_adjustments"] == "80"  # CO-50 open
+    ledger = ledger_by_category(state)
+    assert ledger["administrative"] == 0 and ledger["other"] == D(80)
+    shown = show(state, item)
+    assert (shown["status"], shown["stage"]) == ("closed", "reversed")
+    assert [(h["step"], h["amount"]) for h in shown["history"]] == [("written-off", "90"), ("reversed", "-90")]
+    writeoffs = json.loads(edi("report", "write-offs", "--format", "json", "--state", state)[1])
+    assert writeoffs["totals"]["administrative"] == "0.00"
+    denials = json.loads(edi("report", "denials", "--format", "json", "--state", state)[1])
+    payer = next(r for r in denials["by_payer"] if r["payer"] == "22222")
+    assert (payer["lost"], payer["written_off"]) == (0, "0.00")
+
+
 @pytest.mark.parametrize("by", ["category", "payer", "reason", "month", "provider"])
 def test_every_write_off_report_ties_to_the_ledger_export(store, by):
     code, out = edi("report", "write-offs", "--by", by, "--format", "json", "--state", store["state"])
