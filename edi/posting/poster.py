@@ -238,9 +238,6 @@ class Poster:
     ) -> int:
         """Denial items (§2.5) with their deadlines (§6) for the payer's own part of the charge, the
         payment-check discrepancies (§1.7, §5), and what the statement could not place (credit, unresolved)."""
-        payer_class = self.settings.posting.payer_class(answer.payer_id)
-        anchor = answer.adjudication_date or self.now().date()
-        overrides = self.settings.posting.overrides or None
         base = {
             "account_id": record.id,
             "posting_id": posting_id,
@@ -248,6 +245,19 @@ class Poster:
             "payer_id": answer.payer_id,
             "payer_claim_number": answer.payer_claim_number,
         }
+        items = self._denial_items(record, answer, result)
+        items += _payment_check_items(payment, self._fees, result)
+        items += _unplaced_items(result.statement, answer)
+        for item in items:
+            self.store.add_worklist_item({**base, **item})
+        return len(items)
+
+    def _denial_items(self, record: AccountRecord, answer: Answer, result: GroupPosting) -> list[dict]:
+        """A denial item, with its action's deadline, for each denial in the payer's own part of the charge
+        (a patient-responsibility denial only when no payer is left to carry it)."""
+        payer_class = self.settings.posting.payer_class(answer.payer_id)
+        anchor = answer.adjudication_date or self.now().date()
+        overrides = self.settings.posting.overrides or None
         last_payer = self.load(record).next_payer(answer.sequence) is None
         items = []
         for p in _own_placements(result.statement, answer):
@@ -274,24 +284,7 @@ class Poster:
                     "note": cls.basis + ("; needs review" if cls.needs_review else ""),
                 }
             )
-        for problem in check_primary_payment(payment, self._fees):
-            where = f" line {problem.line}" if problem.line else ""
-            result.discrepancies.append(f"{problem.kind}{where}: {problem.message}")
-            amount = abs((problem.expected or 0) - (problem.actual or 0))
-            items.append(
-                {
-                    "line": problem.line,
-                    "grp": "",
-                    "reason": problem.kind,
-                    "amount": str(amount),
-                    "action": "REVIEW",
-                    "note": problem.message,
-                }
-            )
-        items += _unplaced_items(result.statement, answer)
-        for item in items:
-            self.store.add_worklist_item({**base, **item})
-        return len(items)
+        return items
 
     # -------------------------------------------------------------------------------- onward
     def destination_claim_number(self, account_id: int, payer_id: str) -> str:
@@ -353,33 +346,11 @@ class Poster:
         if destination is None:
             return POSTED, [summary, balance], None
         try:
-            if posted.sequence != "S" or destination.responsibility != "T":
-                raise Refusal(
-                    NEEDS_REVIEW,
-                    f"the original names a {destination.responsibility} payer after the "
-                    f"{posted.sequence} payer: only tertiary claims (S answered, T next) are built",
-                )
-            payment, _ = net_adjudications(group)
-            if payment.patient_responsibility_total() == 0 and not policy.send_nothing_due:
-                return POSTED, [summary, "nothing left for the tertiary payer", balance], None
-            primary = self._primary_payment(posted)
-            check_primary_balances(primary, original)
-            check_primary_balances(payment, original)
-            tertiary, notes = build_tertiary(
-                original,
-                primary,
-                match_lines(original, primary),
-                payment,
-                match_lines(original, payment),
-                destination,
-                policy,
-            )
-            problems = check_cob_balance(tertiary)
-            if problems:
-                raise Refusal(NEEDS_REVIEW, "tertiary claim would not balance: " + "; ".join(problems))
-            tertiary = self.replacement(posted, tertiary)
+            tertiary, payment = self._tertiary(group, posted, destination, policy)
         except Refusal as refusal:
             return refusal.disposition, [summary, refusal.reason], None
+        if tertiary is None:
+            return POSTED, [summary, "nothing left for the tertiary payer", balance], None
         frequency = "replacement (frequency 7)" if tertiary.frequency == "7" else "tertiary claim"
         return (
             CONVERTED,
@@ -390,6 +361,38 @@ class Poster:
             ],
             tertiary,
         )
+
+    def _tertiary(
+        self, group: list[ClaimPayment], posted: GroupPosting, destination: OtherPayer, policy
+    ) -> tuple[Claim837 | None, ClaimPayment]:
+        """The tertiary claim (§3.8) after the secondary's netted answer, checked to balance, as a replacement
+        when one was sent already; None when nothing is left for it. Raises Refusal when it cannot be built."""
+        if posted.sequence != "S" or destination.responsibility != "T":
+            raise Refusal(
+                NEEDS_REVIEW,
+                f"the original names a {destination.responsibility} payer after the "
+                f"{posted.sequence} payer: only tertiary claims (S answered, T next) are built",
+            )
+        original = posted.original.claim
+        payment, _ = net_adjudications(group)
+        if payment.patient_responsibility_total() == 0 and not policy.send_nothing_due:
+            return None, payment
+        primary = self._primary_payment(posted)
+        check_primary_balances(primary, original)
+        check_primary_balances(payment, original)
+        tertiary, _ = build_tertiary(
+            original,
+            primary,
+            match_lines(original, primary),
+            payment,
+            match_lines(original, payment),
+            destination,
+            policy,
+        )
+        problems = check_cob_balance(tertiary)
+        if problems:
+            raise Refusal(NEEDS_REVIEW, "tertiary claim would not balance: " + "; ".join(problems))
+        return self.replacement(posted, tertiary), payment
 
     def _primary_payment(self, posted: GroupPosting) -> ClaimPayment:
         """The primary's netted answer on file for this account, re-read from its stored X12."""
@@ -423,6 +426,27 @@ def _own_placements(stmt: Statement, answer: Answer) -> list[Placement]:
         and p.group
         and p.category not in (CREDIT, RESTATED, CARRIED)
     ]
+
+
+def _payment_check_items(payment: ClaimPayment, fees, result: GroupPosting) -> list[dict]:
+    """A REVIEW item for each problem the payment check finds in the answer (§1.7, §5), also kept on the
+    posting's discrepancies."""
+    items = []
+    for problem in check_primary_payment(payment, fees):
+        where = f" line {problem.line}" if problem.line else ""
+        result.discrepancies.append(f"{problem.kind}{where}: {problem.message}")
+        amount = abs((problem.expected or 0) - (problem.actual or 0))
+        items.append(
+            {
+                "line": problem.line,
+                "grp": "",
+                "reason": problem.kind,
+                "amount": str(amount),
+                "action": "REVIEW",
+                "note": problem.message,
+            }
+        )
+    return items
 
 
 def _unplaced_items(stmt: Statement, answer: Answer) -> list[dict]:

@@ -59,59 +59,8 @@ def worklist_rows(settings: Settings, today: date) -> list[dict]:
     that its payer has not answered past its response window (flag 'unanswered')."""
     store = open_existing_store(settings.store)
     try:
-        rows = []
-        for item in store.worklist("open"):
-            flag = ""
-            if item.deadline and today > date.fromisoformat(item.deadline):
-                flag = "overdue"
-            elif item.alert_on and today >= date.fromisoformat(item.alert_on):
-                flag = "alert"
-            rows.append(
-                {
-                    "id": item.id,
-                    "claim_id": item.claim_id,
-                    "line": item.line,
-                    "payer": item.payer_id,
-                    "payer_claim_number": item.payer_claim_number,
-                    "group": item.group,
-                    "reason": item.reason,
-                    "amount": item.amount,
-                    "action": item.action,
-                    "deadline": item.deadline or "",
-                    "flag": flag,
-                    "stage": item.stage,
-                    "note": item.note,
-                }
-            )
-        poster = Poster(store, settings)
-        for original_id, claim_id, payer_id, created in store.sent_claims():
-            account = next((a for a in store.accounts(claim_id) if a.original_id == original_id), None)
-            answered = account is not None and any(a.payer_id == payer_id for a in poster.load(account).active())
-            if answered:
-                continue
-            sent = datetime.fromisoformat(created).date()
-            due = deadline(
-                settings.posting.payer_class(payer_id), RESPONSE_WAIT, sent, settings.posting.deadline_table()
-            )
-            if due is not None and today > due.due:
-                rows.append(
-                    {
-                        "id": "",
-                        "claim_id": claim_id,
-                        "line": "",
-                        "payer": payer_id,
-                        "payer_claim_number": "",
-                        "group": "",
-                        "reason": "",
-                        "amount": "",
-                        "action": "FOLLOW-UP",
-                        "deadline": due.due.isoformat(),
-                        "flag": "unanswered",
-                        "stage": "",
-                        "note": f"sent {sent.isoformat()}; no answer past the payer's "
-                        f"{due.window.days}-day response window: check claim status (276)",
-                    }
-                )
+        rows = [_open_row(item, today) for item in store.worklist("open")]
+        rows += _unanswered_rows(store, settings, today)
     finally:
         store.close()
 
@@ -119,3 +68,53 @@ def worklist_rows(settings: Settings, today: date) -> list[dict]:
         return (r["deadline"] == "", r["deadline"], -Decimal(r["amount"] or 0), r["claim_id"])
 
     return sorted(rows, key=key)
+
+
+def _open_row(item, today: date) -> dict:
+    """One open item as a row, flagged 'overdue' past its deadline or 'alert' from its alert date."""
+    flag = ""
+    if item.deadline and today > date.fromisoformat(item.deadline):
+        flag = "overdue"
+    elif item.alert_on and today >= date.fromisoformat(item.alert_on):
+        flag = "alert"
+    return {
+        "id": item.id,
+        "claim_id": item.claim_id,
+        "line": item.line,
+        "payer": item.payer_id,
+        "payer_claim_number": item.payer_claim_number,
+        "group": item.group,
+        "reason": item.reason,
+        "amount": item.amount,
+        "action": item.action,
+        "deadline": item.deadline or "",
+        "flag": flag,
+        "stage": item.stage,
+        "note": item.note,
+    }
+
+
+def _unanswered_rows(store, settings: Settings, today: date) -> list[dict]:
+    """A FOLLOW-UP row for every claim sent onward that its payer has not answered past its response window."""
+    rows = []
+    poster = Poster(store, settings)
+    for original_id, claim_id, payer_id, created in store.sent_claims():
+        account = next((a for a in store.accounts(claim_id) if a.original_id == original_id), None)
+        if account is not None and any(a.payer_id == payer_id for a in poster.load(account).active()):
+            continue
+        sent = datetime.fromisoformat(created).date()
+        due = deadline(settings.posting.payer_class(payer_id), RESPONSE_WAIT, sent, settings.posting.deadline_table())
+        if due is None or today <= due.due:
+            continue
+        row = dict.fromkeys(WORKLIST_FIELDS, "")
+        row |= {
+            "claim_id": claim_id,
+            "payer": payer_id,
+            "action": "FOLLOW-UP",
+            "deadline": due.due.isoformat(),
+            "flag": "unanswered",
+            "note": f"sent {sent.isoformat()}; no answer past the payer's "
+            f"{due.window.days}-day response window: check claim status (276)",
+        }
+        rows.append(row)
+    return rows

@@ -80,6 +80,26 @@ def fold_guide_findings(
     ]
     verdict.guide_checked = not any(f.rule in STOP_RULES for f in raw)
     ours = [i for i in verdict.issues if i.source in ("envelope", "duplicate")]
+    raw = _without_bare_interchange_groups(raw, name, verdict)
+    for f in raw:
+        twin_rule = _SAME_AS_OURS.get(f.rule)
+        twin = None
+        if twin_rule:
+            isa, gs, st = _enclosing(verdict, f.position.segment)
+            anchor = {"SE": st, "GE": gs, "IE": isa, "du": isa}[twin_rule[:2]]
+            if anchor is not None:
+                at = anchor.start if twin_rule == "duplicate-ISA13" else anchor.end
+                twin = next((i for i in ours if i.rule == twin_rule and i.segment == at), None)
+        if twin is not None:
+            if f.rule not in twin.codes:
+                twin.codes.append(f.rule)
+            continue
+        verdict.issues.append(issue_from(f, "guide", name))
+    return raw
+
+
+def _without_bare_interchange_groups(raw: list[Finding], name: str, verdict: FileVerdict) -> list[Finding]:
+    """`raw` less pyx12's "GS_LOOP missing" in an interchange that holds only TA1s (said as a warning)."""
     bare = [isa for isa in verdict.interchanges if not isa.groups]
     if bare:
         # pyx12 maps every interchange to a functional group and cannot check one that holds only TA1s: its
@@ -104,18 +124,4 @@ def fold_guide_findings(
                     "ISA",
                 )
             )
-    for f in raw:
-        twin_rule = _SAME_AS_OURS.get(f.rule)
-        twin = None
-        if twin_rule:
-            isa, gs, st = _enclosing(verdict, f.position.segment)
-            anchor = {"SE": st, "GE": gs, "IE": isa, "du": isa}[twin_rule[:2]]
-            if anchor is not None:
-                at = anchor.start if twin_rule == "duplicate-ISA13" else anchor.end
-                twin = next((i for i in ours if i.rule == twin_rule and i.segment == at), None)
-        if twin is not None:
-            if f.rule not in twin.codes:
-                twin.codes.append(f.rule)
-            continue
-        verdict.issues.append(issue_from(f, "guide", name))
     return raw

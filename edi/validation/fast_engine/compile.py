@@ -205,9 +205,7 @@ def compile_map(map_file: str) -> GuideTables:
 
     root = pyx12.map_if.load_map_file(map_file, pyx12.params.ParamsBase())
     slots = _assign_slots(root)
-    for i, path in enumerate(ENVELOPE_SLOTS):
-        if slots.get(path, i) != i:
-            raise ValueError(f"{map_file}: envelope path {path} does not get the shared slot {i}")
+    _check_envelope_slots(map_file, slots)
     nodes: list[Node] = [Node(0, ROOT, root.id or "", root.name or "", "R", 0, MAXINT, -1, "/", -1, ("", ""))]
     by_path: dict[str, int] = {}
     qualifiers: dict[str, set[int]] = {}
@@ -250,10 +248,7 @@ def compile_map(map_file: str) -> GuideTables:
             raise ValueError(f"{map_file}: the paths under {node.path} do not have contiguous slots")
 
     nodes[0].children = tuple(add(k, 0) for k in _ordered_children(root))
-    for parent in nodes:
-        for index in parent.children:
-            child = nodes[index]
-            child.scan_from = next(j for j, k in enumerate(parent.children) if nodes[k].pos >= child.pos)
+    _set_scan_from(nodes)
     return GuideTables(
         map_file=map_file,
         transaction_id=root.id or "",
@@ -263,6 +258,22 @@ def compile_map(map_file: str) -> GuideTables:
         by_path=by_path,
         qualifier_positions={k: tuple(sorted(v)) for k, v in qualifiers.items()},
     )
+
+
+def _check_envelope_slots(map_file: str, slots: dict[str, int]) -> None:
+    """The envelope's paths (ISA, GS, ST ...) take the same first slots in every map: the state machine
+    shares them across guides."""
+    for i, path in enumerate(ENVELOPE_SLOTS):
+        if slots.get(path, i) != i:
+            raise ValueError(f"{map_file}: envelope path {path} does not get the shared slot {i}")
+
+
+def _set_scan_from(nodes: list[Node]) -> None:
+    """Each child's scan_from: the first sibling at or after its position, where a search for it starts."""
+    for parent in nodes:
+        for index in parent.children:
+            child = nodes[index]
+            child.scan_from = next(j for j, k in enumerate(parent.children) if nodes[k].pos >= child.pos)
 
 
 # ----------------------------------------------------------------------------------------------- cache
