@@ -113,11 +113,12 @@ def take_step(
         return reopen(state, on, payer_class, table)
     if step in WRITE_OFF_STEPS:
         return write_off(state, step, on, payer_class, amount, denial, table)
+    late = _late(state, on)
     if step == "appealed":
         due = follow_up_deadline(payer_class, APPEAL_DECISION, on, table)
         level = state.level + 1
         return StepOutcome(
-            step, OPEN, level, due.due, ZERO, f"appeal level {level} filed; decision expected by {due.due}"
+            step, OPEN, level, due.due, ZERO, f"appeal level {level} filed; decision expected by {due.due}{late}"
         )
     if step == "won":
         due = follow_up_deadline(payer_class, RESPONSE_WAIT, on, table)
@@ -126,9 +127,22 @@ def take_step(
         )
     if step == "resubmitted":
         due = follow_up_deadline(payer_class, RESPONSE_WAIT, on, table)
-        return StepOutcome(step, OPEN, state.level, due.due, ZERO, f"resubmitted: answer expected by {due.due}")
+        return StepOutcome(step, OPEN, state.level, due.due, ZERO, f"resubmitted: answer expected by {due.due}{late}")
     due = state.deadline or follow_up_deadline(payer_class, CORRECTED_CLAIM, on, table).due  # corrected
-    return StepOutcome(step, OPEN, state.level, due, ZERO, f"corrected: resubmit by {due}")
+    return StepOutcome(step, OPEN, state.level, due, ZERO, f"corrected: resubmit by {due}{late}")
+
+
+def _late(state: ItemState, on: date) -> str:
+    """What to say of a step taken past the item's deadline to act (filing an appeal, correcting or
+    resubmitting), or ''. Not refused: the office may have good cause, which the payer decides (Medicare:
+    42 CFR 405.942(b)). A deadline that only says when to follow up (appealed, won, resubmitted) is not one."""
+    if state.deadline is None or on <= state.deadline or state.stage in ("appealed", "won", "resubmitted"):
+        return ""
+    days = (on - state.deadline).days
+    return (
+        f"; LATE: {days} day(s) past the deadline of {state.deadline}: "
+        "the payer may dismiss it unless it accepts good cause for the delay"
+    )
 
 
 def write_off(

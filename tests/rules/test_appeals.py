@@ -89,3 +89,19 @@ def test_refused_steps(events, status, step, amount):
 def test_a_review_item_resolves_without_a_write_off():
     out = take_step(state(), "written-off", date(2024, 7, 1), "commercial", None, denial=False)
     assert (out.status, out.write_off) == ("resolved", D(0))
+
+
+def test_a_step_past_the_deadline_to_act_is_taken_and_said_to_be_late():
+    """Filing, correcting or resubmitting after the item's deadline is recorded (the payer decides on good
+    cause) and the message says how late; a follow-up date (waiting for a decision) is not a deadline to act."""
+    on_time = take_step(state(), "appealed", date(2024, 8, 18), "medicare")
+    assert "LATE" not in on_time.message
+    late = take_step(state(), "appealed", date(2024, 8, 28), "medicare")
+    assert late.status == "open" and late.level == 1
+    assert "LATE: 10 day(s) past the deadline of 2024-08-18" in late.message
+    assert (
+        "LATE"
+        in take_step(state(Event("corrected", "2024-08-01")), "resubmitted", date(2024, 9, 1), "commercial").message
+    )
+    waiting = state(Event("appealed", "2024-06-01"))  # its deadline is when the decision is expected
+    assert "LATE" not in take_step(waiting, "appealed", date(2024, 9, 1), "medicare").message
