@@ -9,11 +9,12 @@ and validates), then times on that one output file:
 * the guide engine: ``edi.validation.fast_engine.validate_bytes``, first run in the process (tables read from the disk
   cache, compiled if absent) and warm (best of three);
 
-and prints claims/s for each, the ratio, and whether both accept the file. Each figure is given in wall
-time and in CPU time of this process (the machine is shared: CPU time is what a batch worker spends).
-Flags: ``--claims N`` (pair
-size, default 4000), ``--pair20k`` (use the 20,000-claim pair of ``make bench``), ``--profile`` (cProfile
-of a warm engine run), ``--json PATH``.
+and prints claims/s for each, the ratio, and whether both accept the file; then the CPU time of `edi
+validate`'s whole check of that output (``edi.validation.validate_file``: envelope, our checks, the engine)
+against the convert that wrote it (issue 15: validating an output should cost no more than writing it).
+Each figure is given in wall time and in CPU time of this process (the machine is shared: CPU time is what
+a batch worker spends). Flags: ``--claims N`` (pair size, default 4000), ``--pair20k`` (use the
+20,000-claim pair of ``make bench``), ``--profile`` (cProfile of a warm engine run), ``--json PATH``.
 """
 
 from __future__ import annotations
@@ -68,6 +69,24 @@ def time_engine(data: bytes, name: str, runs: int = 3) -> tuple[tuple[float, flo
     return (wall, cpu), warm, result.ok
 
 
+def time_validate_against_convert(path: Path, n_claims: int, seed: int) -> tuple[float, float]:
+    """(CPU seconds of `edi validate`'s whole check of the output: envelope, our checks, the guide engine;
+    CPU seconds of the convert that wrote it), each in this process, warm (best of two)."""
+    from edi.config import Settings
+    from edi.pipeline import convert
+    from edi.validation import validate_file
+
+    p837, p835 = write_pair(DATA_DIR, n_claims, seed)
+
+    def converting():
+        with tempfile.TemporaryDirectory(prefix="guide-bench-") as state:
+            convert(p835, [p837], None, None, Settings(state_dir=Path(state)), keep_claims=False)
+
+    validating = min(_timed(validate_file, path)[1] for _ in range(2))
+    converting_cpu = min(_timed(converting)[1] for _ in range(2))
+    return validating, converting_cpu
+
+
 def time_pyx12(path: Path) -> tuple[tuple[float, float], bool]:
     """((wall, CPU), accepted) of pyx12 (edi.validation.validate_guide) on the file."""
     from edi.validation.pyx12_engine import validate_guide
@@ -105,6 +124,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{'accepts' if pyx12_ok else 'rejects'}, engine {'accepts' if engine_ok else 'rejects'}"
         f"{'' if pyx12_ok == engine_ok else '  <-- DISAGREE'}"
     )
+    n_claims = 20000 if args.pair20k else args.claims
+    validating, converting = time_validate_against_convert(path, n_claims, args.seed)
+    print(
+        f"edi validate of the output: {validating:.3f} s CPU ({claims / validating:,.0f} claims/s); the convert "
+        f"that wrote it: {converting:.3f} s CPU; validate / convert = {validating / converting:.2f} (target <= 1)"
+    )
     if args.profile:
         from edi.validation.fast_engine import validate_bytes
 
@@ -124,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
             "pyx12_cpu_s": pyx12_t[1],
             "pyx12_claims_per_cpu_s": claims / pyx12_t[1],
             "ratio_cpu": ratio,
+            "validate_cpu_s": validating,
+            "convert_cpu_s": converting,
             "pyx12_ok": pyx12_ok,
             "engine_ok": engine_ok,
         }
