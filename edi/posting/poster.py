@@ -165,25 +165,28 @@ class Poster:
         posted: list[tuple[int, ClaimPayment, Answer]] = []
         for payment in group:
             answer = Answer.from_835(payment, result.payer_id, result.sequence)
-            posting_id = self._post_one(record, account, answer, raw, result)
-            if posting_id is not None:
-                account = self.load(record)
+            done = self._post_one(record, account, answer, raw, result)
+            if done is not None:
+                posting_id, account = done  # as the store now holds it: open_account locked its row till commit
                 posted.append((posting_id, payment, answer))
                 self.store.add_ledger_entries(record.id, posting_id, payment_rows(record.claim_id, answer, when))
         payers_word = statement(account, self.policy)  # what the payers' answers say, before the office's moves
+        ledger = self.store.ledger(account_id=record.id)
         if posted:
             posting_id, _, last = posted[-1]
-            existing = self.store.ledger(account_id=record.id)
-            rows = corrections(record.claim_id, existing, payers_word.placements, last, when)
-            self.store.add_ledger_entries(record.id, posting_id, rows)
+            self.store.add_ledger_entries(
+                record.id, posting_id, corrections(record.claim_id, ledger, payers_word.placements, last, when)
+            )
         for _, _, answer in posted:
             self.settle_won(record, answer, when)
             if answer.is_reversal:
                 self.close_reversed(record, answer, when)
-        result.statement = apply_office(payers_word, self.store.ledger(account_id=record.id))
+        if any(answer.is_reversal for _, _, answer in posted):  # undoing write-offs added office rows
+            ledger = self.store.ledger(account_id=record.id)
+        result.statement = apply_office(payers_word, ledger)  # corrections are payer rows: the office's are as read
         for posting_id, payment, answer in posted:
             if not answer.is_reversal:
-                result.worklist += self._worklist(record, posting_id, payment, answer, result)
+                result.worklist += self._worklist(record, account, posting_id, payment, answer, result)
         return result
 
     def close_reversed(self, record: AccountRecord, reversal: Answer, when: datetime) -> None:
@@ -194,8 +197,11 @@ class Poster:
         on = (reversal.adjudication_date or when.date()).isoformat()
         undo_write_offs(self.store, record, closed, on, text, when)
 
-    def _post_one(self, record: AccountRecord, account: ClaimAccount, answer: Answer, raw: str, result) -> int | None:
-        """Record one answer when the rules accept it; its posting id, or None (refused or already posted)."""
+    def _post_one(
+        self, record: AccountRecord, account: ClaimAccount, answer: Answer, raw: str, result
+    ) -> tuple[int, ClaimAccount] | None:
+        """Record one answer when the rules accept it: its posting id and the account with it, or None
+        (refused or already posted)."""
         outcome = post(account, answer)
         if not outcome.accepted:
             if any("already posted" in f for f in outcome.findings):
@@ -219,7 +225,7 @@ class Poster:
             return None
         result.posted += 1
         result.findings += outcome.findings
-        return posting_id
+        return posting_id, outcome.account
 
     def settle_won(self, record: AccountRecord, adj: Answer, when: datetime) -> None:
         """A payer's new answer (or its reversal, ahead of a correction) resolves the items of this account
@@ -231,6 +237,7 @@ class Poster:
     def _worklist(
         self,
         record: AccountRecord,
+        account: ClaimAccount,
         posting_id: int,
         payment: ClaimPayment,
         answer: Answer,
@@ -245,20 +252,20 @@ class Poster:
             "payer_id": answer.payer_id,
             "payer_claim_number": answer.payer_claim_number,
         }
-        items = self._denial_items(record, answer, result)
+        items = self._denial_items(account, answer, result)
         items += _payment_check_items(payment, self._fees, result)
         items += _unplaced_items(result.statement, answer)
         for item in items:
             self.store.add_worklist_item({**base, **item})
         return len(items)
 
-    def _denial_items(self, record: AccountRecord, answer: Answer, result: GroupPosting) -> list[dict]:
+    def _denial_items(self, account: ClaimAccount, answer: Answer, result: GroupPosting) -> list[dict]:
         """A denial item, with its action's deadline, for each denial in the payer's own part of the charge
         (a patient-responsibility denial only when no payer is left to carry it)."""
         payer_class = self.settings.posting.payer_class(answer.payer_id)
         anchor = answer.adjudication_date or self.now().date()
         overrides = self.settings.posting.overrides or None
-        last_payer = self.load(record).next_payer(answer.sequence) is None
+        last_payer = account.next_payer(answer.sequence) is None
         items = []
         for p in _own_placements(result.statement, answer):
             cls = denials.classify(
