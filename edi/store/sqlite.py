@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from .sql import CONTROL_COUNTER, SQLStore
 STORE_FILE = "store.sqlite3"
 LEGACY_COUNTER_FILE = "control-number"  # the file counter of early versions, taken over on first use
 MEMORY = ":memory:"  # a store that lives as long as its object (tests, one-off computations)
+BUSY_SECONDS = 600  # how long a connection waits for another process's lock before it gives up
 
 
 class SQLiteStore(SQLStore):
@@ -39,17 +41,33 @@ class SQLiteStore(SQLStore):
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             new = not in_memory and not self.path.exists()
             # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
-            self.db = sqlite3.connect(str(path), isolation_level=None, timeout=600, check_same_thread=False)
+            self.db = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_SECONDS, check_same_thread=False)
             if new:
                 os.chmod(self.path, 0o600)  # it holds claims (PHI): owner only
-            self.db.execute("PRAGMA busy_timeout = 600000")
-            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute(f"PRAGMA busy_timeout = {BUSY_SECONDS * 1000}")
+            self._use_wal()
             self.db.execute("PRAGMA synchronous = FULL")  # a commit survives power loss, not only kill -9
             self.db.execute("PRAGMA foreign_keys = ON")
             self._migrate(legacy_counter)
         except (sqlite3.Error, OSError) as exc:
             why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             raise StoreError(f"{self.path}: cannot open the claim store ({why})") from exc
+
+    def _use_wal(self) -> None:
+        """Switch the file to WAL (once for good: the mode is kept in the file). Several processes opening a
+        new store at once race for it, and SQLite answers the losers "database is locked" at once instead of
+        waiting as busy_timeout says: they wait and try again, within the same bound."""
+        deadline = time.monotonic() + BUSY_SECONDS
+        pause = 0.01
+        while True:
+            try:
+                self.db.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
 
     @classmethod
     def open(cls, state_dir: str | Path) -> SQLiteStore:
