@@ -9,7 +9,7 @@ import multiprocessing
 import os
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
@@ -208,7 +208,8 @@ class OutboundGate:
 
     # -------------------------------------------------------------------------------- step 5: the gate
     def judge(self, rows) -> None:
-        """Judge outbox rows: validate them side by side in the pool and commit each verdict on its row."""
+        """Judge outbox rows: validate them side by side in the pool (a few at a time, so that the texts in
+        memory stay a few whatever the run's size) and commit each verdict on its row, in the rows' order."""
         started = time.perf_counter()
         store = self.store
         if not self.enabled:
@@ -218,9 +219,16 @@ class OutboundGate:
                 self.log.append({"name": record.name, "gate": GATE_SKIPPED})
             self.seconds += time.perf_counter() - started
             return
-        texts = {record.id: store.outbox_text(record.id) for record in rows}
-        jobs = [(record, self.validator.submit(texts[record.id], record.name, self.engine)) for record in rows]
-        for record, job in jobs:
+        window = max(2, 2 * self.validator.workers)  # outputs in flight: the pool kept busy, memory flat
+        pending = iter(rows)
+        jobs: deque = deque()
+        while True:
+            while len(jobs) < window and (record := next(pending, None)) is not None:
+                text = store.outbox_text(record.id)
+                jobs.append((record, text, self.validator.submit(text, record.name, self.engine)))
+            if not jobs:
+                break
+            record, text, job = jobs.popleft()
             try:
                 verdict = job.result()
             except Exception as exc:  # a worker died or the validator broke: the row waits for the next run
@@ -229,8 +237,8 @@ class OutboundGate:
                 if isinstance(exc, BrokenProcessPool):
                     self.validator.reset()
                 continue
-            self._cross_check(record.name, texts[record.id], verdict)
-            self._record_verdict(record, texts.pop(record.id), verdict)
+            self._cross_check(record.name, text, verdict)
+            self._record_verdict(record, text, verdict)
         self.seconds += time.perf_counter() - started
 
     def _cross_check(self, name: str, text: str, verdict: FileVerdict) -> None:
