@@ -57,7 +57,7 @@ from rules.outcome import NEEDS_REVIEW
 
 from .crashpoints import crash_point
 from .gate import OutboundGate, ValidationPool
-from .inbound import FileResult, Inbound
+from .inbound import FileResult, Inbound, PostingTotals
 from .intake import PROCESSED, REJECTED, InputFile
 from .outbox import Outbox
 from .report import RunReport
@@ -120,7 +120,7 @@ class Runner:
         run_id = uuid.uuid4().hex
         self.out.mkdir(parents=True, exist_ok=True)
         self.gate.start_run()
-        self.inbound.postings = []
+        self.inbound.postings = PostingTotals()
         republished = self.publish()
         ordered = _claims_first(inputs)
         ack_jobs = self.outbox.validate_inbound(ordered) if self.outbox.ack_dir is not None else {}
@@ -184,7 +184,7 @@ class Runner:
             self.worker.release(inp)
         else:
             for attempt in range(3):
-                seen, posted = len(attention), len(self.inbound.postings)
+                seen, posted = len(attention), self.inbound.postings.mark()
                 try:
                     with gc_paused():  # per file: garbage left by one file is collected before the next
                         results.append(self.inbound.process_file(inp, attention))
@@ -193,7 +193,8 @@ class Runner:
                     self.worker.release(inp)
                     break
                 except Conflict as exc:
-                    del attention[seen:], self.inbound.postings[posted:]
+                    del attention[seen:]
+                    self.inbound.postings.rollback(posted)
                     log.info("batch.retry", file=inp.name, attempt=attempt + 1, reason=str(exc))
                     if attempt == 2:
                         raise
