@@ -62,10 +62,7 @@ class Outbox:
         outputs: list[dict] = []
         when = self.now()
         with store.transaction():
-            by_destination: dict[str, list[int]] = {}
-            for remittance_claim_id, destination in store.ready_claims():
-                by_destination.setdefault(destination, []).append(remittance_claim_id)
-            for destination, ids in by_destination.items():
+            for destination, ids in store.ready_claims().items():
                 for start in range(0, len(ids), MAX_CLAIMS_PER_INTERCHANGE):
                     chunk = store.load_ready(ids[start : start + MAX_CLAIMS_PER_INTERCHANGE])
                     output = self._write(chunk, destination, run_id, when, attention)
