@@ -10,7 +10,7 @@ import os
 import threading
 import time
 from collections import Counter, deque
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from pathlib import Path
@@ -205,11 +205,38 @@ class OutboundGate:
         self.log: list[dict] = []  # verdicts committed since the current run started
         self.rejected_written: list[str] = []  # failed outputs written to the rejected folder, this run
         self.seconds = 0.0
+        self.early: dict[int, tuple[tuple[int, int], Future]] = {}  # outbox id -> (its text's key, validation)
+
+    @property
+    def window(self) -> int:
+        """Outputs validated at a time: the pool kept busy, the texts in memory few whatever the run's size."""
+        return max(2, 2 * self.validator.workers)
+
+    # -------------------------------------------------------------------------------- step 4: early
+    def validate_early(self, outbox_id: int, name: str, text: str) -> None:
+        """Start validating an output as step 4 writes it, its row not committed yet, so that the pool works
+        while the main process goes on; step 5 takes the verdict from here (when the committed text is the
+        same) and commits it as it would its own. Waits while `window` outputs are being validated."""
+        if not self.enabled:
+            return
+        started = time.perf_counter()
+        running = [job for _, job in self.early.values() if not job.done()]
+        if len(running) >= self.window:
+            wait(running[: len(running) - self.window + 1])
+        try:
+            self.early[outbox_id] = ((len(text), hash(text)), self.validator.submit(text, name, self.engine))
+        except Exception as exc:  # e.g. a pool broken by an inbound file: step 5 validates it (and resets the pool)
+            log.warning("gate.early.skipped", file=name, error=type(exc).__name__)
+        self.seconds += time.perf_counter() - started
+
+    def forget_early(self) -> None:
+        """Step 4 rolled back: its outbox ids may be given to other texts."""
+        self.early.clear()
 
     # -------------------------------------------------------------------------------- step 5: the gate
     def judge(self, rows) -> None:
-        """Judge outbox rows: validate them side by side in the pool (a few at a time, so that the texts in
-        memory stay a few whatever the run's size) and commit each verdict on its row, in the rows' order."""
+        """Judge outbox rows: validate them side by side in the pool (`window` at a time), or take the validation
+        step 4 started (`validate_early`), and commit each verdict on its row, in the rows' order."""
         started = time.perf_counter()
         store = self.store
         if not self.enabled:
@@ -219,13 +246,15 @@ class OutboundGate:
                 self.log.append({"name": record.name, "gate": GATE_SKIPPED})
             self.seconds += time.perf_counter() - started
             return
-        window = max(2, 2 * self.validator.workers)  # outputs in flight: the pool kept busy, memory flat
         pending = iter(rows)
         jobs: deque = deque()
         while True:
-            while len(jobs) < window and (record := next(pending, None)) is not None:
+            while len(jobs) < self.window and (record := next(pending, None)) is not None:
                 text = store.outbox_text(record.id)
-                jobs.append((record, text, self.validator.submit(text, record.name, self.engine)))
+                key, job = self.early.pop(record.id, (None, None))
+                if key != (len(text), hash(text)):  # not validated in step 4 (e.g. left by an earlier run)
+                    job = self.validator.submit(text, record.name, self.engine)
+                jobs.append((record, text, job))
             if not jobs:
                 break
             record, text, job = jobs.popleft()

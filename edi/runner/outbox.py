@@ -57,17 +57,23 @@ class Outbox:
 
     # -------------------------------------------------------------------------------- step 4: emit
     def emit(self, run_id: str, attention: list[dict]) -> list[dict]:
-        """Step 4: every ready claim into an outbox row of its destination, with its control numbers."""
+        """Step 4: every ready claim into an outbox row of its destination, with its control numbers; each
+        output's validation started as it is written (`OutboundGate.validate_early`, the verdict committed in
+        step 5)."""
         store = self.store
         outputs: list[dict] = []
         when = self.now()
-        with store.transaction():
-            for destination, ids in store.ready_claims().items():
-                for start in range(0, len(ids), MAX_CLAIMS_PER_INTERCHANGE):
-                    chunk = store.load_ready(ids[start : start + MAX_CLAIMS_PER_INTERCHANGE])
-                    output = self._write(chunk, destination, run_id, when, attention)
-                    if output:
-                        outputs.append(output)
+        try:
+            with store.transaction():
+                for destination, ids in store.ready_claims().items():
+                    for start in range(0, len(ids), MAX_CLAIMS_PER_INTERCHANGE):
+                        chunk = store.load_ready(ids[start : start + MAX_CLAIMS_PER_INTERCHANGE])
+                        output = self._write(chunk, destination, run_id, when, attention)
+                        if output:
+                            outputs.append(output)
+        except BaseException:
+            self.gate.forget_early()
+            raise
         for output in outputs:
             log.info(
                 "batch.output",
@@ -100,6 +106,7 @@ class Outbox:
         isa13 = placements[0].isa13
         name = f"{_safe(parties.receiver_id)}-{_safe(payer)}-{isa13}.837"
         outbox_id = store.add_outbox(name, str(self.out), text, len(claims), destination, run_id, self.worker)
+        self.gate.validate_early(outbox_id, name, text)
         by_index = sorted(placements, key=lambda p: p.index)  # the order of `claims`, which is the chunk's
         for ready, placed in zip(chunk, by_index, strict=True):
             store.record_secondary(

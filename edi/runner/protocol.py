@@ -14,7 +14,8 @@ every output appear exactly once whatever stops the process (kill -9 included), 
    of each inbound file (validated in the gate's process pool while 2-3 ran) go to the outbox too, one
    transaction per input, keyed by its sha256 so that an input is acknowledged once (`edi.runner.outbox`);
 5. the outbound gate: every outbox row without a verdict is validated and the verdict is committed on the
-   row (`edi.runner.gate`);
+   row (`edi.runner.gate`; the validation of the rows step 4 wrote started as it wrote them, in the pool, so
+   that it runs beside step 4; only a committed row gets a verdict);
 6. publish the outbox rows (temp file, fsync, rename) by verdict: passed to OUTDIR (acks to ack_dir), failed
    to the rejected folder with ``<name>.report.json``; a row without a verdict is never published;
 7. move each input to ``processed/`` (or ``rejected/`` with ``<name>.report.json``) and mark it settled.
