@@ -9,8 +9,8 @@ import multiprocessing
 import os
 import threading
 import time
-from collections import Counter
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections import Counter, deque
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from pathlib import Path
@@ -205,10 +205,38 @@ class OutboundGate:
         self.log: list[dict] = []  # verdicts committed since the current run started
         self.rejected_written: list[str] = []  # failed outputs written to the rejected folder, this run
         self.seconds = 0.0
+        self.early: dict[int, tuple[tuple[int, int], Future]] = {}  # outbox id -> (its text's key, validation)
+
+    @property
+    def window(self) -> int:
+        """Outputs validated at a time: the pool kept busy, the texts in memory few whatever the run's size."""
+        return max(2, 2 * self.validator.workers)
+
+    # -------------------------------------------------------------------------------- step 4: early
+    def validate_early(self, outbox_id: int, name: str, text: str) -> None:
+        """Start validating an output as step 4 writes it, its row not committed yet, so that the pool works
+        while the main process goes on; step 5 takes the verdict from here (when the committed text is the
+        same) and commits it as it would its own. Waits while `window` outputs are being validated."""
+        if not self.enabled:
+            return
+        started = time.perf_counter()
+        running = [job for _, job in self.early.values() if not job.done()]
+        if len(running) >= self.window:
+            wait(running[: len(running) - self.window + 1])
+        try:
+            self.early[outbox_id] = ((len(text), hash(text)), self.validator.submit(text, name, self.engine))
+        except Exception as exc:  # e.g. a pool broken by an inbound file: step 5 validates it (and resets the pool)
+            log.warning("gate.early.skipped", file=name, error=type(exc).__name__)
+        self.seconds += time.perf_counter() - started
+
+    def forget_early(self) -> None:
+        """Step 4 rolled back: its outbox ids may be given to other texts."""
+        self.early.clear()
 
     # -------------------------------------------------------------------------------- step 5: the gate
     def judge(self, rows) -> None:
-        """Judge outbox rows: validate them side by side in the pool and commit each verdict on its row."""
+        """Judge outbox rows: validate them side by side in the pool (`window` at a time), or take the validation
+        step 4 started (`validate_early`), and commit each verdict on its row, in the rows' order."""
         started = time.perf_counter()
         store = self.store
         if not self.enabled:
@@ -218,9 +246,18 @@ class OutboundGate:
                 self.log.append({"name": record.name, "gate": GATE_SKIPPED})
             self.seconds += time.perf_counter() - started
             return
-        texts = {record.id: store.outbox_text(record.id) for record in rows}
-        jobs = [(record, self.validator.submit(texts[record.id], record.name, self.engine)) for record in rows]
-        for record, job in jobs:
+        pending = iter(rows)
+        jobs: deque = deque()
+        while True:
+            while len(jobs) < self.window and (record := next(pending, None)) is not None:
+                text = store.outbox_text(record.id)
+                key, job = self.early.pop(record.id, (None, None))
+                if key != (len(text), hash(text)):  # not validated in step 4 (e.g. left by an earlier run)
+                    job = self.validator.submit(text, record.name, self.engine)
+                jobs.append((record, text, job))
+            if not jobs:
+                break
+            record, text, job = jobs.popleft()
             try:
                 verdict = job.result()
             except Exception as exc:  # a worker died or the validator broke: the row waits for the next run
@@ -229,8 +266,8 @@ class OutboundGate:
                 if isinstance(exc, BrokenProcessPool):
                     self.validator.reset()
                 continue
-            self._cross_check(record.name, texts[record.id], verdict)
-            self._record_verdict(record, texts.pop(record.id), verdict)
+            self._cross_check(record.name, text, verdict)
+            self._record_verdict(record, text, verdict)
         self.seconds += time.perf_counter() - started
 
     def _cross_check(self, name: str, text: str, verdict: FileVerdict) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from edi.config import Settings
 from edi.log import get_logger
 from edi.pipeline import output_parties
-from edi.posting import Poster
+from edi.posting import GroupPosting, Poster
 from edi.remittances import ClaimGroup, read_claim_groups
 from edi.store import ALREADY_BILLED, PENDING_ORIGINAL, READY, ClaimStore, payments_from_raw
 from parsers.envelope import EnvelopeWalker, element, first_transaction_set
@@ -66,6 +66,58 @@ class FileResult:
         if self.report:
             out["report"] = self.report
         return out
+
+
+@dataclass
+class PostingTotals:
+    """What posting a run's 835 claim groups did: totals, and the groups with something to look at (refused,
+    findings, payment-check discrepancies) as exceptions. Each group's detail (postings, ledger rows, balance,
+    worklist items) is in the store, where `edi statement`, `edi ledger` and `edi worklist` read it."""
+
+    counts: Counter = field(default_factory=Counter)
+    by_sequence: Counter = field(default_factory=Counter)
+    exceptions: list[dict] = field(default_factory=list)
+
+    def add(self, posting: GroupPosting) -> None:
+        """Count one claim group's posting (kept as an exception when it has something to look at)."""
+        self.counts.update(
+            claims=1, posted=posting.posted, already_posted=posting.duplicates, worklist_items=posting.worklist
+        )
+        if posting.sequence:
+            self.by_sequence[posting.sequence] += 1
+        if posting.refused or posting.findings or posting.discrepancies:
+            self.exceptions.append(
+                {
+                    "claim_id": posting.claim_id,
+                    "payer": posting.payer_id,
+                    "sequence": posting.sequence,
+                    "refused": posting.refused,
+                    "findings": posting.findings,
+                    "discrepancies": posting.discrepancies,
+                }
+            )
+
+    def mark(self) -> tuple[Counter, Counter, int]:
+        """Where the totals stand (`rollback` returns to it when a file's transaction is rolled back)."""
+        return Counter(self.counts), Counter(self.by_sequence), len(self.exceptions)
+
+    def rollback(self, mark: tuple[Counter, Counter, int]) -> None:
+        self.counts, self.by_sequence = Counter(mark[0]), Counter(mark[1])
+        del self.exceptions[mark[2] :]
+
+    def absorb(self, later: PostingTotals) -> None:
+        self.counts.update(later.counts)
+        self.by_sequence.update(later.by_sequence)
+        self.exceptions += later.exceptions
+
+    def as_dict(self) -> dict:
+        """The run report's `postings`."""
+        names = ("claims", "posted", "already_posted", "worklist_items")
+        return {
+            **{name: self.counts.get(name, 0) for name in names},
+            "by_sequence": dict(sorted(self.by_sequence.items())),
+            "exceptions": self.exceptions,
+        }
 
 
 def _rejection(inp: InputFile, sha256: str, kind: str, message: str, position: Position | None) -> dict:
@@ -124,7 +176,7 @@ class Inbound:
         self.settings = settings
         self.policy = settings.rule_policy()
         self.poster = Poster(store, settings, now)
-        self.postings: list[dict] = []  # what each 835 claim group posted (the run report's "postings")
+        self.postings = PostingTotals()  # what the 835 claim groups posted (the run report's "postings")
 
     # -------------------------------------------------------------------------------- step 2: one file
     def process_file(self, inp: InputFile, attention: list[dict]) -> FileResult:
@@ -260,7 +312,7 @@ class Inbound:
                 return PENDING_ORIGINAL, reasons
             return _already_billed(key, icn)  # a concurrent worker billed it a moment ago
         posted = self.poster.post_group(group, stored, raw)  # issue 6: every answer is posted to its account
-        self.postings.append(posted.as_dict())
+        self.postings.add(posted)
         if posted.sequence not in (None, "P"):  # a later payer's answer: posted, and a tertiary claim if any
             state, reasons, onward = self.poster.onward(group, posted, self.policy)
             outcome = Outcome(claim_id, last, original=posted.original.claim, secondary=onward)

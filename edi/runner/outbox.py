@@ -57,20 +57,23 @@ class Outbox:
 
     # -------------------------------------------------------------------------------- step 4: emit
     def emit(self, run_id: str, attention: list[dict]) -> list[dict]:
-        """Step 4: every ready claim into an outbox row of its destination, with its control numbers."""
+        """Step 4: every ready claim into an outbox row of its destination, with its control numbers; each
+        output's validation started as it is written (`OutboundGate.validate_early`, the verdict committed in
+        step 5)."""
         store = self.store
         outputs: list[dict] = []
         when = self.now()
-        with store.transaction():
-            by_destination: dict[str, list[int]] = {}
-            for remittance_claim_id, destination in store.ready_claims():
-                by_destination.setdefault(destination, []).append(remittance_claim_id)
-            for destination, ids in by_destination.items():
-                for start in range(0, len(ids), MAX_CLAIMS_PER_INTERCHANGE):
-                    chunk = store.load_ready(ids[start : start + MAX_CLAIMS_PER_INTERCHANGE])
-                    output = self._write(chunk, destination, run_id, when, attention)
-                    if output:
-                        outputs.append(output)
+        try:
+            with store.transaction():
+                for destination, ids in store.ready_claims().items():
+                    for start in range(0, len(ids), MAX_CLAIMS_PER_INTERCHANGE):
+                        chunk = store.load_ready(ids[start : start + MAX_CLAIMS_PER_INTERCHANGE])
+                        output = self._write(chunk, destination, run_id, when, attention)
+                        if output:
+                            outputs.append(output)
+        except BaseException:
+            self.gate.forget_early()
+            raise
         for output in outputs:
             log.info(
                 "batch.output",
@@ -86,9 +89,8 @@ class Outbox:
         parties = InterchangeParties(**chunk[0].parties)
         payer = json.loads(destination)[1]
         claims = [store.secondary_claim(r) for r in chunk]
-        try:
-            write_837(claims, parties, lambda: 1, when)
-        except Exception:  # some claim cannot be rendered: find which, and send the others
+        written = self._numbered(claims, parties, when)
+        if written is None:  # some claim cannot be rendered: find which, and send the others
             keep = []
             for ready, claim in zip(chunk, claims, strict=True):
                 try:
@@ -99,12 +101,12 @@ class Outbox:
             if not keep:
                 return None
             chunk, claims = [k[0] for k in keep], [k[1] for k in keep]
-        numbers = ControlNumbers(store)
-        numbers.reserve(2 + len(claims))
-        text, placements = write_837_placed(claims, parties, numbers, when)
+            written = self._numbered(claims, parties, when, given_back=False)
+        text, placements = written
         isa13 = placements[0].isa13
         name = f"{_safe(parties.receiver_id)}-{_safe(payer)}-{isa13}.837"
         outbox_id = store.add_outbox(name, str(self.out), text, len(claims), destination, run_id, self.worker)
+        self.gate.validate_early(outbox_id, name, text)
         by_index = sorted(placements, key=lambda p: p.index)  # the order of `claims`, which is the chunk's
         for ready, placed in zip(chunk, by_index, strict=True):
             store.record_secondary(
@@ -125,6 +127,25 @@ class Outbox:
             "claims": len(claims),
             "isa13": isa13,
         }
+
+    def _numbered(self, claims: list, parties: InterchangeParties, when: datetime, given_back: bool = True):
+        """The interchange of `claims` with its control numbers reserved from the store, and where each claim
+        landed; rendered once. None when some claim cannot be rendered: the numbers reserved for it are given
+        back (a savepoint rolled back), so the interchange of the claims that can be sends the same numbers as
+        if the others had never been there. With `given_back` False the error is raised."""
+        store = self.store
+        try:
+            with store.savepoint():
+                numbers = ControlNumbers(store)
+                numbers.reserve(2 + len(claims))
+                try:
+                    return write_837_placed(claims, parties, numbers, when)
+                except Exception as exc:
+                    if not given_back:
+                        raise
+                    raise _Unrendered from exc
+        except _Unrendered:
+            return None
 
     def _unwritable(self, ready, exc: Exception, attention: list[dict]) -> None:
         """A claim the writer cannot render: needs-review with the reason, on the worklist, never dropped."""
@@ -233,6 +254,10 @@ class Outbox:
                         path.unlink()
                 except FileNotFoundError:
                     pass
+
+
+class _Unrendered(Exception):
+    """A claim of the chunk cannot be rendered (`Outbox._numbered`)."""
 
 
 def _safe(value: str) -> str:

@@ -14,7 +14,8 @@ every output appear exactly once whatever stops the process (kill -9 included), 
    of each inbound file (validated in the gate's process pool while 2-3 ran) go to the outbox too, one
    transaction per input, keyed by its sha256 so that an input is acknowledged once (`edi.runner.outbox`);
 5. the outbound gate: every outbox row without a verdict is validated and the verdict is committed on the
-   row (`edi.runner.gate`);
+   row (`edi.runner.gate`; the validation of the rows step 4 wrote started as it wrote them, in the pool, so
+   that it runs beside step 4; only a committed row gets a verdict);
 6. publish the outbox rows (temp file, fsync, rename) by verdict: passed to OUTDIR (acks to ack_dir), failed
    to the rejected folder with ``<name>.report.json``; a row without a verdict is never published;
 7. move each input to ``processed/`` (or ``rejected/`` with ``<name>.report.json``) and mark it settled.
@@ -57,7 +58,7 @@ from rules.outcome import NEEDS_REVIEW
 
 from .crashpoints import crash_point
 from .gate import OutboundGate, ValidationPool
-from .inbound import FileResult, Inbound
+from .inbound import FileResult, Inbound, PostingTotals
 from .intake import PROCESSED, REJECTED, InputFile
 from .outbox import Outbox
 from .report import RunReport
@@ -120,7 +121,7 @@ class Runner:
         run_id = uuid.uuid4().hex
         self.out.mkdir(parents=True, exist_ok=True)
         self.gate.start_run()
-        self.inbound.postings = []
+        self.inbound.postings = PostingTotals()
         republished = self.publish()
         ordered = _claims_first(inputs)
         ack_jobs = self.outbox.validate_inbound(ordered) if self.outbox.ack_dir is not None else {}
@@ -184,7 +185,7 @@ class Runner:
             self.worker.release(inp)
         else:
             for attempt in range(3):
-                seen, posted = len(attention), len(self.inbound.postings)
+                seen, posted = len(attention), self.inbound.postings.mark()
                 try:
                     with gc_paused():  # per file: garbage left by one file is collected before the next
                         results.append(self.inbound.process_file(inp, attention))
@@ -193,7 +194,8 @@ class Runner:
                     self.worker.release(inp)
                     break
                 except Conflict as exc:
-                    del attention[seen:], self.inbound.postings[posted:]
+                    del attention[seen:]
+                    self.inbound.postings.rollback(posted)
                     log.info("batch.retry", file=inp.name, attempt=attempt + 1, reason=str(exc))
                     if attempt == 2:
                         raise

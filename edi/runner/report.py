@@ -10,20 +10,21 @@ from edi.exits import EXIT_OK, EXIT_REVIEW
 from rules.outcome import NEEDS_REVIEW
 
 from .gate import GATE_FAILED
-from .inbound import FileResult
+from .inbound import FileResult, PostingTotals
 from .intake import REJECTED
 
 
 @dataclass
 class RunReport:
-    """One run: its inputs and what became of them, the claims that need a person, the outputs written."""
+    """One run: its inputs and what became of them, the claims that need a person, what posting did (totals and
+    exceptions: each claim's detail is in the store), the outputs written."""
 
     run_id: str
     files: list[FileResult]
     dispositions: Counter  # of the 835 claims of this run's files (and "stored-original" for 837 claims)
     resolved_pending: Counter  # claims that waited for their original and were decided in this run
     attention: list[dict]  # every claim that needs a person: file, claim_id, disposition, reasons
-    postings: list[dict]
+    postings: PostingTotals
     outputs: list[dict]
     republished: list[str]
     acknowledgments: list[str]
@@ -44,7 +45,8 @@ class RunReport:
         self.by_outcome = Counter(r.outcome for r in self.files)
         for mine, theirs in ((self.dispositions, later.dispositions), (self.resolved_pending, later.resolved_pending)):
             mine.update(theirs)
-        for name in ("attention", "postings", "outputs", "republished", "acknowledgments"):
+        self.postings.absorb(later.postings)
+        for name in ("attention", "outputs", "republished", "acknowledgments"):
             getattr(self, name).extend(getattr(later, name))
         for key, value in later.gate.items():
             if isinstance(value, list):
@@ -85,7 +87,7 @@ class RunReport:
                 "attention": self.attention,
                 "outbound_rejected": self.outbound_rejected,
             },
-            "postings": self.postings,
+            "postings": self.postings.as_dict(),
             "outputs": self.outputs,
             "republished": self.republished,
             "acknowledgments": self.acknowledgments,

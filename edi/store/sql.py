@@ -242,15 +242,20 @@ class SQLStore(AccountQueries, CoordinationQueries):
         ).fetchall()
         return [RemittanceClaim(*row) for row in rows]
 
-    def ready_claims(self) -> list[tuple[int, str]]:
-        """(remittance claim id, destination) of the claims converted but not yet in an interchange, by destination
-        then arrival (ids only: `load_ready` reads the claims a chunk at a time), taken for this transaction: a
-        concurrent worker's emit passes over them."""
-        return self._run(
+    def ready_claims(self) -> dict[str, list[int]]:
+        """Destination -> the remittance claim ids converted but not yet in an interchange, destinations in order
+        and each one's claims by arrival (ids only, one destination string each, however many claims:
+        `load_ready` reads the claims a chunk at a time), taken for this transaction: a concurrent worker's emit
+        passes over them."""
+        by_destination: dict[str, list[int]] = {}
+        rows = self._run(
             "SELECT id, destination FROM remittance_claims WHERE state = ? ORDER BY destination, id"
             + self.dialect.skip_locked,
             (READY,),
-        ).fetchall()
+        )
+        for remittance_claim_id, destination in rows:
+            by_destination.setdefault(destination, []).append(remittance_claim_id)
+        return by_destination
 
     def load_ready(self, ids: list[int]) -> list[ReadyClaim]:
         out = []

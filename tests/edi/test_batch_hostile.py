@@ -197,7 +197,7 @@ def test_reports_and_logs_name_no_patient_data(tmp_path):
     texts = [err, (tmp_path / "run.json").read_text()]
     texts += [p.read_text() for p in (drop / "rejected").glob("*.report.json")]
     run = json.loads(texts[1])
-    assert run["postings"] and run["claims"]["total"] >= 2
+    assert run["postings"]["claims"] and run["claims"]["total"] >= 2
     for text in texts:
         for phi in ("DOE", "JANE", "SEC778899", "PRI112233", "19700315", "OAK AVE"):
             assert phi not in text, phi

@@ -346,3 +346,30 @@ def test_the_gate_can_run_pyx12_itself(tmp_path):
     settings = Settings(state_dir=tmp_path / "state", gate={"workers": 0, "engine": "pyx12", "cross_check": 1})
     gate = run_batch(folder, tmp_path / "out", settings, quiet=True).as_dict()["gate"]
     assert (gate["engine"], gate["passed"], gate["cross_checked"]) == ("pyx12", 1, 0)
+
+
+def test_a_verdict_started_in_step_4_is_used_only_for_the_text_committed(tmp_path):
+    """Step 4 starts validating each output as it writes it; step 5 takes that verdict only when the committed
+    row holds the same text (an id given back by a rollback may come back with another text)."""
+    from edi.runner.gate import OutboundGate, ValidationPool
+
+    b837, b835 = pair(1, 6)
+    (folder := tmp_path / "drop").mkdir()
+    (folder / "c.837").write_bytes(b837)
+    (folder / "r.835").write_bytes(b835)
+    run_batch(folder, tmp_path / "out", Settings(state_dir=tmp_path / "state"), quiet=True)
+    (output,) = (tmp_path / "out").glob("*.837")
+    good = output.read_text("latin-1")
+    store = open_store(tmp_path / "other")
+    try:
+        gate = OutboundGate(store, ValidationPool(0), True, tmp_path / "rejected")
+        row = store.add_outbox("x.837", str(tmp_path), good, 6, "d", "run")
+        gate.validate_early(row, "x.837", good.replace("CLM*", "CLM*X*", 1))  # not the text committed
+        same = store.add_outbox("y.837", str(tmp_path), good, 6, "d", "run")
+        gate.validate_early(same, "y.837", good)
+        assert gate.early[same][1].result().ok and not gate.early[row][1].result().ok
+        gate.judge(store.unpublished())
+        assert [(g["name"], g["gate"]) for g in gate.log] == [("x.837", "passed"), ("y.837", "passed")]
+        assert gate.early == {}
+    finally:
+        store.close()

@@ -63,7 +63,7 @@ def primary_a(tmp_path: Path) -> None:
     report = batch(tmp_path, "d1", EXAMPLES / "A_original.837", EXAMPLES / "A_primary.835")
     assert report["exit"] == 0
     assert [o["payer_id"] for o in report["outputs"]] == ["22222"]  # the secondary claim was written
-    assert report["postings"][0]["sequence"] == "P" and report["postings"][0]["posted"] == 1
+    assert report["postings"]["by_sequence"] == {"P": 1} and report["postings"]["posted"] == 1
 
 
 # ------------------------------------------------------------------------------------------ example A
@@ -111,7 +111,7 @@ def test_posting_the_same_835_twice_posts_nothing_new(tmp_path):
     assert code == 0 and again["posted"] == 0 and again["already_posted"] == 1
     # and through edi batch (a copy under another name: same answers, same trace)
     report = batch(tmp_path, "d2", EXAMPLES / "A_secondary_payer.835")
-    assert report["postings"][0]["posted"] == 0 and report["postings"][0]["already_posted"] == 1
+    assert report["postings"]["posted"] == 0 and report["postings"]["already_posted"] == 1
     assert report["outputs"] == []
     store = open_store(tmp_path / "state")
     assert (len(store.ledger()), len(store.worklist())) == before
@@ -225,7 +225,7 @@ def test_worklist_orders_by_deadline_then_amount_and_flags(tmp_path):
         "--quiet",
     )
     data = json.loads(report.read_text())
-    a = next(p for p in data["postings"] if p["claim_id"] == "PCN1001")
+    a = next(p for p in data["postings"]["exceptions"] if p["claim_id"] == "PCN1001")
     assert any(d.startswith("underpayment") for d in a["discrepancies"])  # flagged in the report
 
     today = date.today() + timedelta(days=31)

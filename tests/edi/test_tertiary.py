@@ -11,6 +11,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from edi.cli import cli
+from edi.store import open_store
 from edi.validation import validate_text
 from parsers.read837 import read_837
 from rules.balance import check_cob_balance
@@ -88,8 +89,18 @@ def test_secondary_paying_all_leaves_nothing_for_the_tertiary(tmp_path):
     second = run_batch(tmp_path, "d2", FIXTURES / "examples" / "A_secondary_payer.835")
     assert second["exit"] == 0 and second["outputs"] == []
     assert second["claims"]["by_disposition"] == {"posted": 1}
-    (item,) = second["postings"]
-    assert (item["sequence"], item["payer"], item["posted"]) == ("S", "22222", 1)
+    assert second["postings"] == {
+        "claims": 1,
+        "posted": 1,
+        "already_posted": 0,
+        "worklist_items": 0,
+        "by_sequence": {"S": 1},
+        "exceptions": [],
+    }
+    store = open_store(tmp_path / "state")  # each answer's detail is in the store
+    (account,) = store.accounts("PCN1001")
+    assert [(p.sequence, p.payer_id) for p in store.postings(account.id)] == [("P", "11111"), ("S", "22222")]
+    store.close()
 
 
 def test_tertiary_without_the_primary_answer_on_file_needs_review(tmp_path):
