@@ -25,7 +25,7 @@ from parsers.syntax import Tokenizer
 from rules.netting import group_by_claim
 from rules.outcome import CONVERTED, NEEDS_REVIEW, Outcome
 from rules.stage import outcome_for
-from writers.claim837 import Writer837, parties_from, write_837
+from writers.claim837 import Writer837, parties_from
 from writers.x12 import InterchangeParties, WriterError
 
 from .config import Settings
@@ -160,9 +160,8 @@ def _convert(remit, claims, settings: Settings, now: datetime, keep_claims: bool
         nonlocal parties
         outcome = outcome_for(groups[claim_id], {claim_id: originals}, policy)
         if outcome.secondary is not None:
-            chosen = renderable(outcome, parties, settings, now)
+            chosen = written(writer, outcome, parties, settings, now)
             if chosen is not None:
-                writer.add(outcome.secondary)
                 parties = chosen
                 if not keep_claims:
                     outcome.secondary = outcome.original = None  # rendered: let the claim go
@@ -201,13 +200,14 @@ def _convert(remit, claims, settings: Settings, now: datetime, keep_claims: bool
     return result
 
 
-def renderable(outcome: Outcome, parties: InterchangeParties | None, settings: Settings, now: datetime):
-    """The interchange parties a converted claim is written with, once it is rendered alone (a claim that cannot
-    be written must not spoil the interchange); None, with the claim made needs-review and the reason, when the
-    writer refuses it (a value holding an output delimiter, an ISA06 longer than 15 ...)."""
+def written(writer: Writer837, outcome: Outcome, parties: InterchangeParties | None, settings: Settings, now: datetime):
+    """The interchange parties a converted claim is written with, once it is added to `writer` (only when it
+    renders in an interchange of its own: a claim that cannot be written must not spoil the interchange);
+    None, with the claim made needs-review and the reason, when the writer refuses it (a value holding an
+    output delimiter, an ISA06 longer than 15 ...)."""
     try:
         chosen = parties or output_parties(settings, parties_from(outcome.original))
-        write_837([outcome.secondary], chosen, lambda: 1, now)
+        writer.add_if_alone_renders(outcome.secondary, chosen, now)
     except Exception as exc:
         why = str(exc) if isinstance(exc, WriterError | ValueError) else f"internal error ({type(exc).__name__})"
         outcome.disposition, outcome.secondary = NEEDS_REVIEW, None
