@@ -124,7 +124,8 @@ def convert(
         result = _convert(remit, claims, settings, now or datetime.now(), keep_claims)
     if result.text and out is not None and check_outbound:
         _outbound_checks(result, str(out), settings.gate.engine)
-    _publish(result, remit, claims, out, report_path)
+    with gc_paused():  # the report is a dict per claim: each collection would rescan the run's whole heap
+        _publish(result, remit, claims, out, report_path)
     return result
 
 
