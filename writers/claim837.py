@@ -172,16 +172,14 @@ class Writer837:
     def render_claim(self, claim: Claim837) -> RenderedClaim:
         """The claim's text, its HL loops' and its own, in the order `write_837` renders them; raises
         WriterError when a value holds an output delimiter."""
-        render = self.renderer.render
+        render_all = self.renderer.render_all
         delimiters = claim.delimiters
         levels = tuple(
-            None
-            if level is None
-            else ("".join(render(seg, delimiters) for seg in level.segments[1:]), len(level.segments[1:]) + 1)
+            None if level is None else (render_all(level.segments[1:], delimiters), len(level.segments[1:]) + 1)
             for level in (claim.billing_provider, claim.subscriber, claim.patient)
         )
         body = claim_body(claim)
-        return RenderedClaim(claim, levels, "".join(render(seg, delimiters) for seg in body), len(body))
+        return RenderedClaim(claim, levels, render_all(body, delimiters), len(body))
 
     def add_rendered(self, rendered: RenderedClaim) -> None:
         """Place a claim rendered by `render_claim`."""
