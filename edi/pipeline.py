@@ -120,7 +120,7 @@ def convert(
     for path in claims:
         expect_kind(path, "837")
     settings = settings or Settings()
-    with gc_paused():
+    with gc_paused(promote=True):
         result = _convert(remit, claims, settings, now or datetime.now(), keep_claims)
     if result.text and out is not None and check_outbound:
         _outbound_checks(result, str(out), settings.gate.engine)
@@ -130,16 +130,25 @@ def convert(
 
 
 @contextmanager
-def gc_paused():
+def gc_paused(promote: bool = False):
     """Pause the cyclic garbage collector for a run: the readers allocate millions of small acyclic objects,
     and with a large heap each collection rescans all of them (a 4x slowdown at 8,000 claims, growing with
-    size). Nothing is lost: the cycles a run leaves are collected when it is switched back on."""
+    size). Nothing is lost: the cycles a run leaves are collected when it is switched back on.
+
+    `promote=True` is for a run whose objects outlive it (convert's result holds the remittance): what it
+    allocated goes straight to the oldest generation when the collector is switched back on (`gc.freeze`,
+    then `gc.unfreeze`), instead of the first collection after the run scanning all of it (half a second at
+    20,000 claims); cycles among them are collected by the next full collection. Not done when the caller
+    froze objects itself (unfreezing would release them too)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if enabled:
+            if promote and not gc.get_freeze_count():
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
 
 
