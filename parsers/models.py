@@ -381,7 +381,8 @@ class OtherPayer:
 
     @property
     def payer_id(self) -> str:
-        return element(self.payer, 9) if self.payer else ""
+        payer = self.payer
+        return element(payer, 9) if payer else ""
 
     @property
     def subscriber(self) -> Segment | None:
