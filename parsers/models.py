@@ -309,6 +309,9 @@ class Remittance:
 
 
 # ---------------------------------------------------------------------------------------------- 837
+GUIDE_KINDS = {"X222": "P", "X223": "I", "X224": "D"}  # the guide id (GS08/ST03 characters 7-10): claim kind
+
+
 @dataclass(slots=True)
 class Transaction837:
     """One 837 transaction set's header: ST, BHT and loops 1000A/1000B (everything before the first HL)."""
@@ -327,8 +330,7 @@ class Transaction837:
     @property
     def kind(self) -> str:
         """'P' professional, 'I' institutional, 'D' dental, from the guide id (005010X222/X223/X224)."""
-        v = self.version
-        return {"X222": "P", "X223": "I", "X224": "D"}.get(v[6:10], "P")
+        return GUIDE_KINDS.get(self.version[6:10], "P")
 
 
 @dataclass(slots=True)
@@ -379,7 +381,8 @@ class OtherPayer:
 
     @property
     def payer_id(self) -> str:
-        return element(self.payer, 9) if self.payer else ""
+        payer = self.payer
+        return element(payer, 9) if payer else ""
 
     @property
     def subscriber(self) -> Segment | None:

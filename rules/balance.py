@@ -42,12 +42,13 @@ def check_cob_balance(claim: Claim837) -> list[str]:
 def _check(claim: Claim837) -> list[str]:
     problems: list[str] = []
     charge = claim.charge
-    line_total = sum((line.charge for line in claim.lines), ZERO)
+    line_charges = [line.charge for line in claim.lines]
+    line_total = sum(line_charges, ZERO)
     if charge != line_total:
         problems.append(f"B7: CLM02 {charge} != sum of line charges {line_total}")
     problems += _line_problems(claim)
     for payer in claim.other_payers:
-        problems += _payer_problems(claim, payer)
+        problems += _payer_problems(claim, payer, charge, line_charges)
     if charge < 0:
         problems.append(f"amount: CLM02 {charge} is negative")
     for payer in claim.other_payers:
@@ -72,10 +73,10 @@ def _line_problems(claim: Claim837) -> list[str]:
     return problems
 
 
-def _payer_problems(claim: Claim837, payer: OtherPayer) -> list[str]:
-    """B4, B5, B6, L3 and L4 for one prior payer (a 2320 with its 2430 loops)."""
+def _payer_problems(claim: Claim837, payer: OtherPayer, charge: Decimal, line_charges: list[Decimal]) -> list[str]:
+    """B4, B5, B6, L3 and L4 for one prior payer (a 2320 with its 2430 loops); `charge` is the claim's CLM02,
+    `line_charges` its lines' charges."""
     problems: list[str] = []
-    charge = claim.charge
     pid = payer.payer_id
     paid = payer.paid
     claim_cas = cas_total(payer.segments)
@@ -87,15 +88,16 @@ def _payer_problems(claim: Claim837, payer: OtherPayer) -> list[str]:
         return problems
     line_cas = ZERO
     svd_paid = ZERO
-    for line, adjs in line_adjudications:
+    for (line, adjs), line_charge in zip(line_adjudications, line_charges, strict=True):
         if not adjs:
             continue
-        got = sum((a.paid + cas_total(a.segments) for a in adjs), ZERO)
-        line_cas += sum((cas_total(a.segments) for a in adjs), ZERO)
-        svd_paid += sum((a.paid for a in adjs), ZERO)
-        if got != line.charge:
+        figures = [(a.paid, cas_total(a.segments)) for a in adjs]  # SVD02 and the CAS of each 2430
+        got = sum((svd02 + cas for svd02, cas in figures), ZERO)
+        line_cas += sum((cas for _, cas in figures), ZERO)
+        svd_paid += sum((svd02 for svd02, _ in figures), ZERO)
+        if got != line_charge:
             problems.append(
-                f"B4: line {line.number} charge {line.charge} != paid + adjustments {got} for payer {pid!r}"
+                f"B4: line {line.number} charge {line_charge} != paid + adjustments {got} for payer {pid!r}"
             )
     if charge != paid + claim_cas + line_cas:
         problems.append(

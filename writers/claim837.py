@@ -50,6 +50,18 @@ def claim_body(claim: Claim837) -> list[Segment]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class RenderedClaim:
+    """One claim rendered before its place in an interchange is known: each HL loop above it (billing
+    provider, subscriber, patient or None) as (its segments after the HL, their count with the HL), and its
+    own segments (CLM through 2440) with their count. The HL segments themselves are numbered when placed."""
+
+    claim: Claim837
+    levels: tuple[tuple[str, int] | None, ...]
+    body: str
+    body_count: int
+
+
 def _same(a: HierarchyLevel | None, b: HierarchyLevel | None) -> bool:
     """Same HL loop content (the HL segment itself aside)."""
     if a is b:
@@ -82,17 +94,19 @@ class _TransactionSet:
             s for s in self.header_key if s[0] != "BHT"
         ]
 
-    def _open(self, level: HierarchyLevel, code: str, parent: int, children: str, claim: Claim837) -> int:
+    def _open(self, level: tuple[str, int], code: str, parent: int, children: str) -> int:
         self.hl += 1
-        render = self.renderer.render
-        segments = [["HL", str(self.hl), str(parent) if parent else "", code, children]] + level.segments[1:]
-        self.body.append("".join(render(seg, claim.delimiters) for seg in segments))
-        self.segment_count += len(segments)
+        text, count = level
+        hl = self.renderer.render(["HL", str(self.hl), str(parent) if parent else "", code, children])
+        self.body.append(hl + text)
+        self.segment_count += count
         return self.hl
 
-    def add(self, claim: Claim837, index: int) -> None:
+    def add(self, rendered: RenderedClaim, index: int) -> None:
+        claim = rendered.claim
+        provider, subscriber, patient = rendered.levels
         if not _same(claim.billing_provider, self.provider):
-            self.provider_hl = self._open(claim.billing_provider, "20", 0, "1", claim)
+            self.provider_hl = self._open(provider, "20", 0, "1")
             self.provider, self.subscriber, self.patient = claim.billing_provider, None, None
         # A 2000B says up front whether 2000C loops follow it; a claim that needs the other answer (or a
         # subscriber's own claim after a 2000C) opens a new 2000B.
@@ -102,20 +116,16 @@ class _TransactionSet:
             or wants_patients != self.subscriber_has_patients
             or (not wants_patients and self.patient is not None)
         ):
-            self.subscriber_hl = self._open(
-                claim.subscriber, "22", self.provider_hl, "1" if wants_patients else "0", claim
-            )
+            self.subscriber_hl = self._open(subscriber, "22", self.provider_hl, "1" if wants_patients else "0")
             self.subscriber, self.patient = claim.subscriber, None
             self.subscriber_has_patients = wants_patients
         if wants_patients and not _same(claim.patient, self.patient):
-            self._open(claim.patient, "23", self.subscriber_hl, "0", claim)
+            self._open(patient, "23", self.subscriber_hl, "0")
             self.patient = claim.patient
-        render = self.renderer.render
-        delimiters = claim.delimiters
-        body = claim_body(claim)
-        self.body.append("".join(render(seg, delimiters) for seg in body))
-        self.claims.append((index, claim.claim_id, self.segment_count + 1, self.segment_count + len(body)))
-        self.segment_count += len(body)
+        self.body.append(rendered.body)
+        count = rendered.body_count
+        self.claims.append((index, claim.claim_id, self.segment_count + 1, self.segment_count + count))
+        self.segment_count += count
 
     def render(self, control_number: str, version: str, reference: str, when: datetime) -> list[str]:
         render = self.renderer.render
@@ -139,6 +149,11 @@ class _TransactionSet:
         return out
 
 
+def _numbered(transaction: _TransactionSet, number: int, version: str, reference: str, when: datetime) -> list[str]:
+    """A transaction set's text with control number `number` (ST02, and BHT03 unless `reference` is given)."""
+    return transaction.render(f"{number % 1_000_000_000:04d}", version, reference or f"SEC{number}", when)
+
+
 class Writer837:
     """Add claims one by one (`add`), then `finish` to get the interchange text; `placements` then says where
     each claim landed."""
@@ -148,15 +163,48 @@ class Writer837:
         self.groups: dict[str, list[_TransactionSet]] = {}
         self.count = 0
         self._envelope: tuple[int, list[int]] | None = None  # ISA13 and each GS06 drawn by `finish`
+        self._alone_checked: tuple | None = None  # (transaction, parties, when) `add_if_alone_renders` passed
 
     def add(self, claim: Claim837) -> None:
+        """Render the claim and place it (WriterError when a value holds an output delimiter)."""
+        self.add_rendered(self.render_claim(claim))
+
+    def render_claim(self, claim: Claim837) -> RenderedClaim:
+        """The claim's text, its HL loops' and its own, in the order `write_837` renders them; raises
+        WriterError when a value holds an output delimiter."""
+        render_all = self.renderer.render_all
+        delimiters = claim.delimiters
+        levels = tuple(
+            None if level is None else (render_all(level.segments[1:], delimiters), len(level.segments[1:]) + 1)
+            for level in (claim.billing_provider, claim.subscriber, claim.patient)
+        )
+        body = claim_body(claim)
+        return RenderedClaim(claim, levels, render_all(body, delimiters), len(body))
+
+    def add_rendered(self, rendered: RenderedClaim) -> None:
+        """Place a claim rendered by `render_claim`."""
+        claim = rendered.claim
         sets = self.groups.setdefault(claim.kind, [])
         target = next((t for t in sets if t.accepts(claim)), None)
         if target is None:
             target = _TransactionSet(claim, self.renderer)
             sets.append(target)
-        target.add(claim, self.count)
+        target.add(rendered, self.count)
         self.count += 1
+
+    def add_if_alone_renders(self, claim: Claim837, parties: InterchangeParties, when: datetime) -> None:
+        """`add` the claim once it is known to render in an interchange of its own for `parties` at `when`:
+        raises what `write_837([claim], parties, ..., when)` would (WriterError: a value holding an output
+        delimiter, an ISA06 longer than 15 ...), and the writer is unchanged then. The claim's transaction
+        header and the envelope are checked once for a run of claims sharing them."""
+        rendered = self.render_claim(claim)
+        checked = self._alone_checked
+        if checked is None or checked[0] is not claim.transaction or checked[1:] != (parties, when):
+            version = GUIDES[claim.kind]
+            header = _numbered(_TransactionSet(claim, self.renderer), 1, version, "", when)
+            interchange(self.renderer, parties, lambda: 1, when, [("HC", version, [header])])
+            self._alone_checked = (claim.transaction, parties, when)
+        self.add_rendered(rendered)
 
     def finish(
         self, parties: InterchangeParties, next_number: Callable[[], int], when: datetime, reference: str = ""
@@ -166,9 +214,7 @@ class Writer837:
             version = GUIDES[kind]
             bodies = []
             for transaction in sets:
-                number = next_number()
-                control = f"{number % 1_000_000_000:04d}"
-                bodies.append(transaction.render(control, version, reference or f"SEC{number}", when))
+                bodies.append(_numbered(transaction, next_number(), version, reference, when))
             rendered_groups.append(("HC", version, bodies))
         drawn: list[int] = []
 

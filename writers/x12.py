@@ -68,6 +68,22 @@ class SegmentRenderer:
             )
         return text + self.end
 
+    def render_all(self, segments: list[Segment], source: Delimiters | None = None) -> str:
+        """`render` of each segment, joined: the same text, and the same WriterError (the first segment's that
+        `render` refuses). Checked all at once: when no value holds an output delimiter (the element separators
+        counted are one fewer than the elements of each segment, and no terminator is found), the trailing
+        separators of a segment are those of its trailing empty elements."""
+        d = self.delimiters
+        if source is not None and source is not d and source != d:
+            segments = [translate(seg, source, d) for seg in segments]
+        element = d.element
+        parts = [element.join(seg) for seg in segments]
+        joined = "".join(parts)
+        if joined.count(element) != sum(map(len, segments)) - len(segments) or d.segment in joined:
+            return "".join([self.render(seg) for seg in segments])  # raises at the segment refused
+        end = self.end
+        return end.join([part.rstrip(element) for part in parts]) + end if parts else ""
+
     def isa(self, parties: InterchangeParties, control_number: int, when: datetime) -> str:
         d = self.delimiters
         fields = [

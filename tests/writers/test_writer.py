@@ -6,6 +6,8 @@ import itertools
 from datetime import datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from benchmarks.generate import generate_pair
 from parsers.read837 import read_837
@@ -129,3 +131,26 @@ def test_the_writer_says_where_each_claim_landed():
     assert [(p.claim_id, p.isa13, p.gs06, p.st02, p.first, p.last) for p in placements] == read_back
     assert sorted(p.index for p in placements) == list(range(len(claims)))
     assert all(claims[p.index].claim_id == p.claim_id for p in placements)
+
+
+def _outcome(call):
+    try:
+        return call()
+    except WriterError as exc:
+        return ("refused", str(exc))
+
+
+_VALUES = st.text(alphabet="AB1 *~:^|\n", max_size=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    segments=st.lists(st.lists(_VALUES, min_size=1, max_size=5), max_size=6),
+    pipe_source=st.booleans(),
+    line_break=st.booleans(),
+)
+def test_render_all_is_render_of_each_segment_joined(segments, pipe_source, line_break):
+    renderer = SegmentRenderer(line_break=line_break)
+    source = Delimiters("|", "^", ":", "~") if pipe_source else Delimiters()
+    each = _outcome(lambda: "".join(renderer.render(seg, source) for seg in segments))
+    assert _outcome(lambda: renderer.render_all(segments, source)) == each
