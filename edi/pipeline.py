@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from json.encoder import encode_basestring_ascii as encode
 from pathlib import Path
 
 from parsers.envelope import expect_transaction_set
@@ -253,7 +252,7 @@ def _publish(result: ConvertResult, remit, claims, out, report_path) -> None:
     if result.outbound is not None:
         result.report["outbound_check"] = result.outbound
     if report_path is not None:
-        write_atomic(report_path, indented_json(result.report) + "\n")
+        write_atomic(report_path, json.dumps(result.report, indent=2) + "\n")
     if result.output is None:
         return
     try:
@@ -266,29 +265,6 @@ def _publish(result: ConvertResult, remit, claims, out, report_path) -> None:
         if report_path is not None:
             Path(report_path).unlink(missing_ok=True)
         raise
-
-
-def indented_json(value, indent: str = "\n") -> str:
-    """`json.dumps(value, indent=2)`, the same text, without the pure-Python encoder json switches to whenever
-    `indent` is given (a twentieth of a 20,000-claim convert went into the report's text): dicts with string
-    keys and lists are laid out here, strings encoded by json's C function, anything else is json's own."""
-    if type(value) is str:
-        return encode(value)
-    inner = indent + "  "
-    if isinstance(value, list) and value:
-        items = [inner + (encode(item) if type(item) is str else indented_json(item, inner)) for item in value]
-        return "[" + ",".join(items) + indent + "]"
-    if isinstance(value, dict) and value:
-        try:  # `encode` takes string keys only: json's own for the others
-            pairs = [
-                inner + encode(key) + ": " + (encode(item) if type(item) is str else indented_json(item, inner))
-                for key, item in value.items()
-            ]
-        except TypeError:
-            pass
-        else:
-            return "{" + ",".join(pairs) + indent + "}"
-    return json.dumps(value, indent=2).replace("\n", indent)  # json escapes a line break inside a string
 
 
 def _ids_on_several_originals(paths: Sequence[str | Path], wanted: Mapping[str, object]) -> set[str]:

@@ -14,7 +14,6 @@ slow-marked copy of the main property on 10,000 (HYPOTHESIS_PROFILE=long).
 from __future__ import annotations
 
 import itertools
-import json
 import tempfile
 from collections import Counter
 from datetime import datetime
@@ -26,7 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edi.config import Settings
-from edi.pipeline import ConvertResult, convert, indented_json
+from edi.pipeline import ConvertResult, convert
 from edi.validation import validate_text
 from parsers.models import Claim837, Segment
 from parsers.read837 import read_837
@@ -325,16 +324,3 @@ def test_strategies_build_balanced_835s(data):
         if len(claim.adjudications) > 1:
             reversal = claim.adjudications[-2]
             assert reversal.status == "22" and final.ref_f8 == reversal.icn
-
-
-_JSON_LEAVES = st.none() | st.booleans() | st.integers() | st.floats() | st.text()
-_JSON_VALUES = st.recursive(
-    _JSON_LEAVES,
-    lambda inner: st.lists(inner) | st.dictionaries(st.text() | st.integers(), inner) | st.tuples(inner, inner),
-    max_leaves=25,
-)
-
-
-@given(_JSON_VALUES)
-def test_the_report_text_is_json_dumps_indented_by_two(value):
-    assert indented_json(value) == json.dumps(value, indent=2)
