@@ -19,6 +19,7 @@ checks), engine.py (the pass), verdicts.py (layout and verdicts).
 
 from __future__ import annotations
 
+import io
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from pathlib import Path
 from parsers.errors import Finding, Position
 from parsers.syntax import Tokenizer
 
+from .engine import Engine
 from .verdicts import STOP_RULES, GroupVerdict, InterchangeVerdict, SetVerdict, judge
 
 __all__ = [
@@ -111,8 +113,6 @@ def _head_problem(data: bytes) -> tuple[str, str] | None:
 
 def validate_bytes(data: bytes, name: str = "<bytes>") -> GuideResult:
     """Check an X12 file held in memory against the guides of its groups, as pyx12 would."""
-    from .engine import Engine
-
     started = time.perf_counter()
     result = GuideResult(name)
     problem = _head_problem(data)
@@ -144,6 +144,4 @@ def validate_path(path: str | Path, name: str | None = None) -> GuideResult:
 
 
 def _memory(data: bytes):
-    import io
-
     return io.BytesIO(data)

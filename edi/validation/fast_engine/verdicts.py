@@ -17,7 +17,8 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
-from parsers.errors import Finding
+from parsers.errors import Finding, X12Error
+from parsers.syntax import Tokenizer
 
 __all__ = ["STOP_RULES", "SetVerdict", "GroupVerdict", "InterchangeVerdict", "Layout", "judge", "layout_of"]
 
@@ -201,9 +202,6 @@ def judge(findings: list[Finding], layout: Layout) -> list[str]:
 
 def layout_of(data: bytes, name: str = "<bytes>") -> Layout:
     """The envelope layout of X12 bytes by our tokenizer (what the engine records as it validates)."""
-    from parsers.errors import X12Error
-    from parsers.syntax import Tokenizer
-
     layout = Layout()
     tok = Tokenizer.from_bytes(data, name)
     last = 0
