@@ -130,9 +130,10 @@ class Outbox:
 
     def _numbered(self, claims: list, parties: InterchangeParties, when: datetime, given_back: bool = True):
         """The interchange of `claims` with its control numbers reserved from the store, and where each claim
-        landed; rendered once. None when some claim cannot be rendered: the numbers reserved for it are given
-        back (a savepoint rolled back), so the interchange of the claims that can be sends the same numbers as
-        if the others had never been there. With `given_back` False the error is raised."""
+        landed; rendered once. None when some claim cannot be rendered: the savepoint is rolled back, which on
+        SQLite gives the numbers back (the claims that can be rendered get the same numbers as if the others had
+        never been there); PostgreSQL reserves them in a transaction of their own, so there the block is left
+        unused (a gap, never a repeat). With `given_back` False the error is raised."""
         store = self.store
         try:
             with store.savepoint():
