@@ -39,9 +39,10 @@ $EDI statement PCN1001 --json
 # (one self-contained HTML page) and the patient's statement of that claim.
 ITEM=$($EDI worklist --csv | awk -F, '$7 == "50" { print $1; exit }')
 say "edi worklist set $ITEM appealed, then lost (the history is kept; an administrative write-off is posted)"
-$EDI worklist note "$ITEM" "payer asked for the visit notes" --by demo
-$EDI worklist set "$ITEM" appealed --by demo
-$EDI worklist set "$ITEM" lost --by demo --text "appeal upheld the denial"
+# Dated as the office worked it, within the denial's appeal window (the fixture's remittance is of 2024).
+$EDI worklist note "$ITEM" "payer asked for the visit notes" --by demo --on 2024-06-10
+$EDI worklist set "$ITEM" appealed --by demo --on 2024-06-14
+$EDI worklist set "$ITEM" lost --by demo --on 2024-08-02 --text "appeal upheld the denial"
 say "edi report write-offs --by reason"
 $EDI report write-offs --by reason
 REPORT=$($EDI report write-offs --by reason --format html --out "$DEMO/reports/write-offs.html")
