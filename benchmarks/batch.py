@@ -71,7 +71,7 @@ def bench_batch(claims: int = 100_000, files: int = 200, gate: bool = True, gate
             "--quiet",
         ]
         if not gate:
-            command.append("--no-gate")
+            command += ["--no-gate", "--log-level", "error"]  # not a warning per output: the run says it is off
         if gate_workers is not None:
             command += ["--gate-workers", str(gate_workers)]
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
