@@ -3,7 +3,6 @@ one run of the protocol (`edi.runner.protocol`)."""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -65,5 +64,5 @@ def run_batch(
             archive.close()
     report.drop, report.out = str(drop), str(Path(out))
     if report_path is not None:
-        write_atomic(report_path, json.dumps(report.as_dict(), indent=2) + "\n")
+        write_atomic(report_path, report.json_text())
     return report

@@ -28,6 +28,7 @@ from rules.outcome import CONVERTED, NEEDS_REVIEW, Outcome, Refusal
 from rules.stage import outcome_for
 from writers.claim837 import parties_from
 
+from .attention import Attention
 from .crashpoints import crash_point
 from .intake import DUPLICATE, PROCESSED, REJECTED, SNIFF_BYTES, InputFile, InputRefused
 
@@ -179,7 +180,7 @@ class Inbound:
         self.postings = PostingTotals()  # what the 835 claim groups posted (the run report's "postings")
 
     # -------------------------------------------------------------------------------- step 2: one file
-    def process_file(self, inp: InputFile, attention: list[dict]) -> FileResult:
+    def process_file(self, inp: InputFile, attention: Attention) -> FileResult:
         """Step 2 for one input. Never raises for the input: whatever goes wrong while it is processed (ours
         or unexpected) rejects that input with its report, and the run goes on with the next one."""
         started = time.perf_counter()
@@ -200,7 +201,7 @@ class Inbound:
             log.error("batch.file", file=inp.name, outcome=REJECTED, error=_where(exc))
             return result
 
-    def _process(self, inp: InputFile, data: bytes, attention: list[dict], started: float) -> FileResult:
+    def _process(self, inp: InputFile, data: bytes, attention: Attention, started: float) -> FileResult:
         kind = inp.kind or first_transaction_set(data[:SNIFF_BYTES])
         result = FileResult(inp, hashlib.sha256(data).hexdigest(), kind)
         store = self.store
@@ -281,7 +282,7 @@ class Inbound:
         result.dispositions["stored-original"] = result.claims
         return _findings_summary(reader.findings)
 
-    def _read_835(self, data: bytes, name: str, result: FileResult, attention: list[dict]) -> dict:
+    def _read_835(self, data: bytes, name: str, result: FileResult, attention: Attention) -> dict:
         groups, findings = read_claim_groups(data, name)
         for group in groups:
             disposition, reasons = self.decide(group, result.file_id)
@@ -362,7 +363,7 @@ class Inbound:
         parties = asdict(chosen)
         return READY, reasons, json.dumps([list(parties.values()), outcome.secondary.payer_id]), parties
 
-    def resolve_pending(self, attention: list[dict]) -> Counter:
+    def resolve_pending(self, attention: Attention) -> Counter:
         """Step 3: pending remittance claims whose original claim is now in the store, decided again."""
         resolved: Counter = Counter()
         store = self.store

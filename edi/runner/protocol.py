@@ -56,6 +56,7 @@ from edi.store import ClaimStore, Conflict
 from parsers.envelope import first_transaction_set
 from rules.outcome import NEEDS_REVIEW
 
+from .attention import Attention
 from .crashpoints import crash_point
 from .gate import OutboundGate, ValidationPool
 from .inbound import FileResult, Inbound, PostingTotals
@@ -166,7 +167,7 @@ class Runner:
         """Steps 2 and 3: every input this worker can lease on the store; pending claims decided again before
         the first 835 (their originals may have come in this run's 837s) and at the end."""
         results: list[FileResult] = []
-        attention: list[dict] = []
+        attention = Attention()
         resolved: Counter | None = None
         held: list[InputFile] = []  # leased by another live worker
         for inp in ordered:
@@ -179,13 +180,13 @@ class Runner:
         final = self.inbound.resolve_pending(attention)
         return results, attention, final if resolved is None else resolved + final, held
 
-    def _take_one(self, inp: InputFile, results: list[FileResult], attention: list[dict], progress) -> None:
+    def _take_one(self, inp: InputFile, results: list[FileResult], attention: Attention, progress) -> None:
         """Step 2 for one leased input (read again when a concurrent worker's commit got in its way)."""
         if inp.path is not None and not inp.path.exists():  # settled by the worker that held it before
             self.worker.release(inp)
         else:
             for attempt in range(3):
-                seen, posted = len(attention), self.inbound.postings.mark()
+                seen, posted = attention.mark(), self.inbound.postings.mark()
                 try:
                     with gc_paused():  # per file: garbage left by one file is collected before the next
                         results.append(self.inbound.process_file(inp, attention))
@@ -194,7 +195,7 @@ class Runner:
                     self.worker.release(inp)
                     break
                 except Conflict as exc:
-                    del attention[seen:]
+                    attention.rollback(seen)
                     self.inbound.postings.rollback(posted)
                     log.info("batch.retry", file=inp.name, attempt=attempt + 1, reason=str(exc))
                     if attempt == 2:
@@ -202,7 +203,7 @@ class Runner:
         if progress:
             progress(1)
 
-    def _gate_rejections(self, attention: list[dict]) -> int:
+    def _gate_rejections(self, attention: Attention) -> int:
         """The claims of outputs the gate failed in this run, added to `attention`; how many."""
         count = 0
         for g in self.gate.log:

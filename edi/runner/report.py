@@ -3,15 +3,20 @@ its short human summary."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from edi.exits import EXIT_OK, EXIT_REVIEW
 from rules.outcome import NEEDS_REVIEW
 
+from .attention import Attention
 from .gate import GATE_FAILED
 from .inbound import FileResult, PostingTotals
 from .intake import REJECTED
+
+_SPOOLED = "\x00attention"  # stands for the list while the rest is laid out: no file name holds a NUL
 
 
 @dataclass
@@ -23,7 +28,7 @@ class RunReport:
     files: list[FileResult]
     dispositions: Counter  # of the 835 claims of this run's files (and "stored-original" for 837 claims)
     resolved_pending: Counter  # claims that waited for their original and were decided in this run
-    attention: list[dict]  # every claim that needs a person: file, claim_id, disposition, reasons
+    attention: Attention  # every claim that needs a person: file, claim_id, disposition, reasons (on disk)
     postings: PostingTotals
     outputs: list[dict]
     republished: list[str]
@@ -46,7 +51,8 @@ class RunReport:
         for mine, theirs in ((self.dispositions, later.dispositions), (self.resolved_pending, later.resolved_pending)):
             mine.update(theirs)
         self.postings.absorb(later.postings)
-        for name in ("attention", "outputs", "republished", "acknowledgments"):
+        self.attention.extend(later.attention)
+        for name in ("outputs", "republished", "acknowledgments"):
             getattr(self, name).extend(getattr(later, name))
         for key, value in later.gate.items():
             if isinstance(value, list):
@@ -71,12 +77,12 @@ class RunReport:
             or self.outbound_rejected
             or self.gate["rejected"]
             or any(r.duplicate_of_rejected for r in self.files)
-            or any(a.get("disposition") == NEEDS_REVIEW for a in self.attention)  # e.g. a claim not renderable
+            or self.attention.needs_review  # e.g. a claim not renderable
         )
         return EXIT_REVIEW if trouble else EXIT_OK
 
-    def as_dict(self) -> dict:
-        """The JSON of `edi batch --report`."""
+    def as_dict(self, attention: object = None) -> dict:
+        """The JSON of `edi batch --report` (`attention`: what to put in place of the attention list)."""
         out = {
             "run_id": self.run_id,
             "files": [r.as_dict() for r in self.files],
@@ -84,7 +90,7 @@ class RunReport:
                 "total": sum(self.dispositions.values()),
                 "by_disposition": dict(self.dispositions),
                 "resolved_pending": dict(self.resolved_pending),
-                "attention": self.attention,
+                "attention": list(self.attention) if attention is None else attention,
                 "outbound_rejected": self.outbound_rejected,
             },
             "postings": self.postings.as_dict(),
@@ -105,6 +111,20 @@ class RunReport:
         if self.drop:
             out["drop"], out["out"] = self.drop, self.out
         return out
+
+    def json_text(self) -> Iterator[str]:
+        """`json.dumps(self.as_dict(), indent=2)` and a line break, in pieces (for `write_atomic`): the attention
+        entries are read from their spool one at a time, never all in memory."""
+        text = json.dumps(self.as_dict(attention=_SPOOLED), indent=2)
+        head, tail = text.split(json.dumps(_SPOOLED), 1)
+        yield head
+        pad = "\n" + " " * 6  # the entries' depth: the report, "claims", "attention"
+        opening = "["
+        for entry in self.attention:
+            yield opening + pad + json.dumps(entry, indent=2).replace("\n", pad)  # json escapes line breaks
+            opening = ","
+        yield "[]" if opening == "[" else "\n    ]"
+        yield tail + "\n"
 
     def summary(self) -> str:
         """The short human summary `edi batch` prints on stderr."""

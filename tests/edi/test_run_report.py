@@ -1,0 +1,55 @@
+"""The run report of `edi batch`: the claims that need a person kept on disk (edi.runner.attention), and the
+report's JSON written from them piece by piece, the same text as json.dumps of the whole."""
+
+from __future__ import annotations
+
+import json
+
+from edi.config import Settings
+from edi.runner import run_batch
+from edi.runner.attention import Attention
+from rules.outcome import NEEDS_REVIEW
+from tests.support import pair
+
+
+def _entry(n: int, disposition: str = "pending-original") -> dict:
+    return {"file": f"f{n}.835", "claim_id": f"C{n}", "disposition": disposition, "reasons": [f"why {n}\nand how"]}
+
+
+def test_attention_keeps_its_entries_in_order_and_rolls_back_a_file():
+    attention = Attention([_entry(1), _entry(2)])
+    mark = attention.mark()
+    attention.append(_entry(3, NEEDS_REVIEW))
+    attention.append(_entry(4))
+    assert len(attention) == 4 and attention.needs_review
+    attention.rollback(mark)  # the file's transaction is read again: its entries go
+    assert len(attention) == 2 and not attention.needs_review
+    attention.append(_entry(5))
+    assert list(attention) == [_entry(1), _entry(2), _entry(5)]
+    seen = []
+    for entry in attention:  # appending while reading moves neither
+        seen.append(entry["claim_id"])
+        if len(seen) == 1:
+            attention.append(_entry(6))
+    assert seen == ["C1", "C2", "C5"] and [e["claim_id"] for e in attention] == ["C1", "C2", "C5", "C6"]
+    attention.close()
+
+
+def test_the_report_is_written_in_pieces_as_json_dumps_would_write_it_whole(tmp_path):
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    _, b835 = pair(3, 30)
+    (drop / "remit.835").write_bytes(b835)  # no 837: every claim waits for its original (needs a person)
+    report = run_batch(
+        drop, tmp_path / "out", Settings(state_dir=tmp_path / "state"), quiet=True, report_path=tmp_path / "r.json"
+    )
+    written = (tmp_path / "r.json").read_text()
+    assert written == json.dumps(report.as_dict(), indent=2) + "\n"
+    entries = json.loads(written)["claims"]["attention"]
+    assert len(entries) == len(report.attention) == 30
+    assert {e["disposition"] for e in entries} == {"pending-original"}
+    empty = run_batch(
+        drop, tmp_path / "out", Settings(state_dir=tmp_path / "state"), quiet=True, report_path=tmp_path / "again.json"
+    )  # nothing left to take in: an empty list
+    assert (tmp_path / "again.json").read_text() == json.dumps(empty.as_dict(), indent=2) + "\n"
+    assert json.loads((tmp_path / "again.json").read_text())["claims"]["attention"] == []
