@@ -28,9 +28,9 @@ from rules.outcome import CONVERTED, NEEDS_REVIEW, Outcome, Refusal
 from rules.stage import outcome_for
 from writers.claim837 import parties_from
 
-from .attention import Attention
 from .crashpoints import crash_point
 from .intake import DUPLICATE, PROCESSED, REJECTED, SNIFF_BYTES, InputFile, InputRefused
+from .spool import Mark, Spool
 
 log = get_logger("edi.batch")
 
@@ -77,7 +77,7 @@ class PostingTotals:
 
     counts: Counter = field(default_factory=Counter)
     by_sequence: Counter = field(default_factory=Counter)
-    exceptions: list[dict] = field(default_factory=list)
+    exceptions: Spool = field(default_factory=Spool)  # on disk: it grows with the drop
 
     def add(self, posting: GroupPosting) -> None:
         """Count one claim group's posting (kept as an exception when it has something to look at)."""
@@ -98,26 +98,26 @@ class PostingTotals:
                 }
             )
 
-    def mark(self) -> tuple[Counter, Counter, int]:
+    def mark(self) -> tuple[Counter, Counter, Mark]:
         """Where the totals stand (`rollback` returns to it when a file's transaction is rolled back)."""
-        return Counter(self.counts), Counter(self.by_sequence), len(self.exceptions)
+        return Counter(self.counts), Counter(self.by_sequence), self.exceptions.mark()
 
-    def rollback(self, mark: tuple[Counter, Counter, int]) -> None:
+    def rollback(self, mark: tuple[Counter, Counter, Mark]) -> None:
         self.counts, self.by_sequence = Counter(mark[0]), Counter(mark[1])
-        del self.exceptions[mark[2] :]
+        self.exceptions.rollback(mark[2])
 
     def absorb(self, later: PostingTotals) -> None:
         self.counts.update(later.counts)
         self.by_sequence.update(later.by_sequence)
-        self.exceptions += later.exceptions
+        self.exceptions.extend(later.exceptions)
 
-    def as_dict(self) -> dict:
-        """The run report's `postings`."""
+    def as_dict(self, exceptions: object = None) -> dict:
+        """The run report's `postings` (`exceptions`: what to put in place of the list, `RunReport.json_text`)."""
         names = ("claims", "posted", "already_posted", "worklist_items")
         return {
             **{name: self.counts.get(name, 0) for name in names},
             "by_sequence": dict(sorted(self.by_sequence.items())),
-            "exceptions": self.exceptions,
+            "exceptions": list(self.exceptions) if exceptions is None else exceptions,
         }
 
 
@@ -180,7 +180,7 @@ class Inbound:
         self.postings = PostingTotals()  # what the 835 claim groups posted (the run report's "postings")
 
     # -------------------------------------------------------------------------------- step 2: one file
-    def process_file(self, inp: InputFile, attention: Attention) -> FileResult:
+    def process_file(self, inp: InputFile, attention: Spool) -> FileResult:
         """Step 2 for one input. Never raises for the input: whatever goes wrong while it is processed (ours
         or unexpected) rejects that input with its report, and the run goes on with the next one."""
         started = time.perf_counter()
@@ -201,7 +201,7 @@ class Inbound:
             log.error("batch.file", file=inp.name, outcome=REJECTED, error=_where(exc))
             return result
 
-    def _process(self, inp: InputFile, data: bytes, attention: Attention, started: float) -> FileResult:
+    def _process(self, inp: InputFile, data: bytes, attention: Spool, started: float) -> FileResult:
         kind = inp.kind or first_transaction_set(data[:SNIFF_BYTES])
         result = FileResult(inp, hashlib.sha256(data).hexdigest(), kind)
         store = self.store
@@ -282,7 +282,7 @@ class Inbound:
         result.dispositions["stored-original"] = result.claims
         return _findings_summary(reader.findings)
 
-    def _read_835(self, data: bytes, name: str, result: FileResult, attention: Attention) -> dict:
+    def _read_835(self, data: bytes, name: str, result: FileResult, attention: Spool) -> dict:
         groups, findings = read_claim_groups(data, name)
         for group in groups:
             disposition, reasons = self.decide(group, result.file_id)
@@ -363,7 +363,7 @@ class Inbound:
         parties = asdict(chosen)
         return READY, reasons, json.dumps([list(parties.values()), outcome.secondary.payer_id]), parties
 
-    def resolve_pending(self, attention: Attention) -> Counter:
+    def resolve_pending(self, attention: Spool) -> Counter:
         """Step 3: pending remittance claims whose original claim is now in the store, decided again."""
         resolved: Counter = Counter()
         store = self.store

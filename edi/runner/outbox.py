@@ -23,11 +23,11 @@ from rules.outcome import NEEDS_REVIEW
 from writers.claim837 import write_837, write_837_placed
 from writers.x12 import InterchangeParties, WriterError
 
-from .attention import Attention
 from .crashpoints import crash_point
 from .gate import GATE_FAILED, GATE_PASSED, GATE_SKIPPED, OutboundGate
 from .inbound import FileResult, internal_error
 from .intake import DUPLICATE, InputFile
+from .spool import Spool
 
 log = get_logger("edi.outbox")
 
@@ -57,7 +57,7 @@ class Outbox:
         self.now = now
 
     # -------------------------------------------------------------------------------- step 4: emit
-    def emit(self, run_id: str, attention: Attention) -> list[dict]:
+    def emit(self, run_id: str, attention: Spool) -> list[dict]:
         """Step 4: every ready claim into an outbox row of its destination, with its control numbers; each
         output's validation started as it is written (`OutboundGate.validate_early`, the verdict committed in
         step 5)."""
@@ -85,7 +85,7 @@ class Outbox:
             )
         return outputs
 
-    def _write(self, chunk, destination: str, run_id: str, when: datetime, attention: Attention) -> dict | None:
+    def _write(self, chunk, destination: str, run_id: str, when: datetime, attention: Spool) -> dict | None:
         store = self.store
         parties = InterchangeParties(**chunk[0].parties)
         payer = json.loads(destination)[1]
@@ -149,7 +149,7 @@ class Outbox:
         except _Unrendered:
             return None
 
-    def _unwritable(self, ready, exc: Exception, attention: Attention) -> None:
+    def _unwritable(self, ready, exc: Exception, attention: Spool) -> None:
         """A claim the writer cannot render: needs-review with the reason, on the worklist, never dropped."""
         why = str(exc) if isinstance(exc, WriterError) else internal_error(exc, "writing the claim")
         reasons = [f"the secondary claim cannot be written: {why}"]

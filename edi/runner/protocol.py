@@ -56,13 +56,13 @@ from edi.store import ClaimStore, Conflict
 from parsers.envelope import first_transaction_set
 from rules.outcome import NEEDS_REVIEW
 
-from .attention import Attention
 from .crashpoints import crash_point
 from .gate import OutboundGate, ValidationPool
 from .inbound import FileResult, Inbound, PostingTotals
 from .intake import PROCESSED, REJECTED, InputFile
 from .outbox import Outbox
 from .report import RunReport
+from .spool import Spool
 from .workers import Worker
 
 log = get_logger("edi.batch")
@@ -167,7 +167,7 @@ class Runner:
         """Steps 2 and 3: every input this worker can lease on the store; pending claims decided again before
         the first 835 (their originals may have come in this run's 837s) and at the end."""
         results: list[FileResult] = []
-        attention = Attention()
+        attention = Spool()
         resolved: Counter | None = None
         held: list[InputFile] = []  # leased by another live worker
         for inp in ordered:
@@ -180,7 +180,7 @@ class Runner:
         final = self.inbound.resolve_pending(attention)
         return results, attention, final if resolved is None else resolved + final, held
 
-    def _take_one(self, inp: InputFile, results: list[FileResult], attention: Attention, progress) -> None:
+    def _take_one(self, inp: InputFile, results: list[FileResult], attention: Spool, progress) -> None:
         """Step 2 for one leased input (read again when a concurrent worker's commit got in its way)."""
         if inp.path is not None and not inp.path.exists():  # settled by the worker that held it before
             self.worker.release(inp)
@@ -203,7 +203,7 @@ class Runner:
         if progress:
             progress(1)
 
-    def _gate_rejections(self, attention: Attention) -> int:
+    def _gate_rejections(self, attention: Spool) -> int:
         """The claims of outputs the gate failed in this run, added to `attention`; how many."""
         count = 0
         for g in self.gate.log:

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from edi.exits import EXIT_OK, EXIT_REVIEW
 from rules.outcome import NEEDS_REVIEW
 
-from .attention import Attention
 from .gate import GATE_FAILED
 from .inbound import FileResult, PostingTotals
 from .intake import REJECTED
+from .spool import Spool
 
-_SPOOLED = "\x00attention"  # stands for the list while the rest is laid out: no file name holds a NUL
+_SPOOLED = "\x00spooled "  # stands for a spooled list while the rest is laid out: no file name holds a NUL
 
 
 @dataclass
@@ -28,7 +28,7 @@ class RunReport:
     files: list[FileResult]
     dispositions: Counter  # of the 835 claims of this run's files (and "stored-original" for 837 claims)
     resolved_pending: Counter  # claims that waited for their original and were decided in this run
-    attention: Attention  # every claim that needs a person: file, claim_id, disposition, reasons (on disk)
+    attention: Spool  # every claim that needs a person: file, claim_id, disposition, reasons (on disk)
     postings: PostingTotals
     outputs: list[dict]
     republished: list[str]
@@ -81,8 +81,8 @@ class RunReport:
         )
         return EXIT_REVIEW if trouble else EXIT_OK
 
-    def as_dict(self, attention: object = None) -> dict:
-        """The JSON of `edi batch --report` (`attention`: what to put in place of the attention list)."""
+    def as_dict(self, spooled: bool = False) -> dict:
+        """The JSON of `edi batch --report` (`spooled`: the lists kept on disk as placeholders, `json_text`)."""
         out = {
             "run_id": self.run_id,
             "files": [r.as_dict() for r in self.files],
@@ -90,10 +90,10 @@ class RunReport:
                 "total": sum(self.dispositions.values()),
                 "by_disposition": dict(self.dispositions),
                 "resolved_pending": dict(self.resolved_pending),
-                "attention": list(self.attention) if attention is None else attention,
+                "attention": _SPOOLED + "attention" if spooled else list(self.attention),
                 "outbound_rejected": self.outbound_rejected,
             },
-            "postings": self.postings.as_dict(),
+            "postings": self.postings.as_dict(_SPOOLED + "exceptions" if spooled else None),
             "outputs": self.outputs,
             "republished": self.republished,
             "acknowledgments": self.acknowledgments,
@@ -113,18 +113,14 @@ class RunReport:
         return out
 
     def json_text(self) -> Iterator[str]:
-        """`json.dumps(self.as_dict(), indent=2)` and a line break, in pieces (for `write_atomic`): the attention
-        entries are read from their spool one at a time, never all in memory."""
-        text = json.dumps(self.as_dict(attention=_SPOOLED), indent=2)
-        head, tail = text.split(json.dumps(_SPOOLED), 1)
-        yield head
-        pad = "\n" + " " * 6  # the entries' depth: the report, "claims", "attention"
-        opening = "["
-        for entry in self.attention:
-            yield opening + pad + json.dumps(entry, indent=2).replace("\n", pad)  # json escapes line breaks
-            opening = ","
-        yield "[]" if opening == "[" else "\n    ]"
-        yield tail + "\n"
+        """`json.dumps(self.as_dict(), indent=2)` and a line break, in pieces (for `write_atomic`): the entries of
+        the spooled lists (attention, posting exceptions) are read from disk one at a time, never all in memory."""
+        text = json.dumps(self.as_dict(spooled=True), indent=2)
+        for name, spool in (("attention", self.attention), ("exceptions", self.postings.exceptions)):
+            head, text = text.split(json.dumps(_SPOOLED + name), 1)
+            yield head
+            yield from _json_list(spool)
+        yield text + "\n"
 
     def summary(self) -> str:
         """The short human summary `edi batch` prints on stderr."""
@@ -164,3 +160,13 @@ def _gate_lines(gate: dict) -> list[str]:
     if gate.get("errors"):
         lines.append(f"  {gate['errors']} output(s) could not be validated: kept, published after a later check")
     return lines
+
+
+def _json_list(entries) -> Iterator[str]:
+    """A list of dicts at the report's third level (a list in a dict in the report), as json.dumps lays it out."""
+    pad = "\n" + " " * 6
+    opening = "["
+    for entry in entries:
+        yield opening + pad + json.dumps(entry, indent=2).replace("\n", pad)  # json escapes line breaks
+        opening = ","
+    yield "[]" if opening == "[" else "\n    ]"

@@ -7,7 +7,7 @@ import json
 
 from edi.config import Settings
 from edi.runner import run_batch
-from edi.runner.attention import Attention
+from edi.runner.spool import Spool
 from rules.outcome import NEEDS_REVIEW
 from tests.support import pair
 
@@ -17,7 +17,7 @@ def _entry(n: int, disposition: str = "pending-original") -> dict:
 
 
 def test_attention_keeps_its_entries_in_order_and_rolls_back_a_file():
-    attention = Attention([_entry(1), _entry(2)])
+    attention = Spool([_entry(1), _entry(2)])
     mark = attention.mark()
     attention.append(_entry(3, NEEDS_REVIEW))
     attention.append(_entry(4))
@@ -38,18 +38,21 @@ def test_attention_keeps_its_entries_in_order_and_rolls_back_a_file():
 def test_the_report_is_written_in_pieces_as_json_dumps_would_write_it_whole(tmp_path):
     drop = tmp_path / "drop"
     drop.mkdir()
-    _, b835 = pair(3, 30)
-    (drop / "remit.835").write_bytes(b835)  # no 837: every claim waits for its original (needs a person)
-    report = run_batch(
-        drop, tmp_path / "out", Settings(state_dir=tmp_path / "state"), quiet=True, report_path=tmp_path / "r.json"
-    )
+    for seed in (1, 2):  # generated pairs: reversals with nothing to reverse are posting exceptions
+        b837, b835 = pair(seed, 60)
+        (drop / f"claims-{seed}.837").write_bytes(b837)
+        (drop / f"remit-{seed}.835").write_bytes(b835)
+    _, lone = pair(3, 30)
+    (drop / "remit-3.835").write_bytes(lone)  # no 837: its claims wait for their original (need a person)
+    settings = Settings(state_dir=tmp_path / "state")
+    report = run_batch(drop, tmp_path / "out", settings, quiet=True, report_path=tmp_path / "r.json")
     written = (tmp_path / "r.json").read_text()
     assert written == json.dumps(report.as_dict(), indent=2) + "\n"
-    entries = json.loads(written)["claims"]["attention"]
-    assert len(entries) == len(report.attention) == 30
-    assert {e["disposition"] for e in entries} == {"pending-original"}
-    empty = run_batch(
-        drop, tmp_path / "out", Settings(state_dir=tmp_path / "state"), quiet=True, report_path=tmp_path / "again.json"
-    )  # nothing left to take in: an empty list
-    assert (tmp_path / "again.json").read_text() == json.dumps(empty.as_dict(), indent=2) + "\n"
-    assert json.loads((tmp_path / "again.json").read_text())["claims"]["attention"] == []
+    parsed = json.loads(written)
+    attention, exceptions = parsed["claims"]["attention"], parsed["postings"]["exceptions"]
+    assert len(attention) == len(report.attention) >= 30 and len(exceptions) == len(report.postings.exceptions) > 0
+    assert sum(e["disposition"] == "pending-original" for e in attention) == 30
+    again = run_batch(drop, tmp_path / "out", settings, quiet=True, report_path=tmp_path / "again.json")
+    text = (tmp_path / "again.json").read_text()  # nothing left to take in: empty lists
+    assert text == json.dumps(again.as_dict(), indent=2) + "\n"
+    assert json.loads(text)["claims"]["attention"] == [] == json.loads(text)["postings"]["exceptions"]
