@@ -50,13 +50,7 @@ def item_view(store: ClaimStore, item: WorklistItem) -> dict:
         for e in store.worklist_events(item.id)
     ]
     return {
-        "id": item.id,
-        "claim_id": item.claim_id,
-        "line": item.line,
-        "payer": item.payer_id,
-        "payer_claim_number": item.payer_claim_number,
-        "group": item.group,
-        "reason": item.reason,
+        **item.heading(),
         "description": carc_description(item.reason) if item.group else item.note,
         "amount": item.amount,
         "action": item.action,

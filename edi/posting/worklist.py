@@ -78,13 +78,7 @@ def _open_row(item, today: date) -> dict:
     elif item.alert_on and today >= date.fromisoformat(item.alert_on):
         flag = "alert"
     return {
-        "id": item.id,
-        "claim_id": item.claim_id,
-        "line": item.line,
-        "payer": item.payer_id,
-        "payer_claim_number": item.payer_claim_number,
-        "group": item.group,
-        "reason": item.reason,
+        **item.heading(),
         "amount": item.amount,
         "action": item.action,
         "deadline": item.deadline or "",

@@ -108,6 +108,18 @@ class WorklistItem:
     stage: str = "new"  # the last step recorded (migration 5)
     posting_id: int | None = None
 
+    def heading(self) -> dict:
+        """What names the item, first in every row that shows it (the worklist, `edi worklist show`)."""
+        return {
+            "id": self.id,
+            "claim_id": self.claim_id,
+            "line": self.line,
+            "payer": self.payer_id,
+            "payer_claim_number": self.payer_claim_number,
+            "group": self.group,
+            "reason": self.reason,
+        }
+
 
 @dataclass(slots=True)
 class WorklistEvent:
