@@ -208,29 +208,7 @@ class Inbound:
         with store.transaction():
             existing = store.file_by_hash(result.sha256)
             if existing is not None:
-                if not existing.settled and existing.name == inp.name:
-                    # Committed by a run that stopped before moving it: only the move is left to do.
-                    result.outcome, result.file_id, result.report = (
-                        existing.outcome,
-                        existing.id,
-                        existing.report,
-                    )
-                    result.kind = existing.kind
-                    return result
-                result.outcome = DUPLICATE
-                result.duplicate_of_rejected = existing.outcome == REJECTED
-                result.report = {
-                    "duplicate_of": existing.name,
-                    "sha256": result.sha256,
-                    "first_outcome": existing.outcome,
-                }
-                if existing.outcome == REJECTED and existing.report:
-                    result.report["rejection"] = existing.report
-                result.file_id = store.add_file(
-                    result.sha256, inp.name, existing.kind, len(data), DUPLICATE, result.report
-                )
-                log.info("batch.file", file=inp.name, kind=existing.kind, outcome=DUPLICATE)
-                return result
+                return self._seen_before(inp, len(data), result, existing)
             result.file_id = store.add_file(result.sha256, inp.name, result.kind or "other", len(data), "processing")
             try:
                 with store.savepoint():
@@ -261,6 +239,32 @@ class Inbound:
             dispositions=dict(result.dispositions),
             seconds=round(time.perf_counter() - started, 3),
         )
+        return result
+
+    def _seen_before(self, inp: InputFile, size: int, result: FileResult, existing) -> FileResult:
+        """A file whose bytes the store already holds: the move left to do after a stopped run, or a duplicate
+        (recorded as such, with the first one's outcome)."""
+        store = self.store
+        if not existing.settled and existing.name == inp.name:
+            # Committed by a run that stopped before moving it: only the move is left to do.
+            result.outcome, result.file_id, result.report = (
+                existing.outcome,
+                existing.id,
+                existing.report,
+            )
+            result.kind = existing.kind
+            return result
+        result.outcome = DUPLICATE
+        result.duplicate_of_rejected = existing.outcome == REJECTED
+        result.report = {
+            "duplicate_of": existing.name,
+            "sha256": result.sha256,
+            "first_outcome": existing.outcome,
+        }
+        if existing.outcome == REJECTED and existing.report:
+            result.report["rejection"] = existing.report
+        result.file_id = store.add_file(result.sha256, inp.name, existing.kind, size, DUPLICATE, result.report)
+        log.info("batch.file", file=inp.name, kind=existing.kind, outcome=DUPLICATE)
         return result
 
     def _not_claims(self, data: bytes, name: str, kind: str) -> None:
