@@ -381,8 +381,7 @@ class OtherPayer:
 
     @property
     def payer_id(self) -> str:
-        payer = self.payer
-        return element(payer, 9) if payer else ""
+        return element(self.payer, 9) if self.payer else ""
 
     @property
     def subscriber(self) -> Segment | None:

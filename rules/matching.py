@@ -42,8 +42,7 @@ def match_lines(claim: Claim837, payment: ClaimPayment) -> dict[int, list[Servic
     matches: dict[int, list[ServicePayment]] = {i: [] for i in range(len(claim.lines))}
     if not payment.services:
         return matches
-    numbers = [line.control_number for line in claim.lines]
-    by_control = {number: i for i, number in enumerate(numbers) if number}
+    by_control = {line.control_number: i for i, line in enumerate(claim.lines) if line.control_number}
     unmatched: list[ServicePayment] = []
     for svc in payment.services:
         index = by_control.get(svc.control_number) if svc.control_number else None

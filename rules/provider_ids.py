@@ -38,10 +38,7 @@ def _entity_of(seg: Segment) -> str:
 def _split(segments: list[Segment], entities: tuple[str, ...], start: int = 0) -> tuple[list[Segment], dict]:
     """The segments without the payer-assigned REFs of the provider loops among them, and those REFs by
     entity code, with the NM1 entity type (NM102): {entity: (nm102, [REF, ...])}."""
-    for seg in segments:  # a loop, not any(): this runs on every segment of every claim
-        if seg[0] == "REF" and len(seg) > 1 and seg[1] in PAYER_ASSIGNED:
-            break
-    else:
+    if not any(seg[0] == "REF" and len(seg) > 1 and seg[1] in PAYER_ASSIGNED for seg in segments):
         return segments, {}  # the common case: nothing payer-assigned, nothing to copy
     kept: list[Segment] = []
     found: dict[str, tuple[str, list[Segment]]] = {}
